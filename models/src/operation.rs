@@ -1,0 +1,121 @@
+//! The database operations servers perform, and what each returned.
+//!
+//! One operation is one atomic step: the granularity of one SQL statement or one Mongo call. The
+//! real store records these in its history and the models take exactly these as their actions,
+//! so a model path and an implementation history are the same kind of thing and one renderer
+//! serves both.
+
+use crate::domain::{Event, ServerId, TeamId, UserId};
+use std::fmt;
+
+/// Which event stream an append guards with its expected version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StreamKey {
+    /// One stream for every event: any concurrent append conflicts.
+    Global,
+    /// One stream per user: only appends about the same user conflict.
+    User(UserId),
+}
+
+impl fmt::Display for StreamKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamKey::Global => write!(f, "the log"),
+            StreamKey::User(user) => write!(f, "{user}'s stream"),
+        }
+    }
+}
+
+/// One database operation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// findOne: which team lists `user`? (the naive protocol's *check*)
+    FindTeamOf { user: UserId },
+    /// $push: add `user` to `team`'s members (the naive protocol's *act*)
+    PushMember { team: TeamId, user: UserId },
+    /// $pull: remove `user` from `team`'s members.
+    PullMember { team: TeamId, user: UserId },
+    /// Read a stream: its version and events.
+    Read { stream: StreamKey },
+    /// Append `events` to `stream` if it is still at version `expected`.
+    Append {
+        stream: StreamKey,
+        expected: u64,
+        events: Vec<Event>,
+    },
+}
+
+/// What an operation returned.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum OpResult {
+    /// findOne's answer: the team listing the user, if any.
+    Found(Option<TeamId>),
+    /// $push done.
+    Pushed,
+    /// $pull done; `false` when the user was not a member.
+    Pulled(bool),
+    /// The stream's version and events at the time of the read.
+    Read { version: u64, events: Vec<Event> },
+    /// The append took effect; the stream is now at `version`.
+    Appended { version: u64 },
+    /// The append was refused: the stream had moved on to `actual`.
+    Conflict { actual: u64 },
+}
+
+/// One recorded operation: who did what, what it returned, and membership right after.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Step {
+    /// The server that performed the operation.
+    pub server: ServerId,
+    /// The operation.
+    pub operation: Operation,
+    /// What it returned.
+    pub result: OpResult,
+    /// Team membership right after the operation, as sorted `(team, user)` pairs.
+    pub membership_after: Vec<(TeamId, UserId)>,
+}
+
+impl Operation {
+    /// The protocol-level name of the operation: check, act, read, append, …
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Operation::FindTeamOf { .. } => "check",
+            Operation::PushMember { .. } => "act",
+            Operation::PullMember { .. } => "pull",
+            Operation::Read { .. } => "read",
+            Operation::Append { .. } => "append",
+        }
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Operation::FindTeamOf { user } => write!(f, "is {user} on a team?"),
+            Operation::PushMember { team, user } => write!(f, "push {user} → {team}"),
+            Operation::PullMember { team, user } => write!(f, "pull {user} ← {team}"),
+            Operation::Read { stream } => write!(f, "read {stream}"),
+            Operation::Append {
+                events, expected, ..
+            } => {
+                let events: Vec<String> = events.iter().map(ToString::to_string).collect();
+                write!(f, "append {} expecting v{expected}", events.join(", "))
+            }
+        }
+    }
+}
+
+impl fmt::Display for OpResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpResult::Found(None) => write!(f, "no"),
+            OpResult::Found(Some(team)) => write!(f, "yes, {team}"),
+            OpResult::Pushed => write!(f, "ok"),
+            OpResult::Pulled(true) => write!(f, "ok"),
+            OpResult::Pulled(false) => write!(f, "not a member"),
+            OpResult::Read { version, events } => write!(f, "v{version}, {} events", events.len()),
+            OpResult::Appended { version } => write!(f, "ok (now v{version})"),
+            OpResult::Conflict { actual } => write!(f, "Conflict (now v{actual})"),
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! What a check concluded, and never more than was checked.
+//!
+//! Every engine (model, loom, shuttle, proptest) returns a [`Verdict`]. A run that stopped early,
+//! for a time, state, depth or iteration limit, is [`Verdict::Inconclusive`], never a proof.
+
+use crate::domain::OnSeveralTeams;
+use crate::operation::Step;
+use std::fmt;
+
+/// The engine that produced a verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Engine {
+    /// Exhaustive state-space exploration of a protocol model.
+    Model,
+    /// loom: every interleaving of the real code (optionally preemption-bounded).
+    Loom,
+    /// shuttle: randomized or PCT schedules of the real code. Evidence, not proof.
+    Shuttle,
+    /// proptest workloads, each run under shuttle. Evidence, not proof.
+    Proptest,
+    /// Real std threads under a stress workload. Evidence, not proof.
+    Stress,
+}
+
+impl Engine {
+    /// The engine's lower-case name, as the CLI takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Model => "model",
+            Engine::Loom => "loom",
+            Engine::Shuttle => "shuttle",
+            Engine::Proptest => "proptest",
+            Engine::Stress => "stress",
+        }
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+/// Figures about a run. Fields an engine does not measure are `None`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stats {
+    /// Distinct states reached (model engine).
+    pub unique_states: Option<u64>,
+    /// States generated, duplicates included (model engine).
+    pub generated_states: Option<u64>,
+    /// Longest path explored, in steps.
+    pub max_depth: Option<u64>,
+    /// Executions or schedules run (loom, shuttle, proptest, stress).
+    pub iterations: Option<u64>,
+    /// Wall time.
+    pub seconds: f64,
+}
+
+/// How one step sequence breaks the invariant, in a form every renderer understands.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Counterexample {
+    /// The protocol checked (`naive`, `event-sourced`, …).
+    pub protocol: String,
+    /// The configuration, in words: "2 servers, 1 user, 2 teams, 1 request each".
+    pub parameters: String,
+    /// The engine that found it.
+    pub engine: Engine,
+    /// The steps, in the order they took effect.
+    pub steps: Vec<Step>,
+    /// The broken invariant after the last step.
+    pub violation: OnSeveralTeams,
+    /// Everything needed to reproduce the run.
+    pub replay: Replay,
+}
+
+/// What reproduces a counterexample.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Replay {
+    /// A path of model actions from the initial state, by their display names.
+    ModelPath {
+        /// The servers, users, teams and requests of the model.
+        sizes: [u8; 4],
+        /// The action at each step.
+        actions: Vec<String>,
+    },
+    /// A shuttle schedule of the real implementation.
+    ShuttleSchedule {
+        /// shuttle's encoded schedule.
+        schedule: String,
+        /// The scheduler and seed that found it, in words.
+        found_by: String,
+    },
+    /// A loom execution; loom cannot print its interleaving, but the history is exact.
+    LoomExecution {
+        /// The iteration at which it failed.
+        iteration: u64,
+    },
+}
+
+/// The outcome of a check.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// Everything in `scope` was explored and the invariant held throughout.
+    Holds {
+        engine: Engine,
+        /// Exactly what was covered, e.g. "all interleavings of 3 servers × 3 users × …".
+        scope: String,
+        stats: Stats,
+    },
+    /// The invariant broke; here is how.
+    Violated {
+        engine: Engine,
+        counterexample: Box<Counterexample>,
+        stats: Stats,
+    },
+    /// The check stopped before covering its scope; nothing is proved.
+    Inconclusive {
+        engine: Engine,
+        /// Why it stopped, and what was covered until then.
+        reason: String,
+        stats: Stats,
+    },
+}
+
+impl Verdict {
+    /// `holds`, `violated` or `inconclusive`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Verdict::Holds { .. } => "holds",
+            Verdict::Violated { .. } => "violated",
+            Verdict::Inconclusive { .. } => "inconclusive",
+        }
+    }
+
+    /// The engine that produced the verdict.
+    pub fn engine(&self) -> Engine {
+        match self {
+            Verdict::Holds { engine, .. }
+            | Verdict::Violated { engine, .. }
+            | Verdict::Inconclusive { engine, .. } => *engine,
+        }
+    }
+
+    /// The run's figures.
+    pub fn stats(&self) -> &Stats {
+        match self {
+            Verdict::Holds { stats, .. }
+            | Verdict::Violated { stats, .. }
+            | Verdict::Inconclusive { stats, .. } => stats,
+        }
+    }
+
+    /// The counterexample, when violated.
+    pub fn counterexample(&self) -> Option<&Counterexample> {
+        match self {
+            Verdict::Violated { counterexample, .. } => Some(counterexample),
+            _ => None,
+        }
+    }
+}
