@@ -95,6 +95,11 @@ pub enum Replay {
         /// The iteration at which it failed.
         iteration: u64,
     },
+    /// A run on real threads: the OS chose the interleaving, so only the history replays it.
+    StressRun {
+        /// Which run of the stress test it was.
+        run: u64,
+    },
 }
 
 /// The outcome of a check.
