@@ -1,0 +1,118 @@
+//! loom: every interleaving of the real code, optionally bounded in preemptions.
+//!
+//! loom prints nothing but the panic when a check fails, so the harness records the history of
+//! the failing execution itself and stops loom by unwinding out of the run.
+
+use super::{panic_message, run_once, Scenario, ScenarioError};
+use crate::runtime::Loom;
+use crate::service::JoinService;
+use crate::store::Recording;
+use joincheck_models::verdict::{Counterexample, Engine, Replay, Stats, Verdict};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// loom runs at most 5 threads, its own main thread included.
+pub const MAX_SERVERS: usize = 4;
+
+/// Limits of a loom check.
+#[derive(Clone, Debug, Default)]
+pub struct LoomOptions {
+    /// Explore only interleavings with at most this many preemptions (a smaller, stated scope).
+    pub preemption_bound: Option<usize>,
+    /// Stop after this many executions: the verdict is then inconclusive.
+    pub max_iterations: Option<u64>,
+    /// Stop after this long: the verdict is then inconclusive.
+    pub timeout: Option<Duration>,
+}
+
+/// Why the harness unwound out of a loom run.
+enum Stop {
+    Violation(Box<Counterexample>),
+    Limit(String),
+}
+
+/// Explores every interleaving of `scenario` (within the preemption bound) with loom.
+pub fn check<S>(
+    service: S,
+    scenario: &Scenario,
+    options: &LoomOptions,
+) -> Result<Verdict, ScenarioError>
+where
+    S: JoinService<Loom> + Clone,
+{
+    scenario.at_most_servers(MAX_SERVERS, "loom")?;
+    let started = Instant::now();
+    let iterations = Arc::new(AtomicU64::new(0));
+    let stop: Arc<Mutex<Option<Stop>>> = Arc::default();
+    let mut builder = loom::model::Builder::new();
+    // Builder::new reads LOOM_* variables; the scope we report must not depend on them.
+    builder.preemption_bound = options.preemption_bound;
+    builder.max_permutations = None;
+    builder.max_duration = None;
+    builder.checkpoint_file = None;
+    builder.log = false;
+    let protocol = JoinService::<Loom>::name(&service);
+    let body = {
+        let (iterations, stop, scenario) = (iterations.clone(), stop.clone(), scenario.clone());
+        let (max_iterations, timeout) = (options.max_iterations, options.timeout);
+        move || {
+            let iteration = iterations.fetch_add(1, Ordering::Relaxed) + 1;
+            let over_time = timeout.is_some_and(|limit| started.elapsed() > limit);
+            if over_time || max_iterations.is_some_and(|limit| iteration > limit) {
+                let why = if over_time {
+                    "time limit"
+                } else {
+                    "iteration limit"
+                };
+                *stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(Stop::Limit(why.into()));
+                panic::resume_unwind(Box::new(()));
+            }
+            let execution = run_once::<Loom, S>(&service, &scenario, Recording::On);
+            let replay = Replay::LoomExecution { iteration };
+            let found = execution.counterexample(protocol.clone(), &scenario, Engine::Loom, replay);
+            if let Some(found) = found {
+                *stop.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(Stop::Violation(Box::new(found)));
+                panic::resume_unwind(Box::new(()));
+            }
+        }
+    };
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| builder.check(body)));
+    let done = iterations.load(Ordering::Relaxed);
+    let stats = Stats {
+        iterations: Some(done.min(options.max_iterations.unwrap_or(u64::MAX))),
+        seconds: started.elapsed().as_secs_f64(),
+        ..Stats::default()
+    };
+    let scope = match options.preemption_bound {
+        None => format!("all interleavings of {scenario}"),
+        Some(bound) => format!("all interleavings with at most {bound} preemptions of {scenario}"),
+    };
+    let stopped = stop.lock().unwrap_or_else(|e| e.into_inner()).take();
+    Ok(match (outcome, stopped) {
+        (Ok(()), _) => Verdict::Holds {
+            engine: Engine::Loom,
+            scope,
+            stats,
+        },
+        (Err(_), Some(Stop::Violation(counterexample))) => Verdict::Violated {
+            engine: Engine::Loom,
+            counterexample,
+            stats,
+        },
+        (Err(_), Some(Stop::Limit(why))) => Verdict::Inconclusive {
+            engine: Engine::Loom,
+            reason: format!(
+                "stopped by the {why} after {done} executions; not all of {scope} was explored"
+            ),
+            stats,
+        },
+        (Err(payload), None) => Verdict::Inconclusive {
+            engine: Engine::Loom,
+            reason: format!("the run panicked: {}", panic_message(payload.as_ref())),
+            stats,
+        },
+    })
+}

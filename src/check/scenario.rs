@@ -1,0 +1,177 @@
+//! A scenario: which requests each server handles, from which initial membership.
+
+use joincheck_models::domain::{user_on_several_teams, Request, TeamId, UserId};
+use std::fmt;
+
+/// Servers (one thread each) with their requests, over a declared set of users and teams.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scenario {
+    users: u8,
+    teams: u8,
+    servers: Vec<Vec<Request>>,
+    initial: Vec<(TeamId, UserId)>,
+}
+
+/// Why a scenario was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScenarioError {
+    /// No servers, or no requests at all.
+    Empty,
+    /// A request or initial membership names a user outside the declared users.
+    UnknownUser(UserId),
+    /// A request or initial membership names a team outside the declared teams.
+    UnknownTeam(TeamId),
+    /// The initial membership already breaks the invariant.
+    InitialStateBroken(String),
+    /// More servers than the engine can run.
+    TooManyServers {
+        servers: usize,
+        limit: usize,
+        engine: &'static str,
+    },
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScenarioError::Empty => write!(f, "the scenario has no servers or no requests"),
+            ScenarioError::UnknownUser(user) => write!(f, "unknown user {user}"),
+            ScenarioError::UnknownTeam(team) => write!(f, "unknown team {team}"),
+            ScenarioError::InitialStateBroken(why) => {
+                write!(
+                    f,
+                    "the initial membership already breaks the invariant: {why}"
+                )
+            }
+            ScenarioError::TooManyServers {
+                servers,
+                limit,
+                engine,
+            } => write!(
+                f,
+                "{servers} servers is more than {engine} can check (at most {limit})"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl Scenario {
+    /// A scenario over `users` users and `teams` teams; `servers[i]` are server i's requests.
+    pub fn new(
+        users: u8,
+        teams: u8,
+        servers: Vec<Vec<Request>>,
+        initial: Vec<(TeamId, UserId)>,
+    ) -> Result<Scenario, ScenarioError> {
+        if servers.is_empty() || servers.iter().all(Vec::is_empty) || servers.len() > 64 {
+            return Err(ScenarioError::Empty);
+        }
+        let requests = servers.iter().flatten().map(|r| (r.team(), r.user()));
+        for (team, user) in requests.chain(initial.iter().copied()) {
+            if user.0 >= users {
+                return Err(ScenarioError::UnknownUser(user));
+            }
+            if team.0 >= teams {
+                return Err(ScenarioError::UnknownTeam(team));
+            }
+        }
+        let pairs = initial
+            .iter()
+            .map(|(team, user)| (*team, std::slice::from_ref(user)));
+        if let Some(broken) = user_on_several_teams(pairs) {
+            return Err(ScenarioError::InitialStateBroken(broken.to_string()));
+        }
+        Ok(Scenario {
+            users,
+            teams,
+            servers,
+            initial,
+        })
+    }
+
+    /// The article's race: server 1 adds sue to team A while server 2 adds sue to team B.
+    pub fn article() -> Scenario {
+        let sue = UserId(0);
+        let join = |team| vec![Request::Join { user: sue, team }];
+        Scenario {
+            users: 1,
+            teams: 2,
+            servers: vec![join(TeamId(0)), join(TeamId(1))],
+            initial: Vec::new(),
+        }
+    }
+
+    /// Each of `servers` servers joins every user to a team, round-robin over the teams, starting
+    /// at a different team per server: many requests, many races.
+    pub fn contended(servers: u8, users: u8, teams: u8) -> Result<Scenario, ScenarioError> {
+        let per_server = (0..servers)
+            .map(|server| {
+                (0..users)
+                    .map(|user| Request::Join {
+                        user: UserId(user),
+                        team: TeamId((server + user) % teams.max(1)),
+                    })
+                    .collect()
+            })
+            .collect();
+        Scenario::new(users, teams, per_server, Vec::new())
+    }
+
+    /// Refuses the scenario when it has more servers than `limit` (an engine's thread limit).
+    pub fn at_most_servers(&self, limit: usize, engine: &'static str) -> Result<(), ScenarioError> {
+        if self.servers.len() > limit {
+            return Err(ScenarioError::TooManyServers {
+                servers: self.servers.len(),
+                limit,
+                engine,
+            });
+        }
+        Ok(())
+    }
+
+    /// Each server's requests.
+    pub fn servers(&self) -> &[Vec<Request>] {
+        &self.servers
+    }
+
+    /// The memberships the database starts with.
+    pub fn initial(&self) -> &[(TeamId, UserId)] {
+        &self.initial
+    }
+
+    /// The declared number of users.
+    pub fn users(&self) -> u8 {
+        self.users
+    }
+
+    /// The declared number of teams.
+    pub fn teams(&self) -> u8 {
+        self.teams
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let servers: Vec<String> = self
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(index, requests)| {
+                let requests: Vec<String> = requests.iter().map(ToString::to_string).collect();
+                format!("server-{}: {}", index + 1, requests.join(", "))
+            })
+            .collect();
+        write!(f, "{}", servers.join("; "))?;
+        if !self.initial.is_empty() {
+            let initial: Vec<String> = self
+                .initial
+                .iter()
+                .map(|(team, user)| format!("{user} ∈ {team}"))
+                .collect();
+            write!(f, " (initially {})", initial.join(", "))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,238 @@
+//! shuttle: randomized and PCT schedules of the real code, for many servers.
+//!
+//! Finding nothing in N schedules is evidence, not proof, and the verdict says so. The harness
+//! wraps shuttle's scheduler to record every scheduling decision itself, so a failing schedule is
+//! returned as a value (not only printed to stderr) and replays to the identical history.
+
+use super::{panic_message, run_once, Execution, Scenario};
+use crate::runtime::Shuttle;
+use crate::service::JoinService;
+use crate::store::Recording;
+use joincheck_models::verdict::{Counterexample, Engine, Replay, Stats, Verdict};
+use shuttle::scheduler::{PctScheduler, RandomScheduler, ReplayScheduler, Schedule, Scheduler};
+use shuttle::scheduler::{Task, TaskId};
+use shuttle_engine::scheduler::serialization;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// How shuttle picks schedules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// Uniformly random choice at every step.
+    Random,
+    /// Probabilistic concurrency testing: finds any bug of the given depth with a known
+    /// probability per schedule.
+    Pct {
+        /// The bug depth targeted.
+        depth: usize,
+    },
+}
+
+/// What to run.
+#[derive(Clone, Copy, Debug)]
+pub struct ShuttleOptions {
+    /// The scheduler.
+    pub strategy: Strategy,
+    /// The seed of the first schedule; the same seed gives the same schedules.
+    pub seed: u64,
+    /// How many schedules to try.
+    pub iterations: u64,
+}
+
+impl Default for ShuttleOptions {
+    fn default() -> Self {
+        ShuttleOptions {
+            strategy: Strategy::Pct { depth: 3 },
+            seed: 42,
+            iterations: 1000,
+        }
+    }
+}
+
+impl fmt::Display for ShuttleOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.strategy {
+            Strategy::Random => write!(f, "random, seed {}", self.seed),
+            Strategy::Pct { depth } => write!(f, "PCT depth {depth}, seed {}", self.seed),
+        }
+    }
+}
+
+/// A schedule of the real implementation, in shuttle's own encoding (the string shuttle prints
+/// for a failing test, which `shuttle::replay` also accepts).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncodedSchedule(pub String);
+
+/// A schedule that cannot be read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadSchedule(pub String);
+
+impl fmt::Display for BadSchedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "not a shuttle schedule that replays: {}", self.0)
+    }
+}
+
+impl std::error::Error for BadSchedule {}
+
+impl EncodedSchedule {
+    fn encode(schedule: &Schedule) -> EncodedSchedule {
+        EncodedSchedule(serialization::serialize_schedule(schedule))
+    }
+
+    fn decode(&self) -> Result<Schedule, BadSchedule> {
+        serialization::deserialize_schedule(self.0.trim())
+            .ok_or_else(|| BadSchedule(self.0.clone()))
+    }
+}
+
+/// Wraps a scheduler to keep the current execution's decisions, and to end the run once a
+/// violation is found (returning `None` from `new_execution` stops shuttle without a panic).
+struct Recorder<S> {
+    inner: S,
+    current: Arc<Mutex<Schedule>>,
+    finished: Arc<Mutex<Option<Counterexample>>>,
+}
+
+impl<S: Scheduler> Scheduler for Recorder<S> {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        if lock(&self.finished).is_some() {
+            return None;
+        }
+        let schedule = self.inner.new_execution()?;
+        *lock(&self.current) = Schedule::new(schedule.seed);
+        Some(schedule)
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        let chosen = self.inner.next_task(runnable, current, is_yielding)?;
+        lock(&self.current).push_task(chosen);
+        Some(chosen)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        lock(&self.current).push_random();
+        self.inner.next_u64()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs up to `options.iterations` schedules of `scenario`; stops at the first violation.
+pub fn check<S>(service: S, scenario: &Scenario, options: &ShuttleOptions) -> Verdict
+where
+    S: JoinService<Shuttle>,
+{
+    let started = Instant::now();
+    let iterations = options.iterations as usize;
+    let scheduler: Box<dyn Scheduler + Send> = match options.strategy {
+        Strategy::Random => Box::new(RandomScheduler::new_from_seed(options.seed, iterations)),
+        Strategy::Pct { depth } => {
+            Box::new(PctScheduler::new_from_seed(options.seed, depth, iterations))
+        }
+    };
+    let current: Arc<Mutex<Schedule>> = Arc::new(Mutex::new(Schedule::new(options.seed)));
+    let finished: Arc<Mutex<Option<Counterexample>>> = Arc::default();
+    let recorder = Recorder {
+        inner: scheduler,
+        current: current.clone(),
+        finished: finished.clone(),
+    };
+    let protocol = JoinService::<Shuttle>::name(&service);
+    let found_by = options.to_string();
+    let body = {
+        let (scenario, finished) = (scenario.clone(), finished.clone());
+        move || {
+            let execution = run_once::<Shuttle, S>(&service, &scenario, Recording::On);
+            if execution.violation().is_some() {
+                let replay = Replay::ShuttleSchedule {
+                    schedule: EncodedSchedule::encode(&lock(&current)).0,
+                    found_by: found_by.clone(),
+                };
+                *lock(&finished) =
+                    execution.counterexample(protocol.clone(), &scenario, Engine::Shuttle, replay);
+            }
+        }
+    };
+    let runner = shuttle::Runner::new(recorder, shuttle::Config::new());
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| runner.run(body)));
+    let mut stats = Stats {
+        seconds: started.elapsed().as_secs_f64(),
+        ..Stats::default()
+    };
+    let ran = match outcome {
+        Ok(ran) => ran as u64,
+        Err(payload) => {
+            return Verdict::Inconclusive {
+                engine: Engine::Shuttle,
+                reason: format!("the run panicked: {}", panic_message(payload.as_ref())),
+                stats,
+            }
+        }
+    };
+    stats.iterations = Some(ran);
+    let found = lock(&finished).take();
+    match found {
+        Some(counterexample) => Verdict::Violated {
+            engine: Engine::Shuttle,
+            counterexample: Box::new(counterexample),
+            stats,
+        },
+        None if ran < options.iterations => Verdict::Inconclusive {
+            engine: Engine::Shuttle,
+            reason: format!(
+                "shuttle stopped after {ran} of {} schedules",
+                options.iterations
+            ),
+            stats,
+        },
+        None => Verdict::Holds {
+            engine: Engine::Shuttle,
+            scope: format!(
+                "no violation in {ran} schedules ({options}) of {scenario}: evidence, not proof"
+            ),
+            stats,
+        },
+    }
+}
+
+/// Replays a schedule found by [`check`] and returns the execution it produces.
+pub fn replay<S>(
+    service: S,
+    scenario: &Scenario,
+    schedule: &EncodedSchedule,
+) -> Result<Execution, BadSchedule>
+where
+    S: JoinService<Shuttle>,
+{
+    let decoded = schedule.decode()?;
+    let result: Arc<Mutex<Option<Execution>>> = Arc::default();
+    let body = {
+        let (scenario, result) = (scenario.clone(), result.clone());
+        move || *lock(&result) = Some(run_once::<Shuttle, S>(&service, &scenario, Recording::On))
+    };
+    let runner = shuttle::Runner::new(
+        ReplayScheduler::new_from_schedule(decoded),
+        shuttle::Config::new(),
+    );
+    panic::catch_unwind(AssertUnwindSafe(|| runner.run(body))).map_err(|payload| {
+        BadSchedule(format!(
+            "{}: {}",
+            schedule.0,
+            panic_message(payload.as_ref())
+        ))
+    })?;
+    let execution = lock(&result).take();
+    execution.ok_or_else(|| BadSchedule(schedule.0.clone()))
+}

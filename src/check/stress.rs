@@ -1,0 +1,79 @@
+//! Real std threads, run many times. A race shows up only when the OS happens to interleave the
+//! servers badly, so this is evidence, never proof: it reports how often the invariant broke.
+
+use super::{run_once, Scenario};
+use crate::runtime::Std;
+use crate::service::JoinService;
+use crate::store::Recording;
+use joincheck_models::verdict::{Counterexample, Engine, Replay, Stats, Verdict};
+use std::time::Instant;
+
+/// How a stress run went.
+#[derive(Clone, Debug)]
+pub struct StressReport {
+    /// The protocol's name.
+    pub protocol: String,
+    /// Runs of the whole scenario.
+    pub runs: u64,
+    /// Runs that ended with a user on more than one team.
+    pub violations: u64,
+    /// Conflicting appends seen over all runs (event-sourced protocols retry these).
+    pub conflicts: u64,
+    /// The first broken run, as recorded by the store.
+    pub first_violation: Option<Counterexample>,
+    /// What ran, in words.
+    pub scope: String,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+/// Runs `scenario` `runs` times on real threads, recording every operation.
+pub fn run<S: JoinService<Std>>(service: &S, scenario: &Scenario, runs: u64) -> StressReport {
+    let started = Instant::now();
+    let mut report = StressReport {
+        protocol: service.name(),
+        runs,
+        violations: 0,
+        conflicts: 0,
+        first_violation: None,
+        scope: format!("{runs} runs on real threads of {scenario}"),
+        seconds: 0.0,
+    };
+    for run in 0..runs {
+        let execution = run_once::<Std, S>(service, scenario, Recording::On);
+        report.conflicts += execution.conflicts();
+        let replay = Replay::StressRun { run };
+        if let Some(found) =
+            execution.counterexample(service.name(), scenario, Engine::Stress, replay)
+        {
+            report.violations += 1;
+            report.first_violation.get_or_insert(found);
+        }
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    report
+}
+
+impl StressReport {
+    /// The verdict: violated if any run broke the invariant; otherwise it held in every run,
+    /// which is evidence and is worded as such.
+    pub fn verdict(&self) -> Verdict {
+        let stats = Stats {
+            iterations: Some(self.runs),
+            seconds: self.seconds,
+            ..Stats::default()
+        };
+        match &self.first_violation {
+            Some(found) => Verdict::Violated {
+                engine: Engine::Stress,
+                counterexample: Box::new(found.clone()),
+                stats,
+            },
+            None => Verdict::Holds {
+                engine: Engine::Stress,
+                scope: format!("no violation in {} (evidence, not proof)", self.scope),
+                stats,
+            },
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The one seam between the real code and whoever schedules it.
+//!
+//! Services and stores take their mutexes, condition variables and threads from a [`Runtime`],
+//! so the very same code runs on real threads ([`Std`]), under loom's exhaustive scheduler
+//! ([`Loom`]) and under shuttle's randomized schedulers ([`Shuttle`]), in one plain `cargo test`.
+//! This is tokio's single swap point for loom, chosen by a type parameter instead of `cfg(loom)`.
+//!
+//! loom and shuttle primitives exist only inside a checked run. The harness in [`crate::check`]
+//! therefore takes a service *factory* and builds every database and server inside the run; user
+//! code never hands a pre-built store to an engine.
+
+mod backends;
+
+pub use backends::{Loom, Shuttle, Std};
+
+use std::ops::{Deref, DerefMut};
+
+/// The primitives a runtime provides: a mutex, a condition variable and threads.
+pub trait Runtime: Sized + Send + Sync + 'static {
+    /// The backend's mutex.
+    type RawMutex<T: Send + 'static>: Send + Sync;
+    /// The backend's guard for a locked [`Runtime::RawMutex`].
+    type Guard<'a, T: Send + 'static>: DerefMut<Target = T>;
+    /// The backend's condition variable.
+    type RawCondvar: Send + Sync;
+    /// The backend's join handle.
+    type Handle<T: Send + 'static>;
+
+    /// A short name: `std`, `loom` or `shuttle`.
+    const NAME: &'static str;
+
+    /// Creates a mutex.
+    fn new_mutex<T: Send + 'static>(value: T) -> Self::RawMutex<T>;
+    /// Locks it. A poisoned lock is taken anyway: the panic that poisoned it is reported already.
+    fn lock<T: Send + 'static>(mutex: &Self::RawMutex<T>) -> Self::Guard<'_, T>;
+    /// Creates a condition variable.
+    fn new_condvar() -> Self::RawCondvar;
+    /// Waits on `condvar`, releasing the guard meanwhile.
+    fn wait<'a, T: Send + 'static>(
+        condvar: &Self::RawCondvar,
+        guard: Self::Guard<'a, T>,
+    ) -> Self::Guard<'a, T>;
+    /// Wakes every waiter.
+    fn notify_all(condvar: &Self::RawCondvar);
+    /// Starts a thread.
+    fn spawn<F, T>(body: F) -> Self::Handle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static;
+    /// Waits for a thread; `Err` carries its panic.
+    fn join<T: Send + 'static>(handle: Self::Handle<T>) -> std::thread::Result<T>;
+}
+
+/// A mutex from runtime `R`.
+pub struct Mutex<R: Runtime, T: Send + 'static>(R::RawMutex<T>);
+
+/// A locked [`Mutex`].
+pub struct MutexGuard<'a, R: Runtime, T: Send + 'static>(R::Guard<'a, T>);
+
+impl<R: Runtime, T: Send + 'static> Mutex<R, T> {
+    /// Creates a mutex holding `value`.
+    pub fn new(value: T) -> Self {
+        Mutex(R::new_mutex(value))
+    }
+
+    /// Locks the mutex; everything done under the guard is one critical section.
+    pub fn lock(&self) -> MutexGuard<'_, R, T> {
+        MutexGuard(R::lock(&self.0))
+    }
+}
+
+impl<R: Runtime, T: Send + 'static> Deref for MutexGuard<'_, R, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<R: Runtime, T: Send + 'static> DerefMut for MutexGuard<'_, R, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+/// A condition variable from runtime `R`.
+pub struct Condvar<R: Runtime>(R::RawCondvar);
+
+impl<R: Runtime> Condvar<R> {
+    /// Creates a condition variable.
+    pub fn new() -> Self {
+        Condvar(R::new_condvar())
+    }
+
+    /// Waits until `ready` holds for the guarded value, releasing the lock meanwhile.
+    pub fn wait_until<'a, T: Send + 'static>(
+        &self,
+        mut guard: MutexGuard<'a, R, T>,
+        mut ready: impl FnMut(&mut T) -> bool,
+    ) -> MutexGuard<'a, R, T> {
+        while !ready(&mut guard) {
+            guard = MutexGuard(R::wait(&self.0, guard.0));
+        }
+        guard
+    }
+
+    /// Wakes every waiter.
+    pub fn notify_all(&self) {
+        R::notify_all(&self.0);
+    }
+}
+
+impl<R: Runtime> Default for Condvar<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Starts a thread on runtime `R`.
+pub fn spawn<R: Runtime, T: Send + 'static>(
+    body: impl FnOnce() -> T + Send + 'static,
+) -> R::Handle<T> {
+    R::spawn(body)
+}

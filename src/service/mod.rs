@@ -1,0 +1,58 @@
+//! The real join services, one file per protocol, written the way a user writes them.
+//!
+//! A protocol is a [`JoinService`]: it says how to open its database and how to start a server on
+//! it. A [`Server`] handles one request at a time, like one Node process in the article. Both are
+//! generic over the [`Runtime`], so std threads, loom and shuttle run the very same code, and a
+//! user's own implementation plugs into every engine by implementing these two traits.
+
+pub mod event_sourced;
+pub mod naive;
+
+pub use event_sourced::{EventSourced, EventSourcedServer};
+pub use naive::{Naive, NaiveServer};
+
+use crate::runtime::Runtime;
+use crate::store::{Database, Recording};
+use joincheck_models::domain::{JoinError, Request, ServerId, TeamId, UserId};
+use std::sync::Arc;
+
+/// A join protocol implementation: its database and the servers that share it.
+///
+/// Engines call these inside each checked run, so every primitive is created where the
+/// runtime allows it.
+pub trait JoinService<R: Runtime>: Send + Sync + 'static {
+    /// The database every server of one run shares.
+    type Database: Database;
+    /// One server process.
+    type Server: Server;
+
+    /// The protocol's name in reports, e.g. `naive`.
+    fn name(&self) -> String;
+
+    /// Opens a fresh database already holding the `(team, user)` memberships in `initial`.
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database>;
+
+    /// Starts server `id` on `database`.
+    fn start_server(&self, database: &Arc<Self::Database>, id: ServerId) -> Self::Server;
+}
+
+/// One server: it handles requests one after another.
+pub trait Server: Send + 'static {
+    /// Adds `user` to `team`, unless the user is on a team already.
+    fn join(&mut self, user: UserId, team: TeamId) -> Result<(), JoinError>;
+
+    /// Removes `user` from `team`.
+    fn leave(&mut self, user: UserId, team: TeamId) -> Result<(), JoinError>;
+
+    /// Handles one request.
+    fn handle(&mut self, request: Request) -> Result<(), JoinError> {
+        match request {
+            Request::Join { user, team } => self.join(user, team),
+            Request::Leave { user, team } => self.leave(user, team),
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! The event store: streams of events, appended only at the version the writer last read.
+//!
+//! The article's unique index on (stream, version) is the expected-version check of
+//! [`EventStoreConnection::append`]: an append succeeds only if no event landed in the stream
+//! since the writer's read.
+
+use super::{Database, Guarded, Membership, Recording};
+use crate::runtime::Runtime;
+use joincheck_models::domain::{fold_membership, Event, JoinError, ServerId, TeamId, UserId};
+use joincheck_models::operation::{OpResult, Operation, Step, StreamKey};
+use std::fmt;
+use std::sync::Arc;
+
+/// An append was refused: the stream had moved on since the writer read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conflict {
+    /// The version the writer expected.
+    pub expected: u64,
+    /// The stream's version when the append arrived.
+    pub actual: u64,
+}
+
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "expected v{}, stream is at v{}",
+            self.expected, self.actual
+        )
+    }
+}
+
+impl std::error::Error for Conflict {}
+
+impl From<Conflict> for JoinError {
+    fn from(conflict: Conflict) -> JoinError {
+        JoinError::Conflict {
+            expected: conflict.expected,
+            actual: conflict.actual,
+        }
+    }
+}
+
+/// Every event in the order it was appended. A stream is the subsequence its key selects.
+#[derive(Default)]
+struct Log(Vec<Event>);
+
+impl Log {
+    fn stream(&self, key: StreamKey) -> impl Iterator<Item = &Event> {
+        self.0.iter().filter(move |event| match key {
+            StreamKey::Global => true,
+            StreamKey::User(user) => event.user() == user,
+        })
+    }
+
+    /// A stream's version is the number of events in it.
+    fn version(&self, key: StreamKey) -> u64 {
+        self.stream(key).count() as u64
+    }
+}
+
+impl Membership for Log {
+    fn membership(&self) -> Vec<(TeamId, UserId)> {
+        fold_membership(&self.0)
+    }
+}
+
+/// An append-only event store with optimistic concurrency per stream.
+pub struct EventStore<R: Runtime> {
+    log: Guarded<R, Log>,
+}
+
+impl<R: Runtime> EventStore<R> {
+    /// A store whose log already holds `Joined` for the given memberships; seeding is not recorded.
+    pub fn with_members(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
+        let events = initial
+            .iter()
+            .map(|(team, user)| Event::Joined {
+                user: *user,
+                team: *team,
+            })
+            .collect();
+        EventStore {
+            log: Guarded::new(Log(events), recording),
+        }
+    }
+
+    /// A connection for `server`: the history attributes its operations to that server.
+    pub fn connect(self: &Arc<Self>, server: ServerId) -> EventStoreConnection<R> {
+        EventStoreConnection {
+            store: Arc::clone(self),
+            server,
+        }
+    }
+
+    /// Every event, in append order.
+    pub fn events(&self) -> Vec<Event> {
+        self.log.inner.lock().0 .0.clone()
+    }
+}
+
+impl<R: Runtime> Database for EventStore<R> {
+    fn membership(&self) -> Vec<(TeamId, UserId)> {
+        self.log.membership()
+    }
+
+    fn history(&self) -> Vec<Step> {
+        self.log.history()
+    }
+}
+
+/// One server's connection to the event store.
+pub struct EventStoreConnection<R: Runtime> {
+    store: Arc<EventStore<R>>,
+    server: ServerId,
+}
+
+impl<R: Runtime> EventStoreConnection<R> {
+    /// Reads a stream: its version and its events, in order.
+    pub fn read(&self, stream: StreamKey) -> (u64, Vec<Event>) {
+        let operation = Operation::Read { stream };
+        self.store.log.operate(self.server, operation, |log| {
+            let events: Vec<Event> = log.stream(stream).copied().collect();
+            let version = events.len() as u64;
+            let result = OpResult::Read {
+                version,
+                events: events.clone(),
+            };
+            ((version, events), result)
+        })
+    }
+
+    /// Appends `events` if `stream` is still at version `expected`; returns the new version.
+    pub fn append(
+        &self,
+        stream: StreamKey,
+        expected: u64,
+        events: Vec<Event>,
+    ) -> Result<u64, Conflict> {
+        let operation = Operation::Append {
+            stream,
+            expected,
+            events: events.clone(),
+        };
+        self.store.log.operate(self.server, operation, |log| {
+            let actual = log.version(stream);
+            if actual != expected {
+                return (
+                    Err(Conflict { expected, actual }),
+                    OpResult::Conflict { actual },
+                );
+            }
+            log.0.extend(events);
+            let version = log.version(stream);
+            (Ok(version), OpResult::Appended { version })
+        })
+    }
+}

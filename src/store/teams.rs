@@ -1,0 +1,115 @@
+//! The teams collection: one document per team with its members, as in the article's Mongo code.
+
+use super::{Database, Guarded, Membership, Recording};
+use crate::runtime::Runtime;
+use joincheck_models::domain::{ServerId, TeamId, UserId};
+use joincheck_models::operation::{OpResult, Operation, Step};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Teams and their member lists. Each method is one database call.
+pub struct TeamsCollection<R: Runtime> {
+    teams: Guarded<R, Teams>,
+}
+
+/// Member lists by team. `$push` appends, so a list may hold a user twice.
+#[derive(Default)]
+struct Teams(BTreeMap<TeamId, Vec<UserId>>);
+
+impl Membership for Teams {
+    fn membership(&self) -> Vec<(TeamId, UserId)> {
+        let mut pairs: Vec<(TeamId, UserId)> = self
+            .0
+            .iter()
+            .flat_map(|(team, members)| members.iter().map(move |user| (*team, *user)))
+            .collect();
+        pairs.sort();
+        pairs.dedup();
+        pairs
+    }
+}
+
+impl<R: Runtime> TeamsCollection<R> {
+    /// A collection holding the given `(team, user)` memberships; seeding is not recorded.
+    pub fn with_members(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
+        let mut teams = Teams::default();
+        for (team, user) in initial {
+            teams.0.entry(*team).or_default().push(*user);
+        }
+        TeamsCollection {
+            teams: Guarded::new(teams, recording),
+        }
+    }
+
+    /// A connection for `server`: the history attributes its operations to that server.
+    pub fn connect(self: &Arc<Self>, server: ServerId) -> TeamsConnection<R> {
+        TeamsConnection {
+            collection: Arc::clone(self),
+            server,
+        }
+    }
+
+    /// Every team's members, in team order.
+    pub fn snapshot(&self) -> Vec<(TeamId, Vec<UserId>)> {
+        let guard = self.teams.inner.lock();
+        guard.0 .0.iter().map(|(t, m)| (*t, m.clone())).collect()
+    }
+}
+
+impl<R: Runtime> Database for TeamsCollection<R> {
+    fn membership(&self) -> Vec<(TeamId, UserId)> {
+        self.teams.membership()
+    }
+
+    fn history(&self) -> Vec<Step> {
+        self.teams.history()
+    }
+}
+
+/// One server's connection to the teams collection.
+pub struct TeamsConnection<R: Runtime> {
+    collection: Arc<TeamsCollection<R>>,
+    server: ServerId,
+}
+
+impl<R: Runtime> TeamsConnection<R> {
+    /// findOne by member: the first team (in team order) that lists `user`.
+    pub fn find_team_of(&self, user: UserId) -> Option<TeamId> {
+        let operation = Operation::FindTeamOf { user };
+        self.collection
+            .teams
+            .operate(self.server, operation, |teams| {
+                let team = teams
+                    .0
+                    .iter()
+                    .find(|(_, members)| members.contains(&user))
+                    .map(|(team, _)| *team);
+                (team, OpResult::Found(team))
+            })
+    }
+
+    /// `$push`: appends `user` to `team`'s members, whatever is there already.
+    pub fn push_member(&self, team: TeamId, user: UserId) {
+        let operation = Operation::PushMember { team, user };
+        self.collection
+            .teams
+            .operate(self.server, operation, |teams| {
+                teams.0.entry(team).or_default().push(user);
+                ((), OpResult::Pushed)
+            })
+    }
+
+    /// `$pull`: removes every occurrence of `user` from `team`; `false` when there was none.
+    pub fn pull_member(&self, team: TeamId, user: UserId) -> bool {
+        let operation = Operation::PullMember { team, user };
+        self.collection
+            .teams
+            .operate(self.server, operation, |teams| {
+                let members = teams.0.entry(team).or_default();
+                let before = members.len();
+                members.retain(|member| *member != user);
+                let pulled = members.len() < before;
+                (pulled, OpResult::Pulled(pulled))
+            })
+    }
+}
