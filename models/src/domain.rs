@@ -261,10 +261,19 @@ mod tests {
         let (sue, john) = (UserId(0), UserId(1));
         let (a, b, c) = (TeamId(0), TeamId(1), TeamId(2));
         let fine = [(a, vec![sue]), (b, vec![john]), (c, vec![])];
-        assert_eq!(user_on_several_teams(fine.iter().map(|(t, m)| (*t, m))), None);
+        assert_eq!(
+            user_on_several_teams(fine.iter().map(|(t, m)| (*t, m))),
+            None
+        );
         let broken = [(c, vec![john, sue]), (a, vec![sue]), (b, vec![john])];
         let found = user_on_several_teams(broken.iter().map(|(t, m)| (*t, m))).unwrap();
-        assert_eq!(found, OnSeveralTeams { user: sue, teams: vec![a, c] });
+        assert_eq!(
+            found,
+            OnSeveralTeams {
+                user: sue,
+                teams: vec![a, c]
+            }
+        );
         assert_eq!(found.to_string(), "sue ∈ {team-A, team-C}");
     }
 

@@ -1,8 +1,26 @@
 //! joincheck-models: the specification of the Team Joiner protocols.
 //!
 //! The domain types, the database operations, the verdict types, and the protocols as state
-//! machines that are explored exhaustively. No threads, no I/O.
+//! machines that are explored exhaustively — by joincheck's own fast checker ([`check`]) or by
+//! stateright ([`stateright_model`]), both driven by the same transition code
+//! ([`ProtocolModel`]). No I/O.
 
+pub mod action;
+pub mod checker;
 pub mod domain;
+mod event_sourced;
+pub mod model;
+mod naive;
 pub mod operation;
+pub mod protocol;
+pub mod sizes;
+pub mod state;
+mod symmetry;
 pub mod verdict;
+
+pub use action::Action;
+pub use checker::{check, check_report, replay, CheckOptions, Progress, Report};
+pub use model::{ProtocolModel, ReplayError};
+pub use protocol::Protocol;
+pub use sizes::{SizeError, Sizes};
+pub use state::{Phase, Server, State};

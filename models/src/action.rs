@@ -1,0 +1,140 @@
+//! The model's actions: one atomic database operation of one server.
+//!
+//! An action names everything the server decides on its own (which request arrives, for the
+//! first operation of a request); what the database answers is in the resulting [`Step`].
+//! Actions print and parse as words, e.g. `server-1 check sue → team-A`, which is how a
+//! [`Replay::ModelPath`](crate::verdict::Replay::ModelPath) stores them.
+
+use crate::domain::{ServerId, TeamId, UserId};
+use std::fmt;
+
+/// One atomic database operation of one server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// Naive: a request "join `user` → `team`" arrives at an idle server, which checks whether
+    /// the user is on a team (findOne).
+    Check {
+        server: ServerId,
+        user: UserId,
+        team: TeamId,
+    },
+    /// Naive: a checked server pushes its user into its team ($push).
+    Act { server: ServerId },
+    /// Event-sourced: a request "join `user` → `team`" arrives at an idle server, which reads the
+    /// stream: its version and whether the user has joined.
+    Read {
+        server: ServerId,
+        user: UserId,
+        team: TeamId,
+    },
+    /// Event-sourced: append `Joined(user, team)` expecting the version read; the store answers
+    /// ok or conflict.
+    Append { server: ServerId },
+    /// Event-sourced: after a conflict, read the stream again for the same request.
+    Reread { server: ServerId },
+}
+
+impl Action {
+    /// The server performing the action.
+    pub fn server(self) -> ServerId {
+        match self {
+            Action::Check { server, .. }
+            | Action::Act { server }
+            | Action::Read { server, .. }
+            | Action::Append { server }
+            | Action::Reread { server } => server,
+        }
+    }
+
+    /// The protocol-level verb: check, act, read, append, reread.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Check { .. } => "check",
+            Action::Act { .. } => "act",
+            Action::Read { .. } => "read",
+            Action::Append { .. } => "append",
+            Action::Reread { .. } => "reread",
+        }
+    }
+
+    /// Parses what [`Action`]'s `Display` prints, e.g. `server-2 read sue → team-B` or
+    /// `server-1 append`.
+    pub fn parse(text: &str) -> Option<Action> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let server = ServerId::parse(words.first()?)?;
+        match words[1..] {
+            [verb, user, "→", team] => {
+                let user = UserId::parse(user)?;
+                let team = TeamId::parse(team)?;
+                match verb {
+                    "check" => Some(Action::Check { server, user, team }),
+                    "read" => Some(Action::Read { server, user, team }),
+                    _ => None,
+                }
+            }
+            ["act"] => Some(Action::Act { server }),
+            ["append"] => Some(Action::Append { server }),
+            ["reread"] => Some(Action::Reread { server }),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Check { server, user, team } | Action::Read { server, user, team } => {
+                write!(f, "{server} {} {user} → {team}", self.verb())
+            }
+            Action::Act { server } | Action::Append { server } | Action::Reread { server } => {
+                write!(f, "{server} {}", self.verb())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_print_as_words_and_parse_back() {
+        let (s1, s2) = (ServerId(0), ServerId(1));
+        let (sue, b) = (UserId(0), TeamId(1));
+        let actions = [
+            (
+                Action::Check {
+                    server: s1,
+                    user: sue,
+                    team: b,
+                },
+                "server-1 check sue → team-B",
+            ),
+            (Action::Act { server: s2 }, "server-2 act"),
+            (
+                Action::Read {
+                    server: s2,
+                    user: sue,
+                    team: b,
+                },
+                "server-2 read sue → team-B",
+            ),
+            (Action::Append { server: s1 }, "server-1 append"),
+            (Action::Reread { server: s1 }, "server-1 reread"),
+        ];
+        for (action, text) in actions {
+            assert_eq!(action.to_string(), text);
+            assert_eq!(Action::parse(text), Some(action));
+        }
+        for bad in [
+            "",
+            "server-1",
+            "server-1 jump",
+            "server-0 act",
+            "server-1 read sue",
+            "x act",
+        ] {
+            assert_eq!(Action::parse(bad), None, "{bad}");
+        }
+    }
+}

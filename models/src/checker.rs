@@ -1,0 +1,627 @@
+//! joincheck's own explicit-state model checker: breadth-first, level by level, over states
+//! packed into one `u128` each.
+//!
+//! Why not stateright's checker alone: it hashes and stores full states with their paths and is
+//! several times slower on these models (see the benchmark); its BFS may also return a
+//! counterexample that is not the shortest, and its limits end a run as if it were complete.
+//! This checker:
+//!
+//! - explores level by level, so the first level holding a violation gives the shortest
+//!   counterexample's length; the path itself is then rebuilt deterministically as the first
+//!   path of that length in action order ([`ProtocolModel::actions`]), the same on every run and
+//!   for any number of threads;
+//! - stores packed states in open-addressing hash sets, one per thread, each owning the states
+//!   whose hash falls in its half; threads expand their own frontier and hand successors over;
+//! - reports a run stopped by a state limit, a timeout or a stop request as
+//!   [`Verdict::Inconclusive`], saying how far it got.
+//!
+//! **Properties.** `always` "a user is on at most one team" is checked on every state;
+//! `sometimes` "a user joined a team" must be met by some state; `eventually` "every request
+//! completes" is checked as "no reachable state has requests left and no action enabled". That
+//! is a complete check of `eventually` here because every model is acyclic: the pair (events in
+//! the database, Σ over servers of progress) strictly increases, lexicographically, with every
+//! step, where a server's progress is `4·done` plus 0 when idle, 1 when pending at a stale
+//! version, 2 when retrying, 3 when checked or pending at the current version. (A read moves an
+//! idle server up, an append or act either grows the database or moves a server up, a conflict
+//! moves a stale pending server to retrying, a reread moves it to pending at the current
+//! version.) So every path ends, and it ends in a state with no action enabled.
+
+use crate::action::Action;
+use crate::domain::OnSeveralTeams;
+use crate::model::ProtocolModel;
+use crate::sizes::Sizes;
+use crate::state::State;
+use crate::symmetry;
+use crate::verdict::{Counterexample, Engine, Replay, Stats, Verdict};
+use crate::Protocol;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Live figures of a running check, for a CLI to show states per second, depth and so on.
+///
+/// The checker updates them every few thousand states; read them from any thread.
+#[derive(Debug, Default)]
+pub struct Progress {
+    unique_states: AtomicU64,
+    generated_states: AtomicU64,
+    depth: AtomicU64,
+}
+
+impl Progress {
+    /// Fresh counters, all zero.
+    pub fn new() -> Progress {
+        Progress::default()
+    }
+
+    /// Distinct states found so far.
+    pub fn unique_states(&self) -> u64 {
+        self.unique_states.load(Ordering::Relaxed)
+    }
+
+    /// States generated so far, duplicates included.
+    pub fn generated_states(&self) -> u64 {
+        self.generated_states.load(Ordering::Relaxed)
+    }
+
+    /// The level being explored: every state up to this many steps deep has been found.
+    pub fn depth(&self) -> u64 {
+        self.depth.load(Ordering::Relaxed)
+    }
+}
+
+/// How to run a check.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// Store one representative per orbit under permutations of servers, users and teams. The
+    /// verdict is the same, the state count much smaller.
+    pub symmetry: bool,
+    /// Worker threads: 1 or more (0 counts as 1).
+    pub threads: usize,
+    /// Stop, inconclusive, once this many distinct states are stored.
+    pub max_states: Option<u64>,
+    /// Stop, inconclusive, after this much wall time.
+    pub timeout: Option<Duration>,
+    /// Stop, inconclusive, once this becomes true (wire it to Ctrl-C).
+    pub stop: Option<Arc<AtomicBool>>,
+    /// Counters the checker keeps up to date while it runs.
+    pub progress: Option<Arc<Progress>>,
+}
+
+impl Default for CheckOptions {
+    /// No symmetry, one thread, no limits.
+    fn default() -> CheckOptions {
+        CheckOptions {
+            symmetry: false,
+            threads: 1,
+            max_states: None,
+            timeout: None,
+            stop: None,
+            progress: None,
+        }
+    }
+}
+
+/// Everything a check found, per property.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// `always` "a user is on at most one team".
+    pub verdict: Verdict,
+    /// `sometimes` "a user joined a team": true when some explored state has a member.
+    pub someone_joined: bool,
+    /// `eventually` "every request completes": the first shortest path (as action names) to a
+    /// state where requests are left but no action is enabled, if one was found.
+    pub stuck: Option<Vec<String>>,
+}
+
+/// Checks `protocol` at `sizes`: holds, violated (with the shortest counterexample) or
+/// inconclusive.
+///
+/// The verdict is about "a user is on at most one team". If the exploration was complete and the
+/// invariant held, but "every request completes" or "a user joined a team" failed, the verdict is
+/// [`Verdict::Inconclusive`] and says so: the proof would be vacuous or the model broken.
+pub fn check(protocol: Protocol, sizes: Sizes, options: &CheckOptions) -> Verdict {
+    let report = check_report(protocol, sizes, options);
+    match report.verdict {
+        Verdict::Holds { engine, stats, .. }
+            if report.stuck.is_some() || !report.someone_joined =>
+        {
+            let reason = match &report.stuck {
+                Some(path) => format!(
+                    "the invariant held in every state, but \"every request completes\" fails: \
+                     after {} no action is enabled and requests are left",
+                    path.join(", ")
+                ),
+                None => "the invariant held in every state, but no user ever joined a team: \
+                         the check is vacuous"
+                    .to_string(),
+            };
+            Verdict::Inconclusive {
+                engine,
+                reason,
+                stats,
+            }
+        }
+        verdict => verdict,
+    }
+}
+
+/// Like [`check`], with the outcome of every property.
+pub fn check_report(protocol: Protocol, sizes: Sizes, options: &CheckOptions) -> Report {
+    let model = ProtocolModel::new(protocol, sizes);
+    let started = Instant::now();
+    let search = Search::new(&model, options, started);
+    let outcome = search.run();
+    let stats = Stats {
+        unique_states: Some(outcome.unique),
+        generated_states: Some(outcome.generated),
+        max_depth: Some(outcome.depth),
+        iterations: None,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    let engine = Engine::Model;
+    let stuck = outcome.stuck_depth.map(|depth| {
+        let path = first_path(&model, options.symmetry, depth, |state| {
+            state_is_stuck(&model, state)
+        });
+        path.iter().map(ToString::to_string).collect()
+    });
+    let verdict = if let Some(depth) = outcome.violation_depth {
+        let path = first_path(&model, options.symmetry, depth, State::breaks_invariant);
+        let counterexample = counterexample(&model, &path);
+        Verdict::Violated {
+            engine,
+            counterexample: Box::new(counterexample),
+            stats,
+        }
+    } else if let Some(limit) = outcome.stopped_by {
+        Verdict::Inconclusive {
+            engine,
+            reason: format!(
+                "stopped by {limit} after {} distinct states ({} generated); every state up to \
+                 {} steps deep was explored, deeper ones were not",
+                thousands(outcome.unique),
+                thousands(outcome.generated),
+                outcome.depth
+            ),
+            stats,
+        }
+    } else {
+        let mut scope = format!("all interleavings of {}", sizes.scope());
+        if options.symmetry {
+            scope.push_str(" up to symmetry of servers, users and teams");
+        }
+        Verdict::Holds {
+            engine,
+            scope,
+            stats,
+        }
+    };
+    Report {
+        verdict,
+        someone_joined: outcome.someone_joined,
+        stuck,
+    }
+}
+
+/// Re-executes a [`Replay::ModelPath`]'s actions on `protocol` at `sizes`, returning the steps.
+pub fn replay(
+    protocol: Protocol,
+    sizes: Sizes,
+    actions: &[String],
+) -> Result<Vec<crate::operation::Step>, crate::model::ReplayError> {
+    ProtocolModel::new(protocol, sizes).replay(actions)
+}
+
+/// `1234567` as `1,234,567`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+fn state_is_stuck(model: &ProtocolModel, state: &State) -> bool {
+    let mut actions = Vec::new();
+    model.actions(state, &mut actions);
+    actions.is_empty() && !state.all_requests_done(model.sizes())
+}
+
+/// The counterexample of a path whose last state breaks the invariant.
+fn counterexample(model: &ProtocolModel, path: &[Action]) -> Counterexample {
+    let mut state = model.initial_state();
+    let mut steps = Vec::with_capacity(path.len());
+    for action in path {
+        if let Some((step, next)) = model.step(&state, *action) {
+            steps.push(step);
+            state = next;
+        }
+    }
+    let violation = state.violation().unwrap_or(OnSeveralTeams {
+        user: crate::domain::UserId(0),
+        teams: Vec::new(),
+    });
+    Counterexample {
+        protocol: model.protocol().name().to_string(),
+        parameters: model.sizes().to_string(),
+        engine: Engine::Model,
+        steps,
+        violation,
+        replay: Replay::ModelPath {
+            sizes: model.sizes().as_array(),
+            actions: path.iter().map(ToString::to_string).collect(),
+        },
+    }
+}
+
+/// The first path of exactly `depth` actions, in action order, that ends in a state meeting
+/// `target`; empty if there is none. With `depth` the smallest depth at which `target` is met,
+/// this is the shortest such path, and the same on every run.
+fn first_path(
+    model: &ProtocolModel,
+    symmetry: bool,
+    depth: u64,
+    target: impl Fn(&State) -> bool,
+) -> Vec<Action> {
+    struct Dfs<'a, T> {
+        model: &'a ProtocolModel,
+        symmetry: bool,
+        target: T,
+        /// States known not to reach `target` within this many steps (keyed by representative:
+        /// reaching `target` is the same for a whole orbit).
+        dead_ends: HashMap<u128, u64>,
+        path: Vec<Action>,
+    }
+    impl<T: Fn(&State) -> bool> Dfs<'_, T> {
+        fn search(&mut self, state: &State, remaining: u64) -> bool {
+            if remaining == 0 {
+                return (self.target)(state);
+            }
+            let mut actions = Vec::new();
+            self.model.actions(state, &mut actions);
+            for action in actions {
+                let Some(next) = self.model.next_state(state, action) else {
+                    continue;
+                };
+                let key = key_of(self.model, self.symmetry, &next);
+                if self
+                    .dead_ends
+                    .get(&key)
+                    .is_some_and(|r| *r >= remaining - 1)
+                {
+                    continue;
+                }
+                self.path.push(action);
+                if self.search(&next, remaining - 1) {
+                    return true;
+                }
+                self.path.pop();
+                let entry = self.dead_ends.entry(key).or_insert(0);
+                *entry = (*entry).max(remaining - 1);
+            }
+            false
+        }
+    }
+    let mut dfs = Dfs {
+        model,
+        symmetry,
+        target,
+        dead_ends: HashMap::new(),
+        path: Vec::new(),
+    };
+    let initial = model.initial_state();
+    if dfs.search(&initial, depth) {
+        dfs.path
+    } else {
+        Vec::new()
+    }
+}
+
+/// The packed state the checker stores: the canonical representative under symmetry, or the
+/// state itself.
+fn key_of(model: &ProtocolModel, symmetry: bool, state: &State) -> u128 {
+    if symmetry {
+        symmetry::canonical(model, state)
+    } else {
+        model.layout().pack(state)
+    }
+}
+
+/// Marks an occupied slot; packed states use at most [`crate::sizes::STATE_BITS`] bits.
+const OCCUPIED: u128 = 1 << 127;
+
+/// Mixes a packed state into a 64-bit hash (a multiply-xorshift finaliser).
+fn hash(key: u128) -> u64 {
+    let mut x = (key as u64) ^ ((key >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+    x ^ (x >> 33)
+}
+
+/// An open-addressing (linear probing) set of packed states, at most half full.
+struct StateSet {
+    slots: Vec<u128>,
+    len: usize,
+}
+
+impl StateSet {
+    fn new() -> StateSet {
+        StateSet {
+            slots: vec![0; 1 << 12],
+            len: 0,
+        }
+    }
+
+    /// Adds `key`; true when it was not there yet.
+    fn insert(&mut self, key: u128, hash: u64) -> bool {
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let tagged = key | OCCUPIED;
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = self.slots[i];
+            if slot == 0 {
+                self.slots[i] = tagged;
+                self.len += 1;
+                return true;
+            }
+            if slot == tagged {
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let doubled = vec![0; self.slots.len() * 2];
+        let old = std::mem::replace(&mut self.slots, doubled);
+        let mask = self.slots.len() - 1;
+        for tagged in old.into_iter().filter(|slot| *slot != 0) {
+            let mut i = hash(tagged & !OCCUPIED) as usize & mask;
+            while self.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = tagged;
+        }
+    }
+}
+
+/// States a thread expands before the threads hand successors over (and limits are checked).
+const CHUNK: usize = 1 << 14;
+
+/// What one thread found while expanding a chunk.
+#[derive(Default)]
+struct Expansion {
+    /// Successors, by the thread that owns them.
+    by_owner: Vec<Vec<u128>>,
+    generated: u64,
+    violation: bool,
+    joined: bool,
+    stuck: bool,
+}
+
+struct Search<'a> {
+    model: &'a ProtocolModel,
+    options: &'a CheckOptions,
+    started: Instant,
+    parts: usize,
+}
+
+/// Where a search ended.
+struct Outcome {
+    unique: u64,
+    generated: u64,
+    /// Levels completed (or being explored when stopped): the deepest state found.
+    depth: u64,
+    violation_depth: Option<u64>,
+    stuck_depth: Option<u64>,
+    someone_joined: bool,
+    /// The limit that stopped the search, in words.
+    stopped_by: Option<String>,
+}
+
+impl<'a> Search<'a> {
+    fn new(model: &'a ProtocolModel, options: &'a CheckOptions, started: Instant) -> Search<'a> {
+        Search {
+            model,
+            options,
+            started,
+            parts: options.threads.max(1),
+        }
+    }
+
+    fn owner(&self, hash: u64) -> usize {
+        ((u128::from(hash) * self.parts as u128) >> 64) as usize
+    }
+
+    /// Expands `states`, sorting successors by owner.
+    fn expand(&self, states: &[u128]) -> Expansion {
+        let model = self.model;
+        let layout = model.layout();
+        let sizes = model.sizes();
+        let mut found = Expansion {
+            by_owner: vec![Vec::with_capacity(states.len() * 4 / self.parts); self.parts],
+            ..Expansion::default()
+        };
+        let mut actions = Vec::new();
+        for packed in states {
+            let state = layout.unpack(*packed);
+            actions.clear();
+            model.actions(&state, &mut actions);
+            if actions.is_empty() && !state.all_requests_done(sizes) {
+                found.stuck = true;
+            }
+            for action in &actions {
+                let Some((next, _)) = model.apply(&state, *action) else {
+                    continue;
+                };
+                found.generated += 1;
+                if next.breaks_invariant() {
+                    found.violation = true;
+                }
+                found.joined |= next.log_len != 0 || next.members != [0; crate::state::MAX];
+                let key = key_of(model, self.options.symmetry, &next);
+                found.by_owner[self.owner(hash(key))].push(key);
+            }
+        }
+        found
+    }
+
+    /// Why the search must stop now, if it must.
+    fn limit_reached(&self, unique: u64) -> Option<String> {
+        let options = self.options;
+        if let Some(max) = options.max_states.filter(|max| unique >= *max) {
+            return Some(format!("the state limit ({})", thousands(max)));
+        }
+        if let Some(timeout) = options.timeout.filter(|t| self.started.elapsed() >= *t) {
+            return Some(format!("the timeout ({:.1} s)", timeout.as_secs_f64()));
+        }
+        if options
+            .stop
+            .as_ref()
+            .is_some_and(|stop| stop.load(Ordering::Relaxed))
+        {
+            return Some("a stop request".to_string());
+        }
+        None
+    }
+
+    fn run(&self) -> Outcome {
+        let parts = self.parts;
+        let mut sets: Vec<StateSet> = (0..parts).map(|_| StateSet::new()).collect();
+        let mut frontier: Vec<Vec<u128>> = vec![Vec::new(); parts];
+        let initial = self.model.initial_state();
+        let key = key_of(self.model, self.options.symmetry, &initial);
+        let owner = self.owner(hash(key));
+        sets[owner].insert(key, hash(key));
+        frontier[owner].push(key);
+        let mut outcome = Outcome {
+            unique: 1,
+            generated: 1,
+            depth: 0,
+            violation_depth: initial.breaks_invariant().then_some(0),
+            stuck_depth: None,
+            someone_joined: initial.someone_joined(),
+            stopped_by: None,
+        };
+        while outcome.violation_depth.is_none() && frontier.iter().any(|f| !f.is_empty()) {
+            let mut next: Vec<Vec<u128>> = vec![Vec::new(); parts];
+            let rounds = frontier
+                .iter()
+                .map(|f| f.len().div_ceil(CHUNK))
+                .max()
+                .unwrap_or(0);
+            let mut violation = false;
+            let mut stuck = false;
+            for round in 0..rounds {
+                if let Some(limit) = self.limit_reached(outcome.unique) {
+                    outcome.stopped_by = Some(limit);
+                    return outcome;
+                }
+                let chunk = |p: usize| {
+                    let states = &frontier[p];
+                    let start = (round * CHUNK).min(states.len());
+                    &states[start..(start + CHUNK).min(states.len())]
+                };
+                let expansions: Vec<Expansion> = if parts == 1 {
+                    vec![self.expand(chunk(0))]
+                } else {
+                    std::thread::scope(|scope| {
+                        let handles: Vec<_> = (0..parts)
+                            .map(|p| {
+                                let states = chunk(p);
+                                scope.spawn(move || self.expand(states))
+                            })
+                            .collect();
+                        handles.into_iter().map(join).collect()
+                    })
+                };
+                for expansion in &expansions {
+                    outcome.generated += expansion.generated;
+                    violation |= expansion.violation;
+                    stuck |= expansion.stuck;
+                    outcome.someone_joined |= expansion.joined;
+                }
+                let added: u64 = if parts == 1 {
+                    insert_all(&mut sets[0], &expansions, 0, &mut next[0])
+                } else {
+                    std::thread::scope(|scope| {
+                        let handles: Vec<_> = sets
+                            .iter_mut()
+                            .zip(next.iter_mut())
+                            .enumerate()
+                            .map(|(p, (set, next))| {
+                                let expansions = &expansions;
+                                scope.spawn(move || insert_all(set, expansions, p, next))
+                            })
+                            .collect();
+                        handles.into_iter().map(join).sum()
+                    })
+                };
+                outcome.unique += added;
+                self.report_progress(&outcome);
+            }
+            if stuck && outcome.stuck_depth.is_none() {
+                outcome.stuck_depth = Some(outcome.depth);
+            }
+            frontier = next;
+            if frontier.iter().any(|f| !f.is_empty()) {
+                outcome.depth += 1;
+            }
+            if violation {
+                outcome.violation_depth = Some(outcome.depth);
+            }
+            self.report_progress(&outcome);
+        }
+        outcome
+    }
+
+    fn report_progress(&self, outcome: &Outcome) {
+        if let Some(progress) = &self.options.progress {
+            progress
+                .unique_states
+                .store(outcome.unique, Ordering::Relaxed);
+            progress
+                .generated_states
+                .store(outcome.generated, Ordering::Relaxed);
+            progress.depth.store(outcome.depth, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Joins a worker, passing its panic on (a worker only panics on a bug in the checker).
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    match handle.join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// Inserts the successors owned by `part` into its set, collecting the new ones in `next`.
+fn insert_all(
+    set: &mut StateSet,
+    expansions: &[Expansion],
+    part: usize,
+    next: &mut Vec<u128>,
+) -> u64 {
+    let mut added = 0;
+    for expansion in expansions {
+        for key in &expansion.by_owner[part] {
+            if set.insert(*key, hash(*key)) {
+                next.push(*key);
+                added += 1;
+            }
+        }
+    }
+    added
+}

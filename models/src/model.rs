@@ -1,0 +1,285 @@
+//! A protocol at given sizes as a state machine: its initial state, its enabled actions in a
+//! fixed order, and what each action does.
+//!
+//! This is the single definition of the semantics. The fast checker, stateright's checker,
+//! replay and the conformance work all go through [`ProtocolModel`]; the per-protocol rules live
+//! in [`crate::naive`] and [`crate::event_sourced`].
+
+use crate::action::Action;
+use crate::domain::{Event, ServerId, TeamId, UserId};
+use crate::event_sourced::{self, Streams};
+use crate::naive;
+use crate::operation::{OpResult, Operation, Step, StreamKey};
+use crate::sizes::Sizes;
+use crate::state::{Layout, Phase, State};
+use crate::Protocol;
+use std::fmt;
+
+/// What the database answered to one action: enough, with the states before and after, to
+/// write the [`Step`] down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// findOne found the user on this team, or on none.
+    Found(Option<TeamId>),
+    /// $push done.
+    Pushed,
+    /// The stream read was at this version.
+    Read { version: u8 },
+    /// The append took effect; the stream is now at this version.
+    Appended { version: u8 },
+    /// The append was refused; the stream is at this version.
+    Conflict { actual: u8 },
+}
+
+/// One protocol at one size: the state machine the checkers explore.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProtocolModel {
+    protocol: Protocol,
+    sizes: Sizes,
+    layout: Layout,
+}
+
+/// Why a path of actions could not be replayed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplayError {
+    /// The text is not an action of any protocol.
+    Unrecognized {
+        /// Zero-based position in the path.
+        index: usize,
+        /// The text as given.
+        text: String,
+    },
+    /// The action exists but is not enabled at that point of the path (wrong protocol, sizes,
+    /// or a path that was edited).
+    NotEnabled {
+        /// Zero-based position in the path.
+        index: usize,
+        /// The action as given.
+        action: String,
+        /// The actions that were enabled there.
+        enabled: Vec<String>,
+    },
+}
+
+impl fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReplayError::Unrecognized { index, text } => write!(
+                f,
+                "step {}: `{text}` is not an action (expected e.g. `server-1 check sue → team-A` \
+                 or `server-2 append`)",
+                index + 1
+            ),
+            ReplayError::NotEnabled {
+                index,
+                action,
+                enabled,
+            } => write!(
+                f,
+                "step {}: `{action}` is not enabled here; enabled: {}",
+                index + 1,
+                if enabled.is_empty() {
+                    "none (every request is done)".to_string()
+                } else {
+                    enabled.join(", ")
+                }
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ReplayError {}
+
+impl ProtocolModel {
+    /// The model of `protocol` at `sizes` (already validated by [`Sizes::new`]).
+    pub fn new(protocol: Protocol, sizes: Sizes) -> ProtocolModel {
+        ProtocolModel {
+            protocol,
+            sizes,
+            layout: Layout::new(protocol, sizes),
+        }
+    }
+
+    /// The protocol modelled.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// The sizes modelled.
+    pub fn sizes(&self) -> Sizes {
+        self.sizes
+    }
+
+    pub(crate) fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Every server idle with all its requests ahead, and an empty database.
+    pub fn initial_state(&self) -> State {
+        State::initial()
+    }
+
+    /// Appends the actions enabled in `state` to `out`, in a fixed order: by server, then (for a
+    /// request's first operation) by user, then by team. Shortest counterexamples are the first
+    /// in this order, so it must never depend on anything but the state.
+    pub fn actions(&self, state: &State, out: &mut Vec<Action>) {
+        for (index, server) in state.servers(self.sizes).iter().enumerate() {
+            let id = ServerId(index as u8);
+            match server.phase {
+                Phase::Idle if server.done < self.sizes.requests => {
+                    for user in 0..self.sizes.users {
+                        for team in 0..self.sizes.teams {
+                            let (user, team) = (UserId(user), TeamId(team));
+                            out.push(match self.protocol {
+                                Protocol::Naive => Action::Check {
+                                    server: id,
+                                    user,
+                                    team,
+                                },
+                                _ => Action::Read {
+                                    server: id,
+                                    user,
+                                    team,
+                                },
+                            });
+                        }
+                    }
+                }
+                Phase::Idle => {}
+                Phase::Checked => out.push(Action::Act { server: id }),
+                Phase::Pending => out.push(Action::Append { server: id }),
+                Phase::Retrying => out.push(Action::Reread { server: id }),
+            }
+        }
+    }
+
+    /// The state after `action`, and what the database answered; `None` when the action is not
+    /// enabled in `state`.
+    pub(crate) fn apply(&self, state: &State, action: Action) -> Option<(State, Outcome)> {
+        let server = usize::from(action.server().0);
+        if server >= usize::from(self.sizes.servers) {
+            return None;
+        }
+        match self.protocol {
+            Protocol::Naive => naive::apply(self.sizes, state, server, action),
+            Protocol::EventSourced => {
+                event_sourced::apply(Streams::Global, self.sizes, state, server, action)
+            }
+            Protocol::EventSourcedPerUser => {
+                event_sourced::apply(Streams::PerUser, self.sizes, state, server, action)
+            }
+        }
+    }
+
+    /// The state after `action`, or `None` when it is not enabled in `state`.
+    pub fn next_state(&self, state: &State, action: Action) -> Option<State> {
+        self.apply(state, action).map(|(next, _)| next)
+    }
+
+    /// The [`Step`] `action` records from `state` (operation, result, membership after) and the
+    /// state it leads to, or `None` when it is not enabled.
+    pub fn step(&self, state: &State, action: Action) -> Option<(Step, State)> {
+        let (next, outcome) = self.apply(state, action)?;
+        Some((self.describe(state, action, outcome, &next), next))
+    }
+
+    /// Every enabled action in `state`, in [`ProtocolModel::actions`] order, with the step it
+    /// records and the state it leads to. This is how a recorded history of the real code is
+    /// matched against the model: at each point, find the successor whose step equals the
+    /// recorded one.
+    pub fn successors(&self, state: &State) -> Vec<(Action, Step, State)> {
+        let mut actions = Vec::new();
+        self.actions(state, &mut actions);
+        actions
+            .into_iter()
+            .filter_map(|action| {
+                let (step, next) = self.step(state, action)?;
+                Some((action, step, next))
+            })
+            .collect()
+    }
+
+    /// Re-executes a path of actions (as [`Action`]'s `Display` prints them) from the initial
+    /// state, returning the steps.
+    pub fn replay(&self, actions: &[String]) -> Result<Vec<Step>, ReplayError> {
+        let mut state = self.initial_state();
+        let mut steps = Vec::with_capacity(actions.len());
+        for (index, text) in actions.iter().enumerate() {
+            let action = Action::parse(text).ok_or_else(|| ReplayError::Unrecognized {
+                index,
+                text: text.clone(),
+            })?;
+            let (step, next) =
+                self.step(&state, action)
+                    .ok_or_else(|| ReplayError::NotEnabled {
+                        index,
+                        action: text.clone(),
+                        enabled: self
+                            .successors(&state)
+                            .iter()
+                            .map(|(action, _, _)| action.to_string())
+                            .collect(),
+                    })?;
+            steps.push(step);
+            state = next;
+        }
+        Ok(steps)
+    }
+
+    /// The stream an event-sourced action of `user` reads and appends to.
+    fn stream(&self, user: UserId) -> StreamKey {
+        match self.protocol {
+            Protocol::EventSourcedPerUser => StreamKey::User(user),
+            _ => StreamKey::Global,
+        }
+    }
+
+    /// Writes down one transition as the store would record it.
+    fn describe(&self, before: &State, action: Action, outcome: Outcome, after: &State) -> Step {
+        let server = action.server();
+        let record = before.servers[usize::from(server.0)];
+        let (user, team) = match action {
+            Action::Check { user, team, .. } | Action::Read { user, team, .. } => (user, team),
+            _ => (record.user, record.team),
+        };
+        let operation = match action {
+            Action::Check { .. } => Operation::FindTeamOf { user },
+            Action::Act { .. } => Operation::PushMember { team, user },
+            Action::Read { .. } | Action::Reread { .. } => Operation::Read {
+                stream: self.stream(user),
+            },
+            Action::Append { .. } => Operation::Append {
+                stream: self.stream(user),
+                expected: u64::from(record.version),
+                events: vec![Event::Joined { user, team }],
+            },
+        };
+        let result = match outcome {
+            Outcome::Found(team) => OpResult::Found(team),
+            Outcome::Pushed => OpResult::Pushed,
+            Outcome::Read { version } => OpResult::Read {
+                version: u64::from(version),
+                events: before
+                    .events()
+                    .into_iter()
+                    .filter(|event| match self.stream(user) {
+                        StreamKey::Global => true,
+                        StreamKey::User(of) => event.user() == of,
+                    })
+                    .collect(),
+            },
+            Outcome::Appended { version } => OpResult::Appended {
+                version: u64::from(version),
+            },
+            Outcome::Conflict { actual } => OpResult::Conflict {
+                actual: u64::from(actual),
+            },
+        };
+        Step {
+            server,
+            operation,
+            result,
+            membership_after: after.membership(),
+        }
+    }
+}

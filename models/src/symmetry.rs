@@ -1,0 +1,203 @@
+//! Symmetry reduction: servers, users and teams are interchangeable, so the checker stores one
+//! canonical representative per orbit of states under all three permutation groups.
+//!
+//! The representative is exact (two states get the same one if and only if a permutation of
+//! servers, users and teams maps one onto the other) without trying all `S!·U!·T!`
+//! permutations:
+//!
+//! - **servers** by sorting their packed records, which is the minimum over server orders;
+//! - **users and teams in the global log** by order of first appearance: the log is an ordered
+//!   sequence, so its first user becomes user 0, the next new one user 1, and so on;
+//! - **every other referenced label** (users and teams only servers mention, or, without a global
+//!   order, every label in the database) by trying each order of just those labels and keeping
+//!   the smallest packed state. Unreferenced labels are interchangeable and go last.
+//!
+//! The choices are made the same way in every state of an orbit (first appearance and "is
+//! referenced" do not depend on the labels), so the set of candidates, and hence their minimum,
+//! is the same for the whole orbit; and the minimum is the image of the state under some
+//! permutation, so different orbits never share it.
+
+use crate::domain::{TeamId, UserId};
+use crate::model::ProtocolModel;
+use crate::state::{Phase, State, MAX};
+use crate::Protocol;
+use std::sync::OnceLock;
+
+/// All orders of `0..k`, for each `k` up to [`MAX`], computed once.
+fn permutations(k: usize) -> &'static [[u8; MAX]] {
+    static TABLE: OnceLock<Vec<Vec<[u8; MAX]>>> = OnceLock::new();
+    &TABLE.get_or_init(|| {
+        (0..=MAX)
+            .map(|k| {
+                let mut all = Vec::new();
+                let mut current: Vec<u8> = (0..k as u8).collect();
+                collect_orders(&mut current, 0, &mut all);
+                all
+            })
+            .collect()
+    })[k]
+}
+
+fn collect_orders(items: &mut Vec<u8>, at: usize, out: &mut Vec<[u8; MAX]>) {
+    if at == items.len() {
+        let mut order = [0u8; MAX];
+        order[..items.len()].copy_from_slice(items);
+        out.push(order);
+        return;
+    }
+    for i in at..items.len() {
+        items.swap(at, i);
+        collect_orders(items, at + 1, out);
+        items.swap(at, i);
+    }
+}
+
+/// A renaming of users and teams: `users[old] = new`, `teams[old] = new`.
+#[derive(Clone, Copy)]
+pub(crate) struct Renaming {
+    pub(crate) users: [u8; MAX],
+    pub(crate) teams: [u8; MAX],
+}
+
+/// `state` with users and teams renamed (servers stay in place).
+pub(crate) fn rename(model: &ProtocolModel, state: &State, renaming: &Renaming) -> State {
+    let mut next = *state;
+    for server in next.servers[..usize::from(model.sizes().servers)].iter_mut() {
+        if server.phase != Phase::Idle {
+            server.user = UserId(renaming.users[usize::from(server.user.0)]);
+            server.team = TeamId(renaming.teams[usize::from(server.team.0)]);
+        }
+    }
+    match model.protocol() {
+        Protocol::Naive => {
+            next.members = [0; MAX];
+            for (team, mask) in state.members.iter().enumerate() {
+                let mut renamed = 0u8;
+                for user in 0..MAX {
+                    if mask & (1 << user) != 0 {
+                        renamed |= 1 << renaming.users[user];
+                    }
+                }
+                next.members[usize::from(renaming.teams[team])] = renamed;
+            }
+        }
+        Protocol::EventSourced | Protocol::EventSourcedPerUser => {
+            let len = usize::from(state.log_len);
+            for entry in next.log[..len].iter_mut() {
+                *entry = (
+                    UserId(renaming.users[usize::from(entry.0 .0)]),
+                    TeamId(renaming.teams[usize::from(entry.1 .0)]),
+                );
+            }
+            if model.protocol() == Protocol::EventSourcedPerUser {
+                // Streams are kept in user order; each stream's own order stays (stable sort).
+                next.log[..len].sort_by_key(|entry| entry.0);
+            }
+        }
+    }
+    next
+}
+
+/// Labels in the order they are fixed: first the anchored ones, then the other referenced ones.
+struct Labels {
+    /// `order[i]` is the old label that becomes `i`.
+    order: [u8; MAX],
+    anchored: usize,
+    referenced: usize,
+}
+
+impl Labels {
+    fn new() -> Labels {
+        Labels {
+            order: [0; MAX],
+            anchored: 0,
+            referenced: 0,
+        }
+    }
+
+    fn add(&mut self, label: u8) {
+        if !self.order[..self.referenced].contains(&label) {
+            self.order[self.referenced] = label;
+            self.referenced += 1;
+        }
+    }
+
+    /// Fixes everything added so far in its order of appearance.
+    fn anchor(&mut self) {
+        self.anchored = self.referenced;
+    }
+
+    /// The renaming `old → new` that puts the anchored labels first, then the free referenced
+    /// ones in the order `free_order`, then the unreferenced ones in increasing order.
+    fn renaming(&self, free_order: &[u8; MAX], count: usize) -> [u8; MAX] {
+        let mut map = [u8::MAX; MAX];
+        for (new, old) in self.order[..self.anchored].iter().enumerate() {
+            map[usize::from(*old)] = new as u8;
+        }
+        let free = self.referenced - self.anchored;
+        for (j, which) in free_order[..free].iter().enumerate() {
+            let old = self.order[self.anchored + usize::from(*which)];
+            map[usize::from(old)] = (self.anchored + j) as u8;
+        }
+        let mut next = self.referenced as u8;
+        for slot in map[..count].iter_mut() {
+            if *slot == u8::MAX {
+                *slot = next;
+                next += 1;
+            }
+        }
+        map
+    }
+}
+
+/// The canonical representative of `state`'s orbit, packed.
+pub(crate) fn canonical(model: &ProtocolModel, state: &State) -> u128 {
+    let sizes = model.sizes();
+    let mut users = Labels::new();
+    let mut teams = Labels::new();
+    for &(user, team) in state.log_entries() {
+        users.add(user.0);
+        teams.add(team.0);
+    }
+    if model.protocol() == Protocol::EventSourced {
+        users.anchor();
+        teams.anchor();
+    }
+    for (team, mask) in state.members[..usize::from(sizes.teams)].iter().enumerate() {
+        if *mask != 0 {
+            teams.add(team as u8);
+            for user in 0..sizes.users {
+                if mask & (1 << user) != 0 {
+                    users.add(user);
+                }
+            }
+        }
+    }
+    for server in state.servers(sizes) {
+        if server.phase != Phase::Idle {
+            users.add(server.user.0);
+            teams.add(server.team.0);
+        }
+    }
+    let layout = model.layout();
+    let servers = usize::from(sizes.servers);
+    let mut best = u128::MAX;
+    for user_order in permutations(users.referenced - users.anchored) {
+        let user_map = users.renaming(user_order, usize::from(sizes.users));
+        for team_order in permutations(teams.referenced - teams.anchored) {
+            let renaming = Renaming {
+                users: user_map,
+                teams: teams.renaming(team_order, usize::from(sizes.teams)),
+            };
+            let renamed = rename(model, state, &renaming);
+            let mut packed = [0u32; MAX];
+            for (slot, server) in packed.iter_mut().zip(renamed.servers(sizes)) {
+                *slot = layout.pack_server(server);
+            }
+            packed[..servers].sort_unstable();
+            let candidate = layout.pack_with(layout.pack_shared(&renamed), &packed[..servers]);
+            best = best.min(candidate);
+        }
+    }
+    best
+}
