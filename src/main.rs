@@ -1,1 +1,7 @@
-fn main() {}
+//! The `joincheck` command.
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::run());
+}

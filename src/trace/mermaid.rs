@@ -1,0 +1,52 @@
+//! A Mermaid `sequenceDiagram`: renders in GitHub pull requests and job summaries.
+
+use super::{outcome, why};
+use joincheck_models::verdict::Counterexample;
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+/// Renders a counterexample as a Mermaid sequence diagram (without the surrounding fence).
+pub fn mermaid(counterexample: &Counterexample) -> String {
+    let mut out = String::from("sequenceDiagram\n");
+    let servers: BTreeSet<_> = counterexample.steps.iter().map(|s| s.server).collect();
+    for server in &servers {
+        let _ = writeln!(
+            out,
+            "    participant S{} as {server}",
+            u16::from(server.0) + 1
+        );
+    }
+    let _ = writeln!(out, "    participant DB as database");
+    let last = counterexample.steps.len();
+    for (index, step) in counterexample.steps.iter().enumerate() {
+        let who = format!("S{}", u16::from(step.server.0) + 1);
+        let _ = writeln!(
+            out,
+            "    {who}->>DB: {}. {}",
+            index + 1,
+            escape(&step.operation.to_string())
+        );
+        let mark = if index + 1 == last { " ✗" } else { "" };
+        let _ = writeln!(out, "    DB-->>{who}: {}{mark}", escape(&outcome(step)));
+    }
+    let _ = writeln!(
+        out,
+        "    Note over DB: broken: {}",
+        escape(&counterexample.violation.to_string())
+    );
+    if let Some(why) = why(counterexample) {
+        let _ = writeln!(out, "    Note over DB: {}", escape(&why));
+    }
+    out
+}
+
+/// Mermaid reads `;` as a statement end and `#` as an entity start.
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '#' => "#35;".to_string(),
+            ';' => "#59;".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}

@@ -1,0 +1,80 @@
+//! One counterexample, three renderings: text for terminals and panic messages, a Mermaid
+//! `sequenceDiagram` for pull requests and CI summaries, and versioned JSON for tools.
+
+mod json;
+mod mermaid;
+mod text;
+
+pub use json::{counterexample_json, verdict_json, JSON_VERSION};
+pub use mermaid::mermaid;
+pub use text::text;
+
+use joincheck_models::domain::{TeamId, UserId};
+use joincheck_models::operation::{OpResult, Operation, Step};
+use joincheck_models::verdict::{Counterexample, Engine, Replay};
+
+/// How the engine that found a counterexample explored, in words.
+fn how_found(counterexample: &Counterexample) -> String {
+    match (&counterexample.engine, &counterexample.replay) {
+        (Engine::Model, _) => "exhaustive model check".to_string(),
+        (Engine::Loom, _) => "loom, all interleavings".to_string(),
+        (_, Replay::ShuttleSchedule { found_by, .. }) => format!("shuttle, {found_by}"),
+        (Engine::Stress, _) => "real threads".to_string(),
+        (engine, _) => engine.to_string(),
+    }
+}
+
+/// `sue ∈ {team-A, team-B}`: the teams listing `user` in `membership`.
+fn teams_of(user: UserId, membership: &[(TeamId, UserId)]) -> String {
+    let teams: Vec<String> = membership
+        .iter()
+        .filter(|(_, member)| *member == user)
+        .map(|(team, _)| team.to_string())
+        .collect();
+    format!("{user} ∈ {{{}}}", teams.join(", "))
+}
+
+/// What a step shows in its last column: the answer of a read, the user's teams after a write.
+fn outcome(step: &Step) -> String {
+    let user = match &step.operation {
+        Operation::PushMember { user, .. } | Operation::PullMember { user, .. } => Some(*user),
+        Operation::Append { events, .. } => events.first().map(|event| event.user()),
+        Operation::FindTeamOf { .. } | Operation::Read { .. } => None,
+    };
+    match (&step.result, user) {
+        (OpResult::Conflict { .. }, _) | (_, None) => step.result.to_string(),
+        (OpResult::Appended { version }, Some(user)) => {
+            format!(
+                "ok (now v{version}), {}",
+                teams_of(user, &step.membership_after)
+            )
+        }
+        (_, Some(user)) => teams_of(user, &step.membership_after),
+    }
+}
+
+/// One line on why the violating write was wrong: which of its server's reads it acted on, and
+/// which other server's write made that read stale.
+fn why(counterexample: &Counterexample) -> Option<String> {
+    let steps = &counterexample.steps;
+    let last = steps.len().checked_sub(1)?;
+    let writer = steps[last].server;
+    let is_read = |step: &Step| {
+        matches!(
+            step.operation,
+            Operation::FindTeamOf { .. } | Operation::Read { .. }
+        )
+    };
+    let read = (0..last)
+        .rev()
+        .find(|&i| steps[i].server == writer && is_read(&steps[i]))?;
+    let stale = (read + 1..last).find(|&i| {
+        steps[i].server != writer && steps[i].membership_after != steps[read].membership_after
+    })?;
+    Some(format!(
+        "{writer} acted at step {} on what it read at step {}; step {} made that read stale.",
+        last + 1,
+        read + 1,
+        stale + 1
+    ))
+}

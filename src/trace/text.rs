@@ -1,0 +1,64 @@
+//! The terminal rendering, as in DESIGN.md.
+
+use super::{how_found, outcome, why};
+use joincheck_models::verdict::{Counterexample, Engine};
+use std::fmt::Write;
+
+/// Renders a counterexample as aligned text; `replay_hint` is the command that replays it.
+pub fn text(counterexample: &Counterexample, replay_hint: Option<&str>) -> String {
+    let mut out = String::new();
+    let steps = &counterexample.steps;
+    let _ = writeln!(
+        out,
+        "{} · {} · {}",
+        counterexample.protocol,
+        how_found(counterexample),
+        counterexample.parameters
+    );
+    let shortest = if counterexample.engine == Engine::Model {
+        "shortest counterexample"
+    } else {
+        "counterexample"
+    };
+    let plural = if steps.len() == 1 { "" } else { "s" };
+    let _ = writeln!(
+        out,
+        "VIOLATED  a user is on at most one team — {shortest}, {} step{plural}",
+        steps.len()
+    );
+    let operations: Vec<String> = steps.iter().map(|s| s.operation.to_string()).collect();
+    let width = operations
+        .iter()
+        .map(|o| o.chars().count())
+        .max()
+        .unwrap_or(0);
+    let verb_width = steps
+        .iter()
+        .map(|s| s.operation.verb().len())
+        .max()
+        .unwrap_or(0);
+    for (index, (step, operation)) in steps.iter().zip(&operations).enumerate() {
+        let mark = if index + 1 == steps.len() {
+            "   ✗"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  {:>2}  {}  {:verb_width$}  {:width$}   {}{mark}",
+            index + 1,
+            step.server,
+            step.operation.verb(),
+            operation,
+            outcome(step),
+        );
+    }
+    let _ = writeln!(out, "broken: {}", counterexample.violation);
+    if let Some(why) = why(counterexample) {
+        let _ = writeln!(out, "why: {why}");
+    }
+    if let Some(hint) = replay_hint {
+        let _ = writeln!(out, "replay: {hint}");
+    }
+    out
+}

@@ -1,0 +1,190 @@
+//! The real services and stores on one thread, against a plain sequential reference, and the
+//! std-thread stress run.
+
+use joincheck::check::{run_once, stress, Scenario};
+use joincheck::runtime::Std;
+use joincheck::service::{EventSourced, JoinService, Naive, Server};
+use joincheck::store::{EventStore, Recording, TeamsCollection};
+use joincheck_models::domain::{Event, JoinError, Request, ServerId, TeamId, UserId};
+use joincheck_models::operation::{OpResult, Operation, StreamKey};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const SUE: UserId = UserId(0);
+const JOHN: UserId = UserId(1);
+const A: TeamId = TeamId(0);
+const B: TeamId = TeamId(1);
+
+/// What one server handling requests one after another must do: the specification without any
+/// concurrency.
+#[derive(Default)]
+struct Reference(BTreeMap<UserId, TeamId>);
+
+impl Reference {
+    fn handle(&mut self, request: Request) -> Result<(), JoinError> {
+        match request {
+            Request::Join { user, team } => match self.0.get(&user) {
+                Some(current) => Err(JoinError::AlreadyOnTeam { team: *current }),
+                None => {
+                    self.0.insert(user, team);
+                    Ok(())
+                }
+            },
+            Request::Leave { user, team } => match self.0.get(&user) {
+                Some(current) if *current == team => {
+                    self.0.remove(&user);
+                    Ok(())
+                }
+                _ => Err(JoinError::NotOnTeam),
+            },
+        }
+    }
+
+    fn membership(&self) -> Vec<(TeamId, UserId)> {
+        let mut pairs: Vec<_> = self.0.iter().map(|(user, team)| (*team, *user)).collect();
+        pairs.sort();
+        pairs
+    }
+}
+
+fn request() -> impl Strategy<Value = Request> {
+    (0..3u8, 0..3u8, any::<bool>()).prop_map(|(user, team, join)| {
+        let (user, team) = (UserId(user), TeamId(team));
+        if join {
+            Request::Join { user, team }
+        } else {
+            Request::Leave { user, team }
+        }
+    })
+}
+
+/// Runs `requests` on one server of `service` and compares every answer with the reference.
+fn agrees_with_reference<S: JoinService<Std>>(service: S, requests: &[Request]) {
+    let database = service.open_database(&[], Recording::On);
+    let mut server = service.start_server(&database, ServerId(0));
+    let mut reference = Reference::default();
+    for request in requests {
+        assert_eq!(
+            server.handle(*request),
+            reference.handle(*request),
+            "{request}"
+        );
+    }
+    use joincheck::store::Database;
+    assert_eq!(database.membership(), reference.membership());
+}
+
+proptest! {
+    #[test]
+    fn naive_is_correct_on_one_server(requests in prop::collection::vec(request(), 0..30)) {
+        agrees_with_reference(Naive, &requests);
+    }
+
+    #[test]
+    fn event_sourced_is_correct_on_one_server(requests in prop::collection::vec(request(), 0..30)) {
+        agrees_with_reference(EventSourced::GLOBAL, &requests);
+        agrees_with_reference(EventSourced::PER_USER, &requests);
+    }
+}
+
+#[test]
+fn append_succeeds_only_at_the_stream_version_read() {
+    let store = Arc::new(EventStore::<Std>::with_members(&[], Recording::On));
+    let one = store.connect(ServerId(0));
+    let two = store.connect(ServerId(1));
+    let joined = |user, team| vec![Event::Joined { user, team }];
+    assert_eq!(one.read(StreamKey::Global), (0, vec![]));
+    assert_eq!(one.append(StreamKey::Global, 0, joined(SUE, A)), Ok(1));
+    let conflict = two
+        .append(StreamKey::Global, 0, joined(SUE, B))
+        .unwrap_err();
+    assert_eq!((conflict.expected, conflict.actual), (0, 1));
+    // Per-user streams: john's stream is still at v0 although the log holds sue's event.
+    assert_eq!(two.append(StreamKey::User(JOHN), 0, joined(JOHN, B)), Ok(1));
+    assert_eq!(
+        two.append(StreamKey::User(SUE), 0, joined(SUE, B))
+            .unwrap_err()
+            .actual,
+        1
+    );
+    assert_eq!(store.events(), vec![joined(SUE, A)[0], joined(JOHN, B)[0]]);
+}
+
+#[test]
+fn history_records_each_operation_with_its_result_and_the_membership_after() {
+    let teams = Arc::new(TeamsCollection::<Std>::with_members(
+        &[(B, JOHN)],
+        Recording::On,
+    ));
+    let one = teams.connect(ServerId(0));
+    assert_eq!(one.find_team_of(JOHN), Some(B));
+    one.push_member(A, SUE);
+    assert!(!one.pull_member(B, SUE));
+    use joincheck::store::Database;
+    let history = teams.history();
+    let shape: Vec<_> = history
+        .iter()
+        .map(|s| (s.operation.clone(), s.result.clone()))
+        .collect();
+    assert_eq!(
+        shape,
+        vec![
+            (
+                Operation::FindTeamOf { user: JOHN },
+                OpResult::Found(Some(B))
+            ),
+            (
+                Operation::PushMember { team: A, user: SUE },
+                OpResult::Pushed
+            ),
+            (
+                Operation::PullMember { team: B, user: SUE },
+                OpResult::Pulled(false)
+            ),
+        ]
+    );
+    assert_eq!(history[1].membership_after, vec![(A, SUE), (B, JOHN)]);
+    let quiet = TeamsCollection::<Std>::with_members(&[], Recording::Off);
+    Arc::new(quiet).connect(ServerId(0)).push_member(A, SUE);
+}
+
+#[test]
+fn history_order_is_the_order_operations_took_effect_across_threads() {
+    // Every recorded read returns exactly the number of appends recorded before it: the
+    // history could only be ordered otherwise if recording happened outside the critical section.
+    let scenario = Scenario::contended(4, 3, 2).unwrap();
+    for _ in 0..50 {
+        let execution = run_once::<Std, _>(&EventSourced::GLOBAL, &scenario, Recording::On);
+        let mut appended = 0;
+        for step in &execution.history {
+            match &step.result {
+                OpResult::Read { version, .. } => assert_eq!(*version, appended),
+                OpResult::Appended { version } => {
+                    appended += 1;
+                    assert_eq!(*version, appended);
+                }
+                OpResult::Conflict { actual } => assert_eq!(*actual, appended),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn stress_on_real_threads_never_breaks_event_sourcing_and_counts_naive_breaks() {
+    let scenario = Scenario::contended(4, 3, 2).unwrap();
+    let runs = 300;
+    for service in [EventSourced::GLOBAL, EventSourced::PER_USER] {
+        let report = stress::run(&service, &scenario, runs);
+        assert_eq!(report.violations, 0, "{:?}", report.first_violation);
+        assert_eq!(report.runs, runs);
+    }
+    // Whether the OS interleaves the naive servers badly is luck: report it, do not assert it.
+    let naive = stress::run(&Naive, &scenario, runs);
+    assert_eq!(naive.violations > 0, naive.first_violation.is_some());
+    eprintln!(
+        "naive broke in {} of {runs} runs on real threads",
+        naive.violations
+    );
+}
