@@ -297,6 +297,21 @@ impl Layout {
         word
     }
 
+    /// `packed` with server `index`'s record replaced by `server`: cheaper than packing the whole
+    /// successor when one action changes one server.
+    pub(crate) fn with_server(&self, packed: u128, index: usize, server: &Server) -> u128 {
+        let shift = index as u32 * self.server_bits();
+        let mask = ((1u128 << self.server_bits()) - 1) << shift;
+        (packed & !mask) | (u128::from(self.pack_server(server)) << shift)
+    }
+
+    /// `packed` with the shared state replaced by `state`'s.
+    pub(crate) fn with_shared(&self, packed: u128, state: &State) -> u128 {
+        let servers_bits = self.servers * self.server_bits();
+        let servers = packed & ((1u128 << servers_bits) - 1);
+        (self.pack_shared(state) << servers_bits) | servers
+    }
+
     /// Packs a state.
     pub(crate) fn pack(&self, state: &State) -> u128 {
         let mut servers = [0u32; MAX];
