@@ -135,3 +135,199 @@ pub(crate) fn apply(
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checker::{check, replay, CheckOptions};
+    use crate::domain::{Event, TeamId, UserId};
+    use crate::operation::{OpResult, Operation, StreamKey};
+    use crate::reference::{reachable, small_grid};
+    use crate::{Protocol, Sizes};
+
+    fn sizes(s: u8, u: u8, t: u8, n: u8) -> Sizes {
+        Sizes::new(s, u, t, n).unwrap()
+    }
+
+    fn path(actions: &[&str]) -> Vec<String> {
+        actions.iter().map(|a| a.to_string()).collect()
+    }
+
+    fn holds_with(protocol: Protocol, sizes: Sizes, symmetry: bool) -> u64 {
+        let options = CheckOptions {
+            symmetry,
+            ..CheckOptions::default()
+        };
+        let verdict = check(protocol, sizes, &options);
+        assert_eq!(verdict.kind(), "holds", "{protocol} {sizes}: {verdict:?}");
+        verdict.stats().unique_states.unwrap()
+    }
+
+    #[test]
+    fn exact_state_counts_of_the_global_stream() {
+        let expected = [
+            ((1, 2, 2, 2), 29, 8),
+            ((2, 1, 2, 1), 31, 10),
+            ((2, 2, 2, 2), 777, 104),
+            ((3, 2, 2, 1), 1_985, 113),
+            ((2, 3, 3, 2), 20_476, 334),
+        ];
+        for ((s, u, t, n), all, reduced) in expected {
+            let sizes = sizes(s, u, t, n);
+            assert_eq!(
+                holds_with(Protocol::EventSourced, sizes, false),
+                all,
+                "{sizes}"
+            );
+            assert_eq!(
+                holds_with(Protocol::EventSourced, sizes, true),
+                reduced,
+                "{sizes}"
+            );
+        }
+    }
+
+    #[test]
+    fn exact_state_counts_of_per_user_streams() {
+        let expected = [
+            ((1, 2, 2, 2), 25, 8),
+            ((2, 1, 2, 1), 31, 10),
+            ((2, 2, 2, 2), 529, 76),
+            ((3, 2, 2, 1), 913, 59),
+            ((2, 3, 3, 2), 8_380, 169),
+        ];
+        for ((s, u, t, n), all, reduced) in expected {
+            let sizes = sizes(s, u, t, n);
+            let protocol = Protocol::EventSourcedPerUser;
+            assert_eq!(holds_with(protocol, sizes, false), all, "{sizes}");
+            assert_eq!(holds_with(protocol, sizes, true), reduced, "{sizes}");
+        }
+    }
+
+    #[test]
+    fn counts_agree_with_the_plain_reference_exploration() {
+        for protocol in [Protocol::EventSourced, Protocol::EventSourcedPerUser] {
+            for sizes in small_grid() {
+                let all = reachable(protocol, sizes).len() as u64;
+                assert_eq!(
+                    holds_with(protocol, sizes, false),
+                    all,
+                    "{protocol} {sizes}"
+                );
+            }
+        }
+    }
+
+    /// The reference count of DESIGN.md (Spin, no reduction). Release: a few seconds.
+    #[test]
+    #[ignore = "1.8 million states: run with --ignored, ideally in release"]
+    fn reference_count_3_3_3_2() {
+        assert_eq!(
+            holds_with(Protocol::EventSourced, sizes(3, 3, 3, 2), false),
+            1_799_380
+        );
+        assert_eq!(
+            holds_with(Protocol::EventSourced, sizes(3, 3, 3, 2), true),
+            9_190
+        );
+    }
+
+    /// The reference count of DESIGN.md (Spin, no reduction). Release: about 5 s.
+    #[test]
+    #[ignore = "8.2 million states: run with --ignored, ideally in release"]
+    fn reference_count_3_3_3_3() {
+        assert_eq!(
+            holds_with(Protocol::EventSourced, sizes(3, 3, 3, 3), false),
+            8_168_959
+        );
+        assert_eq!(
+            holds_with(Protocol::EventSourced, sizes(3, 3, 3, 3), true),
+            40_360
+        );
+    }
+
+    /// Two servers race for sue on the global log: the second append conflicts, the reread sees
+    /// sue's event and the request ends without a second team.
+    #[test]
+    fn a_conflict_makes_the_loser_reread_and_give_up() {
+        let steps = replay(
+            Protocol::EventSourced,
+            sizes(2, 1, 2, 1),
+            &path(&[
+                "server-1 read sue → team-A",
+                "server-2 read sue → team-B",
+                "server-1 append",
+                "server-2 append",
+                "server-2 reread",
+            ]),
+        )
+        .unwrap();
+        let (sue, a, b) = (UserId(0), TeamId(0), TeamId(1));
+        let joined_a = Event::Joined { user: sue, team: a };
+        assert_eq!(
+            steps[3].operation,
+            Operation::Append {
+                stream: StreamKey::Global,
+                expected: 0,
+                events: vec![Event::Joined { user: sue, team: b }],
+            }
+        );
+        assert_eq!(steps[3].result, OpResult::Conflict { actual: 1 });
+        assert_eq!(
+            steps[3].operation.to_string() + " → " + &steps[3].result.to_string(),
+            "append Joined(sue, team-B) expecting v0 → Conflict (now v1)"
+        );
+        assert_eq!(
+            steps[4].result,
+            OpResult::Read {
+                version: 1,
+                events: vec![joined_a]
+            }
+        );
+        assert_eq!(steps[4].membership_after, vec![(a, sue)]);
+    }
+
+    /// With the global stream, appends about different users conflict; per user they do not.
+    #[test]
+    fn per_user_streams_only_conflict_on_the_same_user() {
+        let race = path(&[
+            "server-1 read sue → team-A",
+            "server-2 read john → team-B",
+            "server-1 append",
+            "server-2 append",
+        ]);
+        let sizes = sizes(2, 2, 2, 1);
+        let global = replay(Protocol::EventSourced, sizes, &race).unwrap();
+        assert_eq!(global[3].result, OpResult::Conflict { actual: 1 });
+        let per_user = replay(Protocol::EventSourcedPerUser, sizes, &race).unwrap();
+        assert_eq!(per_user[3].result, OpResult::Appended { version: 1 });
+        assert_eq!(
+            per_user[3].operation.to_string(),
+            "append Joined(john, team-B) expecting v0"
+        );
+        assert_eq!(
+            per_user[1].operation,
+            Operation::Read {
+                stream: StreamKey::User(UserId(1))
+            }
+        );
+        let (sue, john, a, b) = (UserId(0), UserId(1), TeamId(0), TeamId(1));
+        assert_eq!(per_user[3].membership_after, vec![(a, sue), (b, john)]);
+        // The retry after a conflict happens on the user's own stream too.
+        let same_user = path(&[
+            "server-1 read sue → team-A",
+            "server-2 read sue → team-B",
+            "server-2 append",
+            "server-1 append",
+            "server-1 reread",
+        ]);
+        let steps = replay(Protocol::EventSourcedPerUser, sizes, &same_user).unwrap();
+        assert_eq!(steps[3].result, OpResult::Conflict { actual: 1 });
+        assert_eq!(steps[4].membership_after, vec![(b, sue)]);
+        assert!(replay(
+            Protocol::EventSourcedPerUser,
+            sizes,
+            &[same_user, path(&["server-1 append"])].concat()
+        )
+        .is_err());
+    }
+}

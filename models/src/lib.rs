@@ -15,6 +15,7 @@ pub mod operation;
 pub mod protocol;
 pub mod sizes;
 pub mod state;
+pub mod stateright_model;
 mod symmetry;
 pub mod verdict;
 
@@ -24,3 +25,7 @@ pub use model::{ProtocolModel, ReplayError};
 pub use protocol::Protocol;
 pub use sizes::{SizeError, Sizes};
 pub use state::{Phase, Server, State};
+pub use stateright_model::{stateright_model, StaterightModel};
+
+#[cfg(test)]
+mod reference;

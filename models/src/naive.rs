@@ -49,3 +49,136 @@ pub(crate) fn apply(
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checker::{check, CheckOptions};
+    use crate::domain::{ServerId, TeamId, UserId};
+    use crate::operation::{OpResult, Operation, Step};
+    use crate::reference::reachable;
+    use crate::verdict::Replay;
+    use crate::{Protocol, Sizes};
+
+    fn sizes(s: u8, u: u8, t: u8, n: u8) -> Sizes {
+        Sizes::new(s, u, t, n).unwrap()
+    }
+
+    /// The article's race, step by step.
+    fn article_steps() -> Vec<Step> {
+        let (s1, s2, sue, a, b) = (ServerId(0), ServerId(1), UserId(0), TeamId(0), TeamId(1));
+        let check = |server| Step {
+            server,
+            operation: Operation::FindTeamOf { user: sue },
+            result: OpResult::Found(None),
+            membership_after: vec![],
+        };
+        vec![
+            check(s1),
+            check(s2),
+            Step {
+                server: s1,
+                operation: Operation::PushMember { team: a, user: sue },
+                result: OpResult::Pushed,
+                membership_after: vec![(a, sue)],
+            },
+            Step {
+                server: s2,
+                operation: Operation::PushMember { team: b, user: sue },
+                result: OpResult::Pushed,
+                membership_after: vec![(a, sue), (b, sue)],
+            },
+        ]
+    }
+
+    const ARTICLE_PATH: [&str; 4] = [
+        "server-1 check sue → team-A",
+        "server-2 check sue → team-B",
+        "server-1 act",
+        "server-2 act",
+    ];
+
+    #[test]
+    fn two_servers_put_sue_on_two_teams_in_four_steps() {
+        for symmetry in [false, true] {
+            for threads in [1, 2] {
+                let options = CheckOptions {
+                    symmetry,
+                    threads,
+                    ..CheckOptions::default()
+                };
+                let verdict = check(Protocol::Naive, sizes(2, 1, 2, 1), &options);
+                let found = verdict.counterexample().expect("naive is broken");
+                assert_eq!(found.steps, article_steps());
+                assert_eq!(found.violation.to_string(), "sue ∈ {team-A, team-B}");
+                assert_eq!(found.protocol, "naive");
+                assert_eq!(
+                    found.parameters,
+                    "2 servers, 1 user, 2 teams, 1 request each"
+                );
+                assert_eq!(
+                    found.replay,
+                    Replay::ModelPath {
+                        sizes: [2, 1, 2, 1],
+                        actions: ARTICLE_PATH.map(String::from).to_vec(),
+                    }
+                );
+                // Every state within 4 steps was explored: the count is exact, not a race.
+                assert_eq!(
+                    verdict.stats().unique_states,
+                    Some(if symmetry { 9 } else { 24 })
+                );
+                assert_eq!(verdict.stats().max_depth, Some(4));
+            }
+        }
+    }
+
+    #[test]
+    fn the_race_is_four_steps_in_larger_configurations_too() {
+        for (s, u, t, n) in [(2, 2, 2, 2), (3, 2, 3, 1), (3, 3, 3, 2)] {
+            for symmetry in [false, true] {
+                let options = CheckOptions {
+                    symmetry,
+                    ..CheckOptions::default()
+                };
+                let verdict = check(Protocol::Naive, sizes(s, u, t, n), &options);
+                let found = verdict.counterexample().expect("naive is broken");
+                assert_eq!(found.steps, article_steps(), "{s},{u},{t},{n}");
+            }
+        }
+    }
+
+    #[test]
+    fn one_server_alone_is_safe() {
+        let verdict = check(Protocol::Naive, sizes(1, 2, 2, 2), &CheckOptions::default());
+        assert_eq!(verdict.kind(), "holds");
+        assert_eq!(verdict.stats().unique_states, Some(25));
+        let verdict = check(Protocol::Naive, sizes(1, 3, 3, 3), &CheckOptions::default());
+        assert_eq!(
+            verdict.stats().unique_states,
+            Some(reachable(Protocol::Naive, sizes(1, 3, 3, 3)).len() as u64)
+        );
+    }
+
+    #[test]
+    fn a_check_that_finds_the_user_ends_the_request() {
+        let path: Vec<String> = [
+            "server-1 check sue → team-B",
+            "server-1 act",
+            "server-2 check sue → team-A",
+        ]
+        .map(String::from)
+        .to_vec();
+        let steps = crate::checker::replay(Protocol::Naive, sizes(2, 1, 2, 1), &path).unwrap();
+        assert_eq!(steps[2].result, OpResult::Found(Some(TeamId(1))));
+        assert_eq!(
+            steps[2].to_owned().membership_after,
+            vec![(TeamId(1), UserId(0))]
+        );
+        let rest = crate::checker::replay(
+            Protocol::Naive,
+            sizes(2, 1, 2, 1),
+            &[path, vec!["server-2 act".to_string()]].concat(),
+        );
+        assert!(rest.unwrap_err().to_string().contains("not enabled"));
+    }
+}

@@ -70,10 +70,11 @@ pub(crate) fn rename(model: &ProtocolModel, state: &State, renaming: &Renaming) 
     }
     match model.protocol() {
         Protocol::Naive => {
+            let sizes = model.sizes();
             next.members = [0; MAX];
-            for (team, mask) in state.members.iter().enumerate() {
+            for (team, mask) in state.members[..usize::from(sizes.teams)].iter().enumerate() {
                 let mut renamed = 0u8;
-                for user in 0..MAX {
+                for user in 0..usize::from(sizes.users) {
                     if mask & (1 << user) != 0 {
                         renamed |= 1 << renaming.users[user];
                     }

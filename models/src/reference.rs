@@ -1,0 +1,43 @@
+//! A deliberately plain reference exploration for tests: full states in a `HashSet`, no packing,
+//! no symmetry, no early stop. The fast checker must agree with it.
+
+use crate::model::ProtocolModel;
+use crate::state::State;
+use crate::{Protocol, Sizes};
+use std::collections::{HashSet, VecDeque};
+
+/// Every reachable state of `protocol` at `sizes`, in BFS order.
+pub(crate) fn reachable(protocol: Protocol, sizes: Sizes) -> Vec<State> {
+    let model = ProtocolModel::new(protocol, sizes);
+    let initial = model.initial_state();
+    let mut seen: HashSet<State> = HashSet::from([initial]);
+    let mut order = vec![initial];
+    let mut queue = VecDeque::from([initial]);
+    while let Some(state) = queue.pop_front() {
+        for (_, _, next) in model.successors(&state) {
+            if seen.insert(next) {
+                order.push(next);
+                queue.push_back(next);
+            }
+        }
+    }
+    order
+}
+
+/// Small sizes every test grid walks through.
+pub(crate) fn small_grid() -> Vec<Sizes> {
+    [
+        [1, 1, 1, 1],
+        [1, 2, 2, 2],
+        [2, 1, 2, 1],
+        [2, 2, 1, 2],
+        [2, 2, 2, 1],
+        [2, 2, 2, 2],
+        [3, 2, 2, 1],
+        [2, 3, 2, 1],
+        [2, 2, 3, 1],
+    ]
+    .into_iter()
+    .map(|[s, u, t, n]| Sizes::new(s, u, t, n).unwrap())
+    .collect()
+}
