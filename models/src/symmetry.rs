@@ -202,3 +202,139 @@ pub(crate) fn canonical(model: &ProtocolModel, state: &State) -> u128 {
     }
     best
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checker::{check, CheckOptions};
+    use crate::reference::{reachable, small_grid};
+    use crate::Sizes;
+    use std::collections::HashMap;
+
+    /// `state` with servers, users and teams permuted (`server[old] = new`, …).
+    fn permute(model: &ProtocolModel, state: &State, servers: &[u8], renaming: &Renaming) -> State {
+        let renamed = rename(model, state, renaming);
+        let mut next = renamed;
+        for (old, new) in servers.iter().enumerate() {
+            next.servers[usize::from(*new)] = renamed.servers[old];
+        }
+        next
+    }
+
+    /// The textbook canonical form: the smallest packed image over all `S!·U!·T!` permutations.
+    fn brute_force(model: &ProtocolModel, state: &State) -> u128 {
+        let sizes = model.sizes();
+        let mut best = u128::MAX;
+        for servers in permutations(usize::from(sizes.servers)) {
+            for users in permutations(usize::from(sizes.users)) {
+                for teams in permutations(usize::from(sizes.teams)) {
+                    let renaming = Renaming {
+                        users: *users,
+                        teams: *teams,
+                    };
+                    let image = permute(
+                        model,
+                        state,
+                        &servers[..usize::from(sizes.servers)],
+                        &renaming,
+                    );
+                    best = best.min(model.layout().pack(&image));
+                }
+            }
+        }
+        best
+    }
+
+    /// On every reachable state of a grid of sizes, the canonical form and the brute-force one
+    /// induce the same partition: exactly the orbits.
+    #[test]
+    fn canonical_form_identifies_exactly_the_orbits() {
+        let larger = [
+            Sizes::new(3, 3, 3, 1).unwrap(),
+            Sizes::new(2, 3, 3, 2).unwrap(),
+        ];
+        let grid = Protocol::ALL
+            .into_iter()
+            .flat_map(|protocol| small_grid().into_iter().map(move |sizes| (protocol, sizes)))
+            .chain(larger.map(|sizes| (Protocol::EventSourced, sizes)));
+        for (protocol, sizes) in grid {
+            let model = ProtocolModel::new(protocol, sizes);
+            let mut orbit_of: HashMap<u128, u128> = HashMap::new();
+            let mut brute_of: HashMap<u128, u128> = HashMap::new();
+            for state in reachable(protocol, sizes) {
+                let ours = canonical(&model, &state);
+                let brute = brute_force(&model, &state);
+                assert_eq!(
+                    *orbit_of.entry(brute).or_insert(ours),
+                    ours,
+                    "{protocol} {sizes}: an orbit split"
+                );
+                assert_eq!(
+                    *brute_of.entry(ours).or_insert(brute),
+                    brute,
+                    "{protocol} {sizes}: orbits merged"
+                );
+            }
+            if protocol != Protocol::Naive {
+                let options = CheckOptions {
+                    symmetry: true,
+                    ..CheckOptions::default()
+                };
+                let verdict = check(protocol, sizes, &options);
+                assert_eq!(
+                    verdict.stats().unique_states,
+                    Some(orbit_of.len() as u64),
+                    "{protocol} {sizes}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_representative_is_in_the_orbit() {
+        let sizes = Sizes::new(3, 2, 2, 1).unwrap();
+        for protocol in Protocol::ALL {
+            let model = ProtocolModel::new(protocol, sizes);
+            for state in reachable(protocol, sizes) {
+                let representative = model.layout().unpack(canonical(&model, &state));
+                assert_eq!(
+                    brute_force(&model, &representative),
+                    brute_force(&model, &state)
+                );
+                assert_eq!(state.breaks_invariant(), representative.breaks_invariant());
+            }
+        }
+    }
+
+    #[test]
+    fn verdicts_agree_with_and_without_symmetry() {
+        let grid = small_grid().into_iter().chain([
+            Sizes::new(3, 3, 3, 1).unwrap(),
+            Sizes::new(2, 3, 3, 2).unwrap(),
+        ]);
+        for sizes in grid {
+            for protocol in Protocol::ALL {
+                let plain = check(protocol, sizes, &CheckOptions::default());
+                let reduced = check(
+                    protocol,
+                    sizes,
+                    &CheckOptions {
+                        symmetry: true,
+                        ..CheckOptions::default()
+                    },
+                );
+                assert_eq!(plain.kind(), reduced.kind(), "{protocol} {sizes}");
+                assert_eq!(
+                    plain.stats().max_depth,
+                    reduced.stats().max_depth,
+                    "{protocol} {sizes}"
+                );
+                assert_eq!(
+                    plain.counterexample().map(|c| &c.steps),
+                    reduced.counterexample().map(|c| &c.steps),
+                    "{protocol} {sizes}"
+                );
+            }
+        }
+    }
+}
