@@ -179,9 +179,10 @@ pub fn check_report(protocol: Protocol, sizes: Sizes, options: &CheckOptions) ->
         Verdict::Inconclusive {
             engine,
             reason: format!(
-                "stopped by {limit} after {} distinct states ({} generated); every state up to \
-                 {} steps deep was explored, deeper ones were not",
+                "stopped by {limit} after {} distinct state{} ({} generated); every state up to \
+                 {} steps deep was found, deeper ones were not",
                 thousands(outcome.unique),
+                if outcome.unique == 1 { "" } else { "s" },
                 thousands(outcome.generated),
                 outcome.depth
             ),
@@ -668,4 +669,247 @@ fn insert_all(
         }
     }
     added
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::{reachable, small_grid};
+    use crate::state::Phase;
+
+    fn sizes(s: u8, u: u8, t: u8, n: u8) -> Sizes {
+        Sizes::new(s, u, t, n).unwrap()
+    }
+
+    #[test]
+    fn a_proof_states_its_scope_and_figures() {
+        let verdict = check(
+            Protocol::EventSourced,
+            sizes(3, 3, 3, 1),
+            &CheckOptions::default(),
+        );
+        let Verdict::Holds { scope, stats, .. } = &verdict else {
+            panic!("{verdict:?}")
+        };
+        assert_eq!(
+            scope,
+            "all interleavings of 3 servers × 3 users × 3 teams × 1 request each"
+        );
+        let all = reachable(Protocol::EventSourced, sizes(3, 3, 3, 1)).len() as u64;
+        assert_eq!(stats.unique_states, Some(all));
+        assert!(stats.generated_states > stats.unique_states);
+        let reduced = CheckOptions {
+            symmetry: true,
+            ..CheckOptions::default()
+        };
+        let Verdict::Holds { scope, .. } =
+            check(Protocol::EventSourced, sizes(2, 1, 1, 2), &reduced)
+        else {
+            panic!("event sourcing holds")
+        };
+        assert_eq!(
+            scope,
+            "all interleavings of 2 servers × 1 user × 1 team × 2 requests each up to symmetry \
+             of servers, users and teams"
+        );
+    }
+
+    #[test]
+    fn two_threads_find_the_same_states_and_the_same_counterexample() {
+        for protocol in Protocol::ALL {
+            for sizes in [sizes(3, 3, 3, 1), sizes(2, 2, 2, 2), sizes(3, 2, 2, 2)] {
+                for symmetry in [false, true] {
+                    let one = CheckOptions {
+                        symmetry,
+                        ..CheckOptions::default()
+                    };
+                    let two = CheckOptions {
+                        threads: 2,
+                        ..one.clone()
+                    };
+                    let (a, b) = (check(protocol, sizes, &one), check(protocol, sizes, &two));
+                    assert_eq!(a.kind(), b.kind());
+                    assert_eq!(a.stats().unique_states, b.stats().unique_states);
+                    assert_eq!(a.stats().generated_states, b.stats().generated_states);
+                    assert_eq!(
+                        a.counterexample().map(|c| &c.steps),
+                        b.counterexample().map(|c| &c.steps)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_state_limit_is_inconclusive_and_says_how_far_it_got() {
+        let options = CheckOptions {
+            max_states: Some(100),
+            ..CheckOptions::default()
+        };
+        let verdict = check(Protocol::EventSourced, sizes(3, 3, 3, 1), &options);
+        let Verdict::Inconclusive { reason, stats, .. } = &verdict else {
+            panic!("{verdict:?}")
+        };
+        assert!(
+            reason.starts_with("stopped by the state limit (100) after "),
+            "{reason}"
+        );
+        assert!(reason.contains("steps deep was found"), "{reason}");
+        assert!(stats.unique_states.unwrap() >= 100);
+    }
+
+    #[test]
+    fn a_timeout_or_a_stop_request_is_inconclusive() {
+        let options = CheckOptions {
+            timeout: Some(Duration::ZERO),
+            ..CheckOptions::default()
+        };
+        let verdict = check(Protocol::EventSourced, sizes(2, 2, 2, 2), &options);
+        let Verdict::Inconclusive { reason, .. } = verdict else {
+            panic!("a zero timeout cannot prove anything")
+        };
+        assert!(
+            reason.starts_with("stopped by the timeout (0.0 s)"),
+            "{reason}"
+        );
+        let stop = Arc::new(AtomicBool::new(true));
+        let options = CheckOptions {
+            stop: Some(stop),
+            threads: 2,
+            ..CheckOptions::default()
+        };
+        let verdict = check(Protocol::Naive, sizes(2, 2, 2, 2), &options);
+        let Verdict::Inconclusive { reason, .. } = verdict else {
+            panic!("stopped before the first level")
+        };
+        assert!(
+            reason.starts_with("stopped by a stop request after 1 distinct state ("),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn progress_counters_follow_the_search() {
+        let progress = Arc::new(Progress::new());
+        let options = CheckOptions {
+            progress: Some(progress.clone()),
+            ..CheckOptions::default()
+        };
+        let verdict = check(Protocol::EventSourced, sizes(2, 2, 2, 2), &options);
+        assert_eq!(
+            Some(progress.unique_states()),
+            verdict.stats().unique_states
+        );
+        assert_eq!(
+            Some(progress.generated_states()),
+            verdict.stats().generated_states
+        );
+        assert_eq!(Some(progress.depth()), verdict.stats().max_depth);
+    }
+
+    #[test]
+    fn every_property_is_reported() {
+        for protocol in Protocol::ALL {
+            let report = check_report(protocol, sizes(2, 2, 2, 2), &CheckOptions::default());
+            assert!(report.someone_joined, "{protocol}");
+            assert_eq!(report.stuck, None, "{protocol}");
+        }
+    }
+
+    /// The progress measure of the module docs.
+    fn measure(model: &ProtocolModel, state: &State) -> (usize, u32) {
+        let database = state.log_len as usize
+            + state
+                .members
+                .iter()
+                .map(|m| m.count_ones() as usize)
+                .sum::<usize>();
+        let progress = state
+            .servers(model.sizes())
+            .iter()
+            .map(|server| {
+                let current = match model.protocol() {
+                    Protocol::EventSourcedPerUser => state
+                        .log_entries()
+                        .iter()
+                        .filter(|(user, _)| *user == server.user)
+                        .count() as u8,
+                    _ => state.log_len,
+                };
+                let phase = match server.phase {
+                    Phase::Idle => 0,
+                    Phase::Pending if server.version != current => 1,
+                    Phase::Retrying => 2,
+                    Phase::Checked | Phase::Pending => 3,
+                };
+                4 * u32::from(server.done) + phase
+            })
+            .sum();
+        (database, progress)
+    }
+
+    /// Why `eventually` is sound here: every step strictly increases the measure, so there are
+    /// no cycles, and every maximal path ends in a state with all requests done.
+    #[test]
+    fn every_step_strictly_increases_the_progress_measure() {
+        for protocol in Protocol::ALL {
+            for sizes in small_grid() {
+                let model = ProtocolModel::new(protocol, sizes);
+                for state in reachable(protocol, sizes) {
+                    let successors = model.successors(&state);
+                    if successors.is_empty() {
+                        assert!(state.all_requests_done(sizes), "{protocol} {sizes}: stuck");
+                    }
+                    for (action, _, next) in successors {
+                        assert!(
+                            measure(&model, &next) > measure(&model, &state),
+                            "{protocol} {sizes}: {action} does not progress"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn replay_refuses_unknown_or_disabled_actions() {
+        let sizes = sizes(2, 1, 2, 1);
+        let unknown = replay(Protocol::Naive, sizes, &["server-1 dance".to_string()]).unwrap_err();
+        assert!(unknown
+            .to_string()
+            .starts_with("step 1: `server-1 dance` is not an action"));
+        let disabled = replay(
+            Protocol::EventSourced,
+            sizes,
+            &["server-1 append".to_string()],
+        )
+        .unwrap_err();
+        assert_eq!(
+            disabled.to_string(),
+            "step 1: `server-1 append` is not enabled here; enabled: server-1 read sue → team-A, \
+             server-1 read sue → team-B, server-2 read sue → team-A, server-2 read sue → team-B"
+        );
+        let wrong_protocol = replay(
+            Protocol::EventSourced,
+            sizes,
+            &["server-1 check sue → team-A".to_string()],
+        );
+        assert!(matches!(
+            wrong_protocol,
+            Err(crate::model::ReplayError::NotEnabled { index: 0, .. })
+        ));
+        let no_such_server = replay(
+            Protocol::Naive,
+            sizes,
+            &["server-3 check sue → team-A".to_string()],
+        );
+        assert!(no_such_server.is_err());
+    }
+
+    #[test]
+    fn figures_read_with_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_799_380), "1,799,380");
+    }
 }
