@@ -1,34 +1,113 @@
-//! loom on the real services: every interleaving of the article's scenario and larger ones.
+//! loom on the real services: every interleaving, with exact iteration counts so that an early
+//! stop cannot pass for a proof.
 
 use joincheck::check::loom::{check, LoomOptions};
-use joincheck::check::Scenario;
+use joincheck::check::{Scenario, ScenarioError};
 use joincheck::service::{EventSourced, Naive};
-use joincheck_models::domain::{ServerId, TeamId, UserId};
-use joincheck_models::operation::{OpResult, Operation};
+use joincheck_models::domain::{TeamId, UserId};
+use joincheck_models::operation::Operation;
 use joincheck_models::verdict::Verdict;
 
+const SUE: UserId = UserId(0);
+
 #[test]
-fn naive_breaks_on_the_article_scenario() {
+fn naive_breaks_on_the_article_scenario_with_check_check_act_act() {
     let verdict = check(Naive, &Scenario::article(), &LoomOptions::default()).unwrap();
     let Verdict::Violated { counterexample, .. } = verdict else {
         panic!("expected a violation, got {verdict:?}");
     };
-    let sue = UserId(0);
-    let shape: Vec<(ServerId, Operation, OpResult)> = counterexample
-        .steps
-        .iter()
-        .map(|step| (step.server, step.operation.clone(), step.result.clone()))
-        .collect();
-    eprintln!("{shape:?}");
-    assert_eq!(counterexample.violation.user, sue);
+    let steps = &counterexample.steps;
+    assert_eq!(steps.len(), 4);
+    assert_eq!(steps[0].operation, Operation::FindTeamOf { user: SUE });
+    assert_eq!(steps[1].operation, Operation::FindTeamOf { user: SUE });
+    assert_ne!(steps[0].server, steps[1].server);
+    assert_eq!(steps[2].operation.verb(), "act");
+    assert_eq!(steps[3].operation.verb(), "act");
+    assert_ne!(steps[2].server, steps[3].server);
+    assert_eq!(counterexample.violation.user, SUE);
     assert_eq!(counterexample.violation.teams, vec![TeamId(0), TeamId(1)]);
 }
 
+/// Holds, with the exact number of loom executions: fewer would mean part of the scope was skipped.
+fn assert_holds(verdict: Verdict, executions: u64, scope_starts: &str) {
+    let Verdict::Holds { scope, stats, .. } = &verdict else {
+        panic!("expected holds, got {verdict:?}");
+    };
+    assert!(scope.starts_with(scope_starts), "{scope}");
+    assert_eq!(stats.iterations, Some(executions));
+}
+
 #[test]
-fn event_sourced_holds_for_every_interleaving_of_the_article_scenario() {
+fn event_sourced_holds_for_every_interleaving_of_two_servers() {
     for service in [EventSourced::GLOBAL, EventSourced::PER_USER] {
         let verdict = check(service, &Scenario::article(), &LoomOptions::default()).unwrap();
-        eprintln!("{verdict:?}");
-        assert!(matches!(verdict, Verdict::Holds { .. }), "{verdict:?}");
+        assert_holds(
+            verdict,
+            30,
+            "all interleavings of server-1: join sue → team-A;",
+        );
     }
+}
+
+#[test]
+fn event_sourced_holds_for_every_interleaving_of_three_servers() {
+    let scenario = Scenario::contended(3, 1, 2).unwrap();
+    let verdict = check(EventSourced::GLOBAL, &scenario, &LoomOptions::default()).unwrap();
+    assert_holds(verdict, 11_739, "all interleavings of server-1");
+}
+
+#[test]
+fn event_sourced_holds_within_a_preemption_bound_where_exhaustive_is_too_slow() {
+    let options = LoomOptions {
+        preemption_bound: Some(2),
+        ..LoomOptions::default()
+    };
+    let bounded = "all interleavings with at most 2 preemptions of server-1";
+    let four_servers = Scenario::contended(4, 1, 2).unwrap();
+    let verdict = check(EventSourced::GLOBAL, &four_servers, &options).unwrap();
+    assert_holds(verdict, 561, bounded);
+    // Three servers with two requests each: 8 million executions unbounded.
+    let two_requests = Scenario::contended(3, 2, 2).unwrap();
+    let verdict = check(EventSourced::GLOBAL, &two_requests, &options).unwrap();
+    assert_holds(verdict, 204, bounded);
+    assert!(check(Naive, &two_requests, &options)
+        .unwrap()
+        .counterexample()
+        .is_some());
+}
+
+#[test]
+fn an_iteration_limit_is_inconclusive_never_holds() {
+    let scenario = Scenario::contended(3, 1, 2).unwrap();
+    let options = LoomOptions {
+        max_iterations: Some(10),
+        ..LoomOptions::default()
+    };
+    let verdict = check(EventSourced::GLOBAL, &scenario, &options).unwrap();
+    let Verdict::Inconclusive { reason, stats, .. } = &verdict else {
+        panic!("expected inconclusive, got {verdict:?}");
+    };
+    assert!(
+        reason.contains("iteration limit after 10 executions"),
+        "{reason}"
+    );
+    assert_eq!(stats.iterations, Some(10));
+}
+
+#[test]
+fn more_servers_than_loom_can_run_is_a_clear_error() {
+    let scenario = Scenario::contended(5, 1, 2).unwrap();
+    let error = check(Naive, &scenario, &LoomOptions::default()).unwrap_err();
+    assert_eq!(
+        error,
+        ScenarioError::TooManyServers {
+            servers: 5,
+            limit: 4,
+            engine: "loom"
+        }
+    );
+    assert_eq!(
+        error.to_string(),
+        "5 servers is more than loom can check (at most 4)"
+    );
 }

@@ -188,3 +188,31 @@ fn stress_on_real_threads_never_breaks_event_sourcing_and_counts_naive_breaks() 
         naive.violations
     );
 }
+
+#[test]
+fn invalid_scenarios_are_refused_with_a_clear_reason() {
+    use joincheck::check::ScenarioError;
+    let join = |user, team| Request::Join { user, team };
+    assert_eq!(
+        Scenario::new(1, 2, vec![], vec![]),
+        Err(ScenarioError::Empty)
+    );
+    assert_eq!(
+        Scenario::new(1, 2, vec![vec![], vec![]], vec![]),
+        Err(ScenarioError::Empty)
+    );
+    let unknown = Scenario::new(1, 2, vec![vec![join(JOHN, A)]], vec![]).unwrap_err();
+    assert_eq!(unknown.to_string(), "unknown user john");
+    let unknown = Scenario::new(2, 1, vec![vec![join(JOHN, B)]], vec![]).unwrap_err();
+    assert_eq!(unknown.to_string(), "unknown team team-B");
+    let broken = Scenario::new(1, 2, vec![vec![join(SUE, A)]], vec![(A, SUE), (B, SUE)]);
+    assert_eq!(
+        broken.unwrap_err().to_string(),
+        "the initial membership already breaks the invariant: sue ∈ {team-A, team-B}"
+    );
+    let fine = Scenario::new(2, 2, vec![vec![join(SUE, A)]], vec![(B, JOHN)]).unwrap();
+    assert_eq!(
+        fine.to_string(),
+        "server-1: join sue → team-A (initially john ∈ team-B)"
+    );
+}

@@ -1,27 +1,64 @@
-use joincheck::check::shuttle::{check, ShuttleOptions, Strategy};
+//! shuttle on the real services: many servers, seeded schedules, replayable failures.
+
+use joincheck::check::shuttle::{check, replay, EncodedSchedule, ShuttleOptions, Strategy};
 use joincheck::check::Scenario;
 use joincheck::service::{EventSourced, Naive};
-use joincheck_models::verdict::Verdict;
+use joincheck_models::verdict::{Replay, Verdict};
 
 #[test]
-fn naive_breaks_under_pct() {
-    let verdict = check(Naive, &Scenario::article(), &ShuttleOptions::default());
-    eprintln!("{verdict:?}");
-    assert!(matches!(verdict, Verdict::Violated { .. }), "{verdict:?}");
+fn naive_breaks_under_pct_and_the_schedule_replays_to_the_identical_history() {
+    let scenario = Scenario::contended(4, 2, 2).unwrap();
+    let verdict = check(Naive, &scenario, &ShuttleOptions::default());
+    let Verdict::Violated { counterexample, .. } = verdict else {
+        panic!("expected a violation, got {verdict:?}");
+    };
+    let Replay::ShuttleSchedule { schedule, found_by } = &counterexample.replay else {
+        panic!("no schedule: {:?}", counterexample.replay);
+    };
+    assert_eq!(found_by, "PCT depth 3, seed 42");
+    let replayed = replay(Naive, &scenario, &EncodedSchedule(schedule.clone())).unwrap();
+    assert_eq!(replayed.steps_to_violation(), counterexample.steps);
+    assert_eq!(
+        replayed.violation().as_ref(),
+        Some(&counterexample.violation)
+    );
 }
 
 #[test]
-fn event_sourced_survives_random_schedules() {
+fn the_same_seed_finds_the_same_counterexample() {
+    let scenario = Scenario::contended(3, 2, 2).unwrap();
     let options = ShuttleOptions {
         strategy: Strategy::Random,
-        seed: 7,
-        iterations: 200,
+        seed: 9,
+        iterations: 500,
     };
-    let verdict = check(
-        EventSourced::GLOBAL,
-        &Scenario::contended(4, 2, 2).unwrap(),
-        &options,
-    );
-    eprintln!("{verdict:?}");
-    assert!(matches!(verdict, Verdict::Holds { .. }), "{verdict:?}");
+    let first = check(Naive, &scenario, &options);
+    let second = check(Naive, &scenario, &options);
+    assert_eq!(first.counterexample(), second.counterexample());
+    assert!(first.counterexample().is_some());
+}
+
+#[test]
+fn event_sourced_survives_eight_servers_and_says_it_is_evidence() {
+    let options = ShuttleOptions {
+        strategy: Strategy::Pct { depth: 3 },
+        seed: 7,
+        iterations: 300,
+    };
+    let scenario = Scenario::contended(8, 3, 3).unwrap();
+    for service in [EventSourced::GLOBAL, EventSourced::PER_USER] {
+        let verdict = check(service, &scenario, &options);
+        let Verdict::Holds { scope, stats, .. } = &verdict else {
+            panic!("expected holds, got {verdict:?}");
+        };
+        assert!(scope.starts_with("no violation in 300 schedules (PCT depth 3, seed 7)"));
+        assert!(scope.ends_with("evidence, not proof"), "{scope}");
+        assert_eq!(stats.iterations, Some(300));
+    }
+}
+
+#[test]
+fn a_corrupt_schedule_is_an_error_not_a_panic() {
+    let bad = EncodedSchedule("not hex".to_string());
+    assert!(replay(Naive, &Scenario::article(), &bad).is_err());
 }

@@ -80,9 +80,12 @@ where
         }
     };
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| builder.check(body)));
-    let done = iterations.load(Ordering::Relaxed);
+    // The execution that hit a limit was abandoned before it ran.
+    let done = iterations
+        .load(Ordering::Relaxed)
+        .min(options.max_iterations.unwrap_or(u64::MAX));
     let stats = Stats {
-        iterations: Some(done.min(options.max_iterations.unwrap_or(u64::MAX))),
+        iterations: Some(done),
         seconds: started.elapsed().as_secs_f64(),
         ..Stats::default()
     };

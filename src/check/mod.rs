@@ -5,6 +5,7 @@
 //! checked run, so loom and shuttle primitives are only ever created where they are valid.
 
 pub mod loom;
+pub mod proptest;
 mod scenario;
 pub mod shuttle;
 

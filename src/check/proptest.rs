@@ -1,0 +1,179 @@
+//! proptest: generated workloads, each run under shuttle; a failure shrinks to the smallest
+//! workload that still breaks, with its schedule.
+//!
+//! Each workload is checked with the same seeded shuttle schedules, so a workload either fails or
+//! passes deterministically and shrinking is meaningful. Passing is evidence, not proof.
+
+use super::shuttle::{self as shuttle_engine, ShuttleOptions};
+use super::Scenario;
+use crate::runtime::Shuttle;
+use crate::service::JoinService;
+use joincheck_models::domain::{Request, TeamId, UserId};
+use joincheck_models::verdict::{Engine, Stats, Verdict};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use std::cell::Cell;
+use std::time::Instant;
+
+/// What workloads to generate and how hard to check each.
+#[derive(Clone, Copy, Debug)]
+pub struct ProptestOptions {
+    /// Workloads to generate (shrinking steps come on top).
+    pub cases: u32,
+    /// Seed of the workload generator.
+    pub seed: u64,
+    /// At most this many servers per workload (at least 1).
+    pub max_servers: u8,
+    /// At most this many requests per server.
+    pub max_requests: u8,
+    /// Users requests are drawn from.
+    pub users: u8,
+    /// Teams requests are drawn from.
+    pub teams: u8,
+    /// The shuttle schedules tried on each workload.
+    pub shuttle: ShuttleOptions,
+}
+
+impl Default for ProptestOptions {
+    fn default() -> Self {
+        ProptestOptions {
+            cases: 64,
+            seed: 42,
+            max_servers: 4,
+            max_requests: 2,
+            users: 2,
+            teams: 2,
+            shuttle: ShuttleOptions {
+                iterations: 50,
+                ..ShuttleOptions::default()
+            },
+        }
+    }
+}
+
+/// One request: `join` first so that shrinking (towards `false`, user 0, team 0) prefers joins
+/// of the first user to the first team.
+fn request(users: u8, teams: u8) -> impl Strategy<Value = Request> {
+    (any::<bool>(), 0..users, 0..teams).prop_map(|(leave, user, team)| {
+        let (user, team) = (UserId(user), TeamId(team));
+        if leave {
+            Request::Leave { user, team }
+        } else {
+            Request::Join { user, team }
+        }
+    })
+}
+
+/// Workloads: 1..=max_servers servers with 1..=max_requests requests each.
+fn workload(options: &ProptestOptions) -> impl Strategy<Value = Vec<Vec<Request>>> {
+    let requests = 1..=usize::from(options.max_requests.max(1));
+    let servers = 1..=usize::from(options.max_servers.max(1));
+    let one_server = prop::collection::vec(request(options.users, options.teams), requests);
+    prop::collection::vec(one_server, servers)
+}
+
+/// Renames users and teams in order of first appearance. Users and teams are interchangeable, so
+/// this changes no verdict, and a shrunk workload reads `sue → team-A` whichever ids it drew.
+fn by_first_appearance(servers: Vec<Vec<Request>>) -> Vec<Vec<Request>> {
+    let (mut users, mut teams): (Vec<UserId>, Vec<TeamId>) = (Vec::new(), Vec::new());
+    fn index_of<T: PartialEq>(seen: &mut Vec<T>, id: T) -> u8 {
+        let index = seen.iter().position(|s| *s == id).unwrap_or_else(|| {
+            seen.push(id);
+            seen.len() - 1
+        });
+        index as u8
+    }
+    let mut rename = |request: Request| {
+        let user = UserId(index_of(&mut users, request.user()));
+        let team = TeamId(index_of(&mut teams, request.team()));
+        match request {
+            Request::Join { .. } => Request::Join { user, team },
+            Request::Leave { .. } => Request::Leave { user, team },
+        }
+    };
+    servers
+        .into_iter()
+        .map(|requests| requests.into_iter().map(&mut rename).collect())
+        .collect()
+}
+
+/// Generates workloads, runs each under shuttle, and shrinks the first one that breaks.
+pub fn check<S>(service: S, options: &ProptestOptions) -> Verdict
+where
+    S: JoinService<Shuttle> + Clone,
+{
+    let started = Instant::now();
+    let (users, teams) = (options.users.max(1), options.teams.max(1));
+    let config = Config {
+        cases: options.cases,
+        failure_persistence: None,
+        max_shrink_iters: 1024,
+        ..Config::default()
+    };
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&options.seed.to_le_bytes());
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed);
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let workloads_run = Cell::new(0u64);
+    let scenario_of = |servers: Vec<Vec<Request>>| {
+        Scenario::new(users, teams, by_first_appearance(servers), Vec::new())
+    };
+    let outcome = runner.run(&workload(options), |servers| {
+        workloads_run.set(workloads_run.get() + 1);
+        let Ok(scenario) = scenario_of(servers) else {
+            return Ok(());
+        };
+        match shuttle_engine::check(service.clone(), &scenario, &options.shuttle) {
+            Verdict::Violated { .. } => Err(TestCaseError::fail("the invariant broke")),
+            _ => Ok(()),
+        }
+    });
+    let stats = Stats {
+        iterations: Some(workloads_run.get()),
+        seconds: started.elapsed().as_secs_f64(),
+        ..Stats::default()
+    };
+    match outcome {
+        Ok(()) => Verdict::Holds {
+            engine: Engine::Proptest,
+            scope: format!(
+                "no violation in {} generated workloads (seed {}, up to {} servers × {} requests \
+                 over {users} users and {teams} teams), {} shuttle schedules each ({}): \
+                 evidence, not proof",
+                options.cases,
+                options.seed,
+                options.max_servers,
+                options.max_requests,
+                options.shuttle.iterations,
+                options.shuttle
+            ),
+            stats,
+        },
+        Err(TestError::Fail(_, smallest)) => {
+            let rerun = scenario_of(smallest)
+                .map(|scenario| shuttle_engine::check(service, &scenario, &options.shuttle));
+            match rerun {
+                Ok(Verdict::Violated {
+                    mut counterexample, ..
+                }) => {
+                    counterexample.engine = Engine::Proptest;
+                    Verdict::Violated {
+                        engine: Engine::Proptest,
+                        counterexample,
+                        stats,
+                    }
+                }
+                _ => Verdict::Inconclusive {
+                    engine: Engine::Proptest,
+                    reason: "the shrunk workload did not fail again when rerun".to_string(),
+                    stats,
+                },
+            }
+        }
+        Err(TestError::Abort(reason)) => Verdict::Inconclusive {
+            engine: Engine::Proptest,
+            reason: format!("proptest stopped: {reason}"),
+            stats,
+        },
+    }
+}
