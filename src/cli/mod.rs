@@ -1,12 +1,44 @@
 //! Command-line interface: parses arguments, runs the checks, prints the results.
+//!
+//! Exit status, for every command: 0 when every verdict is what was expected, 1 when a verdict
+//! differs (the CI gate), 2 for bad usage or input (one line on stderr), 3 when a check was
+//! inconclusive (a limit, a timeout or Ctrl-C stopped it).
 
+mod bench;
+mod check;
+mod explore;
+mod interrupt;
+mod output;
+mod replay;
+mod services;
+mod sizes;
 mod stress;
 
 use clap::{Parser, Subcommand};
 
+/// Exit status: every verdict as expected.
+pub const EXIT_OK: i32 = 0;
+/// Exit status: a verdict differs from what was expected.
+pub const EXIT_UNEXPECTED: i32 = 1;
+/// Exit status: bad usage or input.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit status: a check stopped before covering its scope.
+pub const EXIT_INCONCLUSIVE: i32 = 3;
+
+const AFTER_HELP: &str = "\
+Exit status: 0 every verdict as expected, 1 a verdict differs (a violation where holds was \
+expected), 2 bad usage or input, 3 inconclusive (limit, timeout or Ctrl-C).
+
+Examples:
+  joincheck check                                   every protocol, every engine, the article's race
+  joincheck check --protocol event-sourced --engine model --servers 3 --users 3 --teams 3 --requests 2
+  joincheck replay out/naive-model.json             rerun a saved counterexample
+  joincheck explore --protocol naive --port 3000    stateright's Explorer in the browser
+  joincheck bench --quick                           the model-checking benchmark table";
+
 /// Proves or refutes "a user is on at most one team" for the Team Joiner protocols.
 #[derive(Parser, Debug)]
-#[command(name = "joincheck", version, about, long_about = None)]
+#[command(name = "joincheck", version, about, long_about = None, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -14,6 +46,27 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Check protocols with the model checker and the real code under loom, shuttle and proptest;
+    /// print a verdict table and every counterexample.
+    ///
+    /// Example: joincheck check --protocol naive --engine model --format json
+    Check(check::CheckArgs),
+    /// Rerun a counterexample saved by `check --out DIR` and print its trace again.
+    ///
+    /// Example: joincheck replay out/naive-shuttle.json
+    Replay(replay::ReplayArgs),
+    /// Serve stateright's Explorer for one protocol model on 127.0.0.1.
+    ///
+    /// Example: joincheck explore --protocol naive --port 3000
+    Explore(explore::ExploreArgs),
+    /// Print the model-checking benchmark table: unique and generated states, seconds, states per
+    /// second and peak memory, each configuration in a fresh process.
+    ///
+    /// Example: joincheck bench --quick
+    Bench(bench::BenchArgs),
+    /// One benchmark configuration, as a JSON line (what `bench` runs in a child process).
+    #[command(hide = true)]
+    BenchOne(bench::BenchOneArgs),
     /// Run every built-in service on real threads under a contended workload and count how often
     /// the invariant broke (evidence, not proof).
     ///
@@ -25,13 +78,67 @@ enum Command {
 pub fn run() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(error) => {
-            let code = if error.use_stderr() { 2 } else { 0 };
-            let _ = error.print();
-            return code;
-        }
+        Err(error) => return usage_error(&error),
     };
-    match cli.command {
-        Command::Stress(args) => stress::run(&args),
+    let result = match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Replay(args) => replay::run(&args),
+        Command::Explore(args) => explore::run(&args),
+        Command::Bench(args) => bench::run(&args),
+        Command::BenchOne(args) => bench::run_one(&args),
+        Command::Stress(args) => Ok(stress::run(&args)),
+    };
+    result.unwrap_or_else(|message| {
+        eprintln!("joincheck: {message}");
+        EXIT_USAGE
+    })
+}
+
+/// Prints a clap error as one line on stderr (help and version go to stdout in full).
+fn usage_error(error: &clap::Error) -> i32 {
+    if !error.use_stderr() {
+        let _ = error.print();
+        return EXIT_OK;
+    }
+    eprintln!("joincheck: {}", one_line(&error.render().to_string()));
+    EXIT_USAGE
+}
+
+/// clap's multi-line error, without the usage and help hints, on one line.
+fn one_line(rendered: &str) -> String {
+    let parts: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|line| {
+            !line.is_empty()
+                && !line.starts_with("Usage:")
+                && !line.starts_with("For more information")
+        })
+        .collect();
+    let joined = parts.join(" ");
+    joined
+        .strip_prefix("error: ")
+        .unwrap_or(&joined)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_errors_become_one_line() {
+        let rendered = "error: invalid value 'x' for '--engine <ENGINE>'\n  [possible values: \
+                        model, loom]\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line(rendered),
+            "invalid value 'x' for '--engine <ENGINE>' [possible values: model, loom]"
+        );
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
     }
 }

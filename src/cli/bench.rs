@@ -1,0 +1,189 @@
+//! `joincheck bench`: the model-checking benchmark table.
+//!
+//! Each configuration runs in a fresh child process (`joincheck bench-one`), so its peak memory
+//! (`VmHWM` in `/proc/self/status`) is its own and not the high-water mark of earlier runs.
+
+use super::output::thousands;
+use super::services::parse_protocol;
+use super::sizes::SizeArgs;
+use super::EXIT_OK;
+use clap::Args;
+use joincheck_models::{CheckOptions, Protocol};
+use serde_json::{json, Value};
+use std::io::Write as _;
+use std::process::Command;
+
+/// Arguments of `joincheck bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// A small grid that runs in about a second, to see that the benchmark works.
+    #[arg(long)]
+    quick: bool,
+    /// Worker threads for each check [default: every core]. Example: --threads 1
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
+}
+
+/// Arguments of `joincheck bench-one` (one configuration; prints a JSON line).
+#[derive(Args, Debug)]
+pub struct BenchOneArgs {
+    /// The protocol.
+    #[arg(long, value_name = "NAME")]
+    protocol: String,
+    #[command(flatten)]
+    sizes: SizeArgs,
+    /// Reduce by symmetry of servers, users and teams.
+    #[arg(long)]
+    symmetry: bool,
+    /// Worker threads.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    threads: usize,
+}
+
+/// One row of the grid, with the reference figures of DESIGN.md for the same work.
+struct Config {
+    protocol: Protocol,
+    sizes: [u8; 4],
+    symmetry: bool,
+    reference: &'static str,
+}
+
+const fn config(sizes: [u8; 4], symmetry: bool, reference: &'static str) -> Config {
+    Config {
+        protocol: Protocol::EventSourced,
+        sizes,
+        symmetry,
+        reference,
+    }
+}
+
+/// The grid of DESIGN.md's performance targets (Spin without symmetry, Rumur with).
+const FULL: [Config; 6] = [
+    config([3, 3, 3, 2], false, "Spin: 1,799,380 in 2.1 s"),
+    config([3, 3, 3, 3], false, "Spin: 8,168,959 in 11.3 s, 504 MB"),
+    config([3, 3, 3, 2], true, "Rumur: 9,388 in 0.09 s"),
+    config([3, 3, 3, 3], true, "Rumur: 40,853 in 0.42 s"),
+    config([4, 4, 4, 2], true, "Rumur: 1,780,794 in 37 s"),
+    config([5, 3, 3, 2], true, "Rumur: 2,254,157 in 56 s"),
+];
+
+/// A grid small enough for a test.
+const QUICK: [Config; 3] = [
+    Config {
+        protocol: Protocol::Naive,
+        sizes: [2, 2, 2, 1],
+        symmetry: false,
+        reference: "-",
+    },
+    config([2, 2, 2, 1], false, "-"),
+    config([2, 2, 2, 2], true, "-"),
+];
+
+/// Runs the grid, one child process per configuration, printing each row as it completes.
+pub fn run(args: &BenchArgs) -> Result<i32, String> {
+    let exe = std::env::current_exe()
+        .map_err(|error| format!("cannot find the joincheck executable: {error}"))?;
+    let threads = args.threads.map(usize::from).unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let grid: &[Config] = if args.quick { &QUICK } else { &FULL };
+    println!("model checking benchmark · {threads} thread(s) · each row in a fresh process");
+    println!(
+        "{:24} {:>9} {:>8} {:12} {:>12} {:>12} {:>8} {:>12} {:>9}  reference",
+        "protocol",
+        "S,U,T,N",
+        "symmetry",
+        "verdict",
+        "unique",
+        "generated",
+        "seconds",
+        "states/s",
+        "peak MB"
+    );
+    for config in grid {
+        let [s, u, t, n] = config.sizes;
+        let mut command = Command::new(&exe);
+        command.args(["bench-one", "--protocol", config.protocol.name()]);
+        for (flag, value) in [
+            ("--servers", s),
+            ("--users", u),
+            ("--teams", t),
+            ("--requests", n),
+        ] {
+            command.args([flag, &value.to_string()]);
+        }
+        command.args(["--threads", &threads.to_string()]);
+        if config.symmetry {
+            command.arg("--symmetry");
+        }
+        let output = command
+            .output()
+            .map_err(|error| format!("cannot run a benchmark process: {error}"))?;
+        let row: Option<Value> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .last()
+            .and_then(|line| serde_json::from_str(line).ok());
+        let label = format!("{s},{u},{t},{n}");
+        let symmetry = if config.symmetry { "yes" } else { "no" };
+        match row {
+            Some(row) => {
+                let unique = row["unique_states"].as_u64().unwrap_or(0);
+                let seconds = row["seconds"].as_f64().unwrap_or(0.0);
+                let peak = row["peak_kb"].as_u64().map_or_else(
+                    || "-".to_string(),
+                    |kb| format!("{:.1}", kb as f64 / 1024.0),
+                );
+                println!(
+                    "{:24} {label:>9} {symmetry:>8} {:12} {:>12} {:>12} {seconds:>8.2} {:>12} {peak:>9}  {}",
+                    config.protocol.name(),
+                    row["verdict"].as_str().unwrap_or("?"),
+                    thousands(unique),
+                    thousands(row["generated_states"].as_u64().unwrap_or(0)),
+                    thousands((unique as f64 / seconds.max(1e-9)) as u64),
+                    config.reference
+                );
+            }
+            None => println!(
+                "{:24} {label:>9} {symmetry:>8} failed: {}",
+                config.protocol.name(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+        }
+        let _ = std::io::stdout().flush();
+    }
+    Ok(EXIT_OK)
+}
+
+/// Checks one configuration and prints its figures as one JSON line.
+pub fn run_one(args: &BenchOneArgs) -> Result<i32, String> {
+    let protocol = parse_protocol(&args.protocol)?;
+    let sizes = args.sizes.sizes()?;
+    let options = CheckOptions {
+        symmetry: args.symmetry,
+        threads: args.threads,
+        ..CheckOptions::default()
+    };
+    let verdict = joincheck_models::check(protocol, sizes, &options);
+    let stats = verdict.stats();
+    println!(
+        "{}",
+        json!({
+            "protocol": protocol.name(),
+            "sizes": sizes.as_array(),
+            "symmetry": args.symmetry,
+            "verdict": verdict.kind(),
+            "unique_states": stats.unique_states,
+            "generated_states": stats.generated_states,
+            "seconds": stats.seconds,
+            "peak_kb": peak_memory_kb(),
+        })
+    );
+    Ok(EXIT_OK)
+}
+
+/// This process's peak resident memory (`VmHWM`), where `/proc` has it.
+fn peak_memory_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

@@ -1,0 +1,746 @@
+//! The `joincheck` binary, run as a user runs it: exit codes, renderings, files, replay, explorer,
+//! benchmark and every kind of bad input. Sizes are small so the whole file runs in seconds.
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn joincheck() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_joincheck"));
+    command
+        .env_remove("NO_COLOR")
+        .env_remove("GITHUB_STEP_SUMMARY");
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    joincheck().args(args).output().expect("joincheck runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A fresh, empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("joincheck-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Asserts exit status 2 with exactly one line on stderr mentioning `needle`.
+fn assert_bad_input(args: &[&str], needle: &str) {
+    let output = run(args);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: not one line: {err}");
+    assert!(err.starts_with("joincheck: "), "{args:?}: {err}");
+    assert!(err.contains(needle), "{args:?}: {err:?} lacks {needle:?}");
+    assert!(stdout(&output).is_empty(), "{args:?}");
+}
+
+const NAIVE_MODEL_TRACE: &str = "\
+naive · exhaustive model check · 2 servers, 1 user, 2 teams, 1 request each
+VIOLATED  a user is on at most one team — shortest counterexample, 4 steps
+   1  server-1  check  is sue on a team?   no
+   2  server-2  check  is sue on a team?   no
+   3  server-1  act    push sue → team-A   sue ∈ {team-A}
+   4  server-2  act    push sue → team-B   sue ∈ {team-A, team-B}   ✗
+broken: sue ∈ {team-A, team-B}
+why: server-2 acted at step 4 on what it read at step 2; step 3 made that read stale.
+";
+
+#[test]
+fn check_without_arguments_runs_everything_and_exits_0() {
+    let output = run(&["check"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}\n{}", stderr(&output));
+    for protocol in ["naive", "event-sourced", "event-sourced-per-user"] {
+        for engine in ["model", "loom", "shuttle", "proptest"] {
+            let row = out
+                .lines()
+                .find(|line| {
+                    let words: Vec<&str> = line.split_whitespace().collect();
+                    words.len() > 2 && words[0] == protocol && words[1] == engine
+                })
+                .unwrap_or_else(|| panic!("no row for {protocol} · {engine}:\n{out}"));
+            let expected = if protocol == "naive" {
+                "violated"
+            } else {
+                "holds"
+            };
+            assert!(
+                row.contains(&format!("{expected:12}  {expected:8}")),
+                "{row}"
+            );
+            assert!(row.ends_with("✓ as expected"), "{row}");
+        }
+    }
+    assert!(out.contains(NAIVE_MODEL_TRACE), "{out}");
+    assert!(out.contains("all 12 verdicts as expected"), "{out}");
+    assert!(
+        !out.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn text_trace_of_the_model_is_the_design_rendering() {
+    let output = run(&["check", "--protocol", "naive", "--engine", "model"]);
+    assert_eq!(output.status.code(), Some(0));
+    let out = stdout(&output);
+    let hint = "replay: add --out DIR to save it, then joincheck replay DIR/naive-model.json\n";
+    assert!(out.contains(&format!("{NAIVE_MODEL_TRACE}{hint}")), "{out}");
+    assert!(out.contains("naive · model: violated: shortest counterexample of 4 steps below"));
+}
+
+#[test]
+fn expecting_a_violation_that_does_not_happen_exits_1() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "event-sourced",
+        "--engine",
+        "model",
+        "--expect",
+        "violated",
+    ]);
+    // The invariant holds, so expecting a violation fails the gate, with no trace printed.
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output)
+        .contains("1 of 1 verdicts differ from what was expected: event-sourced · model (expected violated, got holds)"));
+}
+
+#[test]
+fn expecting_holds_of_naive_fails_the_ci_gate() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "naive",
+        "--engine",
+        "model",
+        "--expect",
+        "holds",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let out = stdout(&output);
+    assert!(out.contains("✗ UNEXPECTED"), "{out}");
+    assert!(
+        out.contains("naive · model (expected holds, got violated)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_is_one_versioned_document_with_the_statistics() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "naive",
+        "--engine",
+        "model",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stderr(&output).is_empty());
+    let document: Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
+    assert_eq!(document["version"], 1);
+    assert_eq!(document["sizes"]["servers"], 2);
+    let result = &document["results"][0];
+    assert_eq!(result["verdict"], "violated");
+    assert_eq!(result["engine"], "model");
+    assert_eq!(result["protocol"], "naive");
+    assert_eq!(result["expected"], "violated");
+    assert_eq!(result["status"], "as-expected");
+    assert_eq!(result["statistics"]["unique_states"], 24);
+    assert_eq!(result["statistics"]["max_depth"], 4);
+    let steps = result["counterexample"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 4);
+    assert_eq!(steps[0]["detail"], "is sue on a team?");
+    assert_eq!(result["counterexample"]["replay"]["kind"], "model-path");
+    assert_eq!(document["summary"]["exit_code"], 0);
+}
+
+#[test]
+fn the_model_check_gives_the_reference_state_count() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "event-sourced",
+        "--engine",
+        "model",
+        "--servers",
+        "3",
+        "--users",
+        "3",
+        "--teams",
+        "3",
+        "--requests",
+        "2",
+        "--threads",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let result = &document["results"][0];
+    assert_eq!(result["verdict"], "holds");
+    // Spin's count for the same semantics (DESIGN.md).
+    assert_eq!(result["statistics"]["unique_states"], 1_799_380);
+    assert_eq!(
+        result["scope"],
+        "all interleavings of 3 servers × 3 users × 3 teams × 2 requests each"
+    );
+}
+
+#[test]
+fn mermaid_format_is_markdown_with_a_sequence_diagram() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "naive",
+        "--engine",
+        "model",
+        "--format",
+        "mermaid",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let out = stdout(&output);
+    assert!(out.starts_with("### joincheck · 2 servers, 1 user, 2 teams, 1 request each\n"));
+    assert!(
+        out.contains("| naive | model | violated | violated | 24 | 4 | - |"),
+        "{out}"
+    );
+    assert!(out.contains(
+        "```mermaid\nsequenceDiagram\n    participant S1 as server-1\n    participant S2 as server-2\n    participant DB as database\n    S1->>DB: 1. is sue on a team?\n    DB-->>S1: no\n"
+    ), "{out}");
+    assert!(
+        out.contains("    DB-->>S2: sue ∈ {team-A, team-B} ✗\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_github_job_summary_gets_the_mermaid_report() {
+    let dir = scratch("summary");
+    let summary = dir.join("summary.md");
+    std::fs::write(&summary, "# earlier step\n").unwrap();
+    let output = joincheck()
+        .args([
+            "check",
+            "--protocol",
+            "naive",
+            "--engine",
+            "model",
+            "--format",
+            "json",
+        ])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        written.starts_with("# earlier step\n### joincheck"),
+        "{written}"
+    );
+    assert!(written.contains("```mermaid\nsequenceDiagram"), "{written}");
+    serde_json::from_slice::<Value>(&output.stdout).expect("stdout stays pure JSON");
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal_and_never_with_no_color() {
+    let args = ["check", "--protocol", "naive", "--engine", "model"];
+    let always = joincheck()
+        .args(args)
+        .args(["--color", "always"])
+        .output()
+        .unwrap();
+    assert!(stdout(&always).contains("\x1b[1;31mviolated"));
+    let piped = run(&args);
+    assert!(!stdout(&piped).contains('\x1b'));
+    let no_color = joincheck()
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!stdout(&no_color).contains('\x1b'));
+}
+
+#[test]
+fn out_dir_files_replay_to_the_identical_trace_for_every_engine() {
+    let dir = scratch("replay");
+    let out = dir.join("counterexamples");
+    let out_arg = out.to_str().unwrap();
+    let output = run(&["check", "--protocol", "naive", "--out", out_arg]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for engine in ["model", "loom", "shuttle", "proptest"] {
+        let json = out.join(format!("naive-{engine}.json"));
+        let saved = std::fs::read_to_string(out.join(format!("naive-{engine}.txt"))).unwrap();
+        assert!(
+            saved.ends_with(&format!("replay: joincheck replay {}\n", json.display())),
+            "{saved}"
+        );
+        assert!(
+            stdout(&output).contains(&saved),
+            "the printed trace is the saved one"
+        );
+        let document: Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(document["version"], 1);
+        assert_eq!(document["engine"], engine);
+        let replayed = run(&["replay", json.to_str().unwrap()]);
+        assert_eq!(
+            replayed.status.code(),
+            Some(0),
+            "{engine}: {}",
+            stderr(&replayed)
+        );
+        assert_eq!(stdout(&replayed), saved, "{engine}");
+    }
+    let document: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("naive-shuttle.json")).unwrap())
+            .unwrap();
+    assert_eq!(document["replay"]["kind"], "shuttle-schedule");
+    assert_eq!(
+        document["scenario"]["servers"],
+        serde_json::json!([["join sue → team-A"], ["join sue → team-B"]])
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_replay_that_no_longer_breaks_exits_1() {
+    let dir = scratch("fixed");
+    let file = dir.join("path.json");
+    // A complete path of the event-sourced model: it ends with the invariant intact.
+    let document = serde_json::json!({
+        "version": 1,
+        "protocol": "event-sourced",
+        "engine": "model",
+        "replay": {
+            "kind": "model-path",
+            "sizes": [2, 1, 2, 1],
+            "actions": ["server-1 read sue → team-A", "server-1 append"],
+        },
+    });
+    std::fs::write(&file, document.to_string()).unwrap();
+    let output = run(&["replay", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stdout(&output).contains("no longer reproduces"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn corrupt_replay_files_are_refused_in_one_line() {
+    let dir = scratch("corrupt");
+    let model = |actions: Value| {
+        serde_json::json!({
+            "version": 1, "protocol": "naive", "engine": "model",
+            "replay": { "kind": "model-path", "sizes": [2, 1, 2, 1], "actions": actions },
+        })
+        .to_string()
+    };
+    let cases = [
+        ("not-json", "{ this is not json".to_string(), "invalid JSON"),
+        ("version", r#"{"version": 99, "protocol": "naive"}"#.to_string(), "version 99"),
+        (
+            "protocol",
+            r#"{"version": 1, "protocol": "nope", "engine": "model"}"#.to_string(),
+            "unknown protocol `nope`",
+        ),
+        (
+            "action",
+            model(serde_json::json!(["server-1 jump"])),
+            "`server-1 jump` is not an action",
+        ),
+        (
+            "not-enabled",
+            model(serde_json::json!(["server-1 act"])),
+            "is not enabled here",
+        ),
+        (
+            "schedule",
+            serde_json::json!({
+                "version": 1, "protocol": "naive", "engine": "shuttle",
+                "replay": { "kind": "shuttle-schedule", "schedule": "zz-not-a-schedule", "found_by": "" },
+                "scenario": { "users": 1, "teams": 2, "servers": [["join sue → team-A"], ["join sue → team-B"]] },
+            })
+            .to_string(),
+            "is not a shuttle schedule",
+        ),
+        (
+            "scenario",
+            serde_json::json!({
+                "version": 1, "protocol": "naive", "engine": "shuttle",
+                "replay": { "kind": "shuttle-schedule", "schedule": "9102", "found_by": "" },
+            })
+            .to_string(),
+            "no `scenario.users`",
+        ),
+        (
+            "stress",
+            serde_json::json!({
+                "version": 1, "protocol": "naive", "engine": "stress",
+                "replay": { "kind": "stress-run", "run": 3 },
+            })
+            .to_string(),
+            "cannot be replayed",
+        ),
+    ];
+    for (name, contents, needle) in cases {
+        let file = dir.join(format!("{name}.json"));
+        std::fs::write(&file, contents).unwrap();
+        assert_bad_input(&["replay", file.to_str().unwrap()], needle);
+    }
+    assert_bad_input(
+        &["replay", dir.join("missing.json").to_str().unwrap()],
+        "cannot read",
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn every_bad_input_is_one_line_and_exit_2() {
+    let blocker = scratch("blocker").join("a-file");
+    std::fs::write(&blocker, "").unwrap();
+    let unwritable = blocker.join("out");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["check", "--protocol", "mongo"],
+            "unknown protocol `mongo`",
+        ),
+        (
+            vec!["check", "--engine", "tla"],
+            "invalid value 'tla' for '--engine",
+        ),
+        (
+            vec!["check", "--servers", "0"],
+            "servers must be at least 1",
+        ),
+        (vec!["check", "--teams", "0"], "teams must be at least 1"),
+        (
+            vec!["check", "--users", "9"],
+            "users = 9 is above the limit of 8",
+        ),
+        (
+            vec!["check", "--requests", "1000"],
+            "requests = 1000 is above the limit of 15",
+        ),
+        (vec!["check", "--servers", "-3"], "'-3'"),
+        (vec!["check", "--servers", "two"], "invalid value 'two'"),
+        (
+            vec!["check", "--engine", "loom", "--servers", "5"],
+            "at most 4",
+        ),
+        (
+            vec![
+                "check",
+                "--servers",
+                "8",
+                "--users",
+                "8",
+                "--teams",
+                "8",
+                "--requests",
+                "15",
+            ],
+            "bits",
+        ),
+        (
+            vec!["check", "--timeout", "0"],
+            "the timeout must be positive",
+        ),
+        (
+            vec!["check", "--timeout", "-1"],
+            "the timeout must be positive",
+        ),
+        (vec!["check", "--format", "xml"], "invalid value 'xml'"),
+        (vec!["check", "--expect", "maybe"], "invalid value 'maybe'"),
+        (vec!["check", "--iterations", "0"], "'0'"),
+        (
+            vec!["check", "--out", unwritable.to_str().unwrap()],
+            "cannot write to --out",
+        ),
+        (
+            vec!["check", "--frobnicate"],
+            "unexpected argument '--frobnicate'",
+        ),
+        (vec!["replay"], "FILE"),
+        (vec!["explore"], "--protocol"),
+        (
+            vec!["explore", "--protocol", "nope"],
+            "unknown protocol `nope`",
+        ),
+        (vec!["explore", "--protocol", "naive", "--port", "0"], "'0'"),
+        (vec!["bench", "--threads", "0"], "'0'"),
+        (vec!["launch"], "unrecognized subcommand 'launch'"),
+    ];
+    for (args, needle) in cases {
+        assert_bad_input(&args, needle);
+    }
+}
+
+#[test]
+fn help_documents_every_flag_with_an_example() {
+    let output = run(&["check", "--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    let help = stdout(&output);
+    for flag in [
+        "--protocol",
+        "--engine",
+        "--servers",
+        "--users",
+        "--teams",
+        "--requests",
+        "--symmetry",
+        "--threads",
+        "--seed",
+        "--iterations",
+        "--cases",
+        "--preemption-bound",
+        "--max-states",
+        "--timeout",
+        "--format",
+        "--out",
+        "--expect",
+        "--color",
+    ] {
+        assert!(help.contains(flag), "{flag} is not documented");
+    }
+    assert!(help.contains("Examples:"));
+    assert!(help.contains("Exit status: 0"));
+    let top = stdout(&run(&["--help"]));
+    for command in ["check", "replay", "explore", "bench", "stress"] {
+        assert!(top.contains(command), "{command}");
+    }
+    assert!(
+        !top.contains("bench-one"),
+        "the internal command stays hidden"
+    );
+}
+
+#[test]
+fn a_state_limit_is_inconclusive_with_exit_3() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "event-sourced",
+        "--engine",
+        "model",
+        "--servers",
+        "3",
+        "--max-states",
+        "100",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let result = &document["results"][0];
+    assert_eq!(result["verdict"], "inconclusive");
+    assert_eq!(result["status"], "inconclusive");
+    assert!(result["reason"]
+        .as_str()
+        .unwrap()
+        .contains("distinct states"));
+    assert!(result["statistics"]["unique_states"].as_u64().unwrap() >= 100);
+}
+
+/// Big enough that no machine finishes it in the time the tests allow.
+const LONG_CHECK: [&str; 13] = [
+    "check",
+    "--protocol",
+    "event-sourced",
+    "--engine",
+    "model",
+    "--servers",
+    "5",
+    "--users",
+    "4",
+    "--teams",
+    "4",
+    "--requests",
+    "3",
+];
+
+#[test]
+fn a_timeout_is_inconclusive_with_the_statistics_so_far_and_progress_on_stderr() {
+    let output = joincheck()
+        .args(LONG_CHECK)
+        .args(["--timeout", "1.5", "--threads", "1", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).expect("stdout is only JSON");
+    let result = &document["results"][0];
+    assert_eq!(result["verdict"], "inconclusive");
+    assert!(
+        result["reason"].as_str().unwrap().contains("timeout"),
+        "{result}"
+    );
+    assert!(result["statistics"]["unique_states"].as_u64().unwrap() > 1);
+    let err = stderr(&output);
+    assert!(
+        err.contains("model · event-sourced: ") && err.contains("states/s"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_with_an_inconclusive_verdict_and_exit_3() {
+    let child = joincheck()
+        .args(LONG_CHECK)
+        .args(["--threads", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let output = child.wait_with_output().unwrap();
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(3), "{out}\n{}", stderr(&output));
+    assert!(
+        out.contains("inconclusive: stopped by a stop request after"),
+        "{out}"
+    );
+    assert!(out.contains("1 of 1 checks inconclusive"), "{out}");
+}
+
+#[test]
+fn loom_is_skipped_not_faked_beyond_four_servers() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "event-sourced",
+        "--servers",
+        "5",
+        "--iterations",
+        "20",
+        "--cases",
+        "4",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.contains("loom skipped: 5 servers is more than loom can check (at most 4)"));
+    assert!(!out
+        .lines()
+        .any(|line| line.starts_with("event-sourced           loom")));
+}
+
+#[test]
+fn bench_prints_the_table() {
+    let output = run(&["bench", "--quick", "--threads", "1"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.contains("unique") && out.contains("states/s") && out.contains("peak MB"));
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|line| line.starts_with("naive") || line.starts_with("event-sourced"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    assert!(
+        rows[0].contains("violated") && rows[0].contains("75"),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[1].contains("holds") && rows[1].contains("125"),
+        "{}",
+        rows[1]
+    );
+}
+
+/// Kills the explorer even when an assertion fails.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+#[test]
+fn explore_serves_stateright_explorer_with_the_naive_violation() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _explorer = Child(
+        joincheck()
+            .args([
+                "explore",
+                "--protocol",
+                "naive",
+                "--port",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let started = Instant::now();
+    let mut last = String::new();
+    while started.elapsed() < Duration::from_secs(30) {
+        if let Some(response) = http_get(port, "/.status") {
+            if let Some((_, body)) = response.split_once("\r\n\r\n") {
+                if let Ok(status) = serde_json::from_str::<Value>(body) {
+                    let properties = status["properties"].as_array().cloned().unwrap_or_default();
+                    let violated = properties.iter().any(|p| {
+                        p[0] == "Always"
+                            && p[1] == "a user is on at most one team"
+                            && !p[2].is_null()
+                    });
+                    if violated && status["done"] == true {
+                        assert_eq!(status["unique_state_count"], 24, "{status}");
+                        let states = http_get(port, "/.states/0").unwrap_or_default();
+                        assert!(states.contains("server-1 check sue → team-A"), "{states}");
+                        return;
+                    }
+                }
+                last = body.to_string();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("no discovery of the violated property at /.status; last answer: {last}");
+}
+
+#[test]
+fn explore_refuses_a_port_in_use() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    assert_bad_input(
+        &["explore", "--protocol", "naive", "--port", &port],
+        "cannot listen on 127.0.0.1:",
+    );
+}
