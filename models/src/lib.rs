@@ -6,6 +6,7 @@
 //! ([`ProtocolModel`]). No I/O.
 
 pub mod action;
+pub mod bench;
 pub mod checker;
 pub mod domain;
 mod event_sourced;
@@ -20,12 +21,14 @@ mod symmetry;
 pub mod verdict;
 
 pub use action::Action;
+pub use bench::{bench_grid, skip_without_symmetry};
 pub use checker::{check, check_report, replay, CheckOptions, Progress, Report};
 pub use model::{ProtocolModel, ReplayError};
 pub use protocol::Protocol;
 pub use sizes::{SizeError, Sizes};
 pub use state::{Phase, Server, State};
 pub use stateright_model::{stateright_model, StaterightModel};
+pub use verdict::{Counterexample, Engine, Replay, Stats, Verdict};
 
 #[cfg(test)]
 mod reference;
