@@ -99,7 +99,7 @@ fn text_trace_of_the_model_is_the_design_rendering() {
     let out = stdout(&output);
     let hint = "replay: add --out DIR to save it, then joincheck replay DIR/naive-model.json\n";
     assert!(out.contains(&format!("{NAIVE_MODEL_TRACE}{hint}")), "{out}");
-    assert!(out.contains("naive · model: violated: shortest counterexample of 4 steps below"));
+    assert!(out.contains("naive · model: violated — shortest counterexample of 4 steps below"));
 }
 
 #[test]
@@ -617,7 +617,7 @@ fn ctrl_c_stops_with_an_inconclusive_verdict_and_exit_3() {
     let out = stdout(&output);
     assert_eq!(output.status.code(), Some(3), "{out}\n{}", stderr(&output));
     assert!(
-        out.contains("inconclusive: stopped by a stop request after"),
+        out.contains("inconclusive — stopped by a stop request after"),
         "{out}"
     );
     assert!(out.contains("1 of 1 checks inconclusive"), "{out}");

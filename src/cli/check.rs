@@ -221,7 +221,7 @@ impl Outcome {
     /// The line under the table: what exactly was covered, or why it stopped.
     fn scope_line(&self) -> String {
         match &self.verdict {
-            Verdict::Holds { scope, .. } => format!("holds for {scope}"),
+            Verdict::Holds { scope, .. } => format!("holds — {scope}"),
             Verdict::Violated { counterexample, .. } => {
                 let shortest = if counterexample.engine == Engine::Model {
                     "shortest counterexample"
@@ -229,11 +229,11 @@ impl Outcome {
                     "counterexample"
                 };
                 format!(
-                    "violated: {shortest} of {} steps below",
+                    "violated — {shortest} of {} steps below",
                     counterexample.steps.len()
                 )
             }
-            Verdict::Inconclusive { reason, .. } => format!("inconclusive: {reason}"),
+            Verdict::Inconclusive { reason, .. } => format!("inconclusive — {reason}"),
         }
     }
 
@@ -421,17 +421,25 @@ fn append_step_summary(markdown: &str) {
 /// The name prefix of the threads engines run in.
 const ENGINE_THREAD: &str = "joincheck engine: ";
 
-/// Keeps the default panic message (and backtrace) of engine threads off stderr: an engine turns
-/// a panic of the code it checks into an inconclusive verdict that carries the panic's message.
+/// Keeps panic messages of engine threads off stderr: an engine turns a panic of the code it
+/// checks into an inconclusive verdict that carries the panic's message, and the harness records
+/// failing schedules itself. Without this, shuttle's hook prints a "failing schedule" block and a
+/// backtrace for every schedule a generated workload cannot run (proptest's one-server workloads
+/// under PCT), hundreds of lines for a healthy run.
+///
+/// shuttle installs its hook once, wrapping whatever hook is current, at its first execution; so
+/// one empty execution first, then this hook around shuttle's, which other threads still reach.
 fn quiet_engine_panics() {
-    let default = std::panic::take_hook();
+    let scheduler = shuttle::scheduler::RandomScheduler::new(1);
+    shuttle::Runner::new(scheduler, shuttle::Config::new()).run(|| {});
+    let outer = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let current = std::thread::current();
         if !current
             .name()
             .is_some_and(|name| name.starts_with(ENGINE_THREAD))
         {
-            default(info);
+            outer(info);
         }
     }));
 }
@@ -632,11 +640,24 @@ fn text(
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", style.bold(&format!("joincheck · {sizes}")));
-    let _ = writeln!(
-        out,
-        "model: every choice of user and team for every request"
-    );
-    let _ = writeln!(out, "loom, shuttle: the workload {scenario}\n");
+    let ran = |engine: Engine| outcomes.iter().any(|o| o.engine() == engine);
+    if ran(Engine::Model) {
+        let _ = writeln!(
+            out,
+            "model: every choice of user and team for every request"
+        );
+    }
+    if ran(Engine::Loom) || ran(Engine::Shuttle) {
+        let _ = writeln!(out, "loom, shuttle: the workload {scenario}");
+    }
+    if ran(Engine::Proptest) {
+        let _ = writeln!(
+            out,
+            "proptest: generated workloads of up to {} servers × {} requests",
+            sizes.servers, sizes.requests
+        );
+    }
+    let _ = writeln!(out);
     let protocol_width = outcomes
         .iter()
         .map(|o| o.protocol.name().len())
@@ -753,10 +774,11 @@ fn summary(outcomes: &[Outcome], style: Style) -> String {
     let naive_expected = outcomes
         .iter()
         .any(|o| o.protocol == Protocol::Naive && o.expected == Expect::Violated);
-    let mut line = format!(
-        "all {total} verdict{} as expected",
-        if total == 1 { "" } else { "s" }
-    );
+    let mut line = if total == 1 {
+        "the verdict is as expected".to_string()
+    } else {
+        format!("all {total} verdicts as expected")
+    };
     if naive_expected {
         line.push_str(" (naive is the article's broken check-then-act: its violation is expected)");
     }
