@@ -5,10 +5,16 @@
 //! cargo run --release -p joincheck-models --example bench [-- --quick]
 //! ```
 //!
-//! `--quick` runs only the 1-thread rows. Peak memory is the process's peak resident set
+//! `--quick` runs only the 1-thread rows; `--stateright` also times stateright's own BFS on the
+//! same models (event sourcing at 3,3,3,2 and 3,3,3,3, no symmetry: its BFS ignores it). Peak memory is the process's peak resident set
 //! (VmHWM), reset before each run where Linux allows it.
 
-use joincheck_models::{bench_grid, check, skip_without_symmetry, CheckOptions, Verdict};
+use joincheck_models::{
+    bench_grid, check, skip_without_symmetry, stateright_model, CheckOptions, Protocol, Sizes,
+    Verdict,
+};
+use stateright::{Checker, Model};
+use std::time::Instant;
 
 /// Resets the peak resident set size so the next reading belongs to the next run.
 fn reset_peak_memory() {
@@ -21,6 +27,40 @@ fn peak_memory_mib() -> Option<f64> {
     let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// Times stateright's BFS on the same transitions, for comparison.
+fn stateright_rows(threads: &[usize]) {
+    for [s, u, t, n] in [[3, 3, 3, 2], [3, 3, 3, 3]] {
+        let Ok(sizes) = Sizes::new(s, u, t, n) else {
+            continue;
+        };
+        for &threads in threads {
+            reset_peak_memory();
+            let started = Instant::now();
+            let checker = stateright_model(Protocol::EventSourced, sizes)
+                .checker()
+                .threads(threads)
+                .spawn_bfs()
+                .join();
+            let seconds = started.elapsed().as_secs_f64();
+            let unique = checker.unique_state_count();
+            let peak = peak_memory_mib().map_or("?".to_string(), |mib| format!("{mib:.0}"));
+            println!(
+                "{:<23} {:<8} {:<9} {threads:>3} {:<8} {unique:>12} {:>12} {seconds:>8.2} {:>12.0} {peak:>9}",
+                "stateright BFS, e-s",
+                format!("{s},{u},{t},{n}"),
+                "off",
+                if checker.discovery("a user is on at most one team").is_some() {
+                    "violated"
+                } else {
+                    "holds"
+                },
+                checker.state_count(),
+                unique as f64 / seconds.max(1e-9),
+            );
+        }
+    }
 }
 
 fn main() {
@@ -74,5 +114,8 @@ fn main() {
                 }
             }
         }
+    }
+    if std::env::args().any(|arg| arg == "--stateright") {
+        stateright_rows(threads);
     }
 }

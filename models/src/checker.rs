@@ -334,8 +334,37 @@ fn key_of(model: &ProtocolModel, symmetry: bool, state: &State) -> u128 {
     }
 }
 
-/// Marks an occupied slot; packed states use at most [`crate::sizes::STATE_BITS`] bits.
-const OCCUPIED: u128 = 1 << 127;
+/// A packed state as the hash set stores it: `u64` when the layout fits 63 bits (half the
+/// memory traffic, the cost that dominates), `u128` otherwise. The top bit marks an occupied
+/// slot, so an empty slot is all zeros.
+trait Key: Copy + Eq + Send + Sync + 'static {
+    /// An empty slot.
+    const EMPTY: Self;
+    /// `packed` (which fits) with the occupied bit set.
+    fn occupied(packed: u128) -> Self;
+    /// The packed state of an occupied slot.
+    fn packed(self) -> u128;
+}
+
+impl Key for u64 {
+    const EMPTY: u64 = 0;
+    fn occupied(packed: u128) -> u64 {
+        packed as u64 | 1 << 63
+    }
+    fn packed(self) -> u128 {
+        u128::from(self & !(1 << 63))
+    }
+}
+
+impl Key for u128 {
+    const EMPTY: u128 = 0;
+    fn occupied(packed: u128) -> u128 {
+        packed | 1 << 127
+    }
+    fn packed(self) -> u128 {
+        self & !(1 << 127)
+    }
+}
 
 /// Mixes a packed state into a 64-bit hash (a multiply-xorshift finaliser).
 fn hash(key: u128) -> u64 {
@@ -348,15 +377,15 @@ fn hash(key: u128) -> u64 {
 }
 
 /// An open-addressing (linear probing) set of packed states, at most half full.
-struct StateSet {
-    slots: Vec<u128>,
+struct StateSet<K> {
+    slots: Vec<K>,
     len: usize,
 }
 
-impl StateSet {
-    fn new() -> StateSet {
+impl<K: Key> StateSet<K> {
+    fn new() -> StateSet<K> {
         StateSet {
-            slots: vec![0; 1 << 12],
+            slots: vec![K::EMPTY; 1 << 12],
             len: 0,
         }
     }
@@ -377,25 +406,25 @@ impl StateSet {
         // SAFETY: a prefetch is a hint; it never faults, and the address is a valid slot.
         unsafe {
             use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            _mm_prefetch::<_MM_HINT_T0>((slot as *const u128).cast::<i8>());
+            _mm_prefetch::<_MM_HINT_T0>((slot as *const K).cast::<i8>());
         }
         #[cfg(not(target_arch = "x86_64"))]
         let _ = slot;
     }
 
-    /// Adds `key`; true when it was not there yet. Call [`StateSet::reserve`] first.
-    fn insert(&mut self, key: u128, hash: u64) -> bool {
-        let tagged = key | OCCUPIED;
+    /// Adds `key` (an occupied slot value); true when it was not there yet. Call
+    /// [`StateSet::reserve`] first.
+    fn insert(&mut self, key: K, hash: u64) -> bool {
         let mask = self.slots.len() - 1;
         let mut i = hash as usize & mask;
         loop {
             let slot = self.slots[i];
-            if slot == 0 {
-                self.slots[i] = tagged;
+            if slot == K::EMPTY {
+                self.slots[i] = key;
                 self.len += 1;
                 return true;
             }
-            if slot == tagged {
+            if slot == key {
                 return false;
             }
             i = (i + 1) & mask;
@@ -403,15 +432,15 @@ impl StateSet {
     }
 
     fn grow(&mut self) {
-        let doubled = vec![0; self.slots.len() * 2];
+        let doubled = vec![K::EMPTY; self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);
         let mask = self.slots.len() - 1;
-        for tagged in old.into_iter().filter(|slot| *slot != 0) {
-            let mut i = hash(tagged & !OCCUPIED) as usize & mask;
-            while self.slots[i] != 0 {
+        for key in old.into_iter().filter(|slot| *slot != K::EMPTY) {
+            let mut i = hash(key.packed()) as usize & mask;
+            while self.slots[i] != K::EMPTY {
                 i = (i + 1) & mask;
             }
-            self.slots[i] = tagged;
+            self.slots[i] = key;
         }
     }
 }
@@ -420,10 +449,9 @@ impl StateSet {
 const CHUNK: usize = 1 << 14;
 
 /// What one thread found while expanding a chunk.
-#[derive(Default)]
-struct Expansion {
+struct Expansion<K> {
     /// Successors, by the thread that owns them.
-    by_owner: Vec<Vec<u128>>,
+    by_owner: Vec<Vec<K>>,
     generated: u64,
     violation: bool,
     joined: bool,
@@ -465,7 +493,7 @@ impl<'a> Search<'a> {
     }
 
     /// Expands `states` into `found` (cleared first), sorting successors by owner.
-    fn expand(&self, states: &[u128], found: &mut Expansion) {
+    fn expand<K: Key>(&self, states: &[K], found: &mut Expansion<K>) {
         let model = self.model;
         let layout = model.layout();
         let sizes = model.sizes();
@@ -476,8 +504,9 @@ impl<'a> Search<'a> {
         found.joined = false;
         found.stuck = false;
         let mut actions = Vec::new();
-        for packed in states {
-            let state = layout.unpack(*packed);
+        for slot in states {
+            let packed = slot.packed();
+            let state = layout.unpack(packed);
             actions.clear();
             model.actions(&state, &mut actions);
             if actions.is_empty() && !state.all_requests_done(sizes) {
@@ -499,7 +528,7 @@ impl<'a> Search<'a> {
                     symmetry::canonical(model, &next)
                 } else {
                     let index = usize::from(action.server().0);
-                    let key = layout.with_server(*packed, index, &next.servers[index]);
+                    let key = layout.with_server(packed, index, &next.servers[index]);
                     if database_changed {
                         layout.with_shared(key, &next)
                     } else {
@@ -507,7 +536,7 @@ impl<'a> Search<'a> {
                     }
                 };
                 let owner = self.owner(hash(key));
-                found.by_owner[owner].push(key);
+                found.by_owner[owner].push(K::occupied(key));
             }
         }
     }
@@ -531,17 +560,34 @@ impl<'a> Search<'a> {
         None
     }
 
+    /// Runs the search with the smallest key type the layout fits in.
     fn run(&self) -> Outcome {
+        if self.model.layout().bits() < u64::BITS {
+            self.run_with::<u64>()
+        } else {
+            self.run_with::<u128>()
+        }
+    }
+
+    fn run_with<K: Key>(&self) -> Outcome {
         let parts = self.parts;
-        let mut sets: Vec<StateSet> = (0..parts).map(|_| StateSet::new()).collect();
-        let mut frontier: Vec<Vec<u128>> = vec![Vec::new(); parts];
+        let mut sets: Vec<StateSet<K>> = (0..parts).map(|_| StateSet::new()).collect();
+        let mut frontier: Vec<Vec<K>> = vec![Vec::new(); parts];
         // Reused from round to round: fresh large buffers would cost a page fault per page.
-        let mut expansions: Vec<Expansion> = (0..parts).map(|_| Expansion::default()).collect();
+        let mut expansions: Vec<Expansion<K>> = (0..parts)
+            .map(|_| Expansion {
+                by_owner: Vec::new(),
+                generated: 0,
+                violation: false,
+                joined: false,
+                stuck: false,
+            })
+            .collect();
         let initial = self.model.initial_state();
-        let key = key_of(self.model, self.options.symmetry, &initial);
-        let owner = self.owner(hash(key));
-        sets[owner].insert(key, hash(key));
-        frontier[owner].push(key);
+        let packed = key_of(self.model, self.options.symmetry, &initial);
+        let owner = self.owner(hash(packed));
+        sets[owner].insert(K::occupied(packed), hash(packed));
+        frontier[owner].push(K::occupied(packed));
         let mut outcome = Outcome {
             unique: 1,
             generated: 1,
@@ -552,7 +598,7 @@ impl<'a> Search<'a> {
             stopped_by: None,
         };
         while outcome.violation_depth.is_none() && frontier.iter().any(|f| !f.is_empty()) {
-            let mut next: Vec<Vec<u128>> = vec![Vec::new(); parts];
+            let mut next: Vec<Vec<K>> = vec![Vec::new(); parts];
             for (next, current) in next.iter_mut().zip(&frontier) {
                 next.reserve(current.len() * 2);
             }
@@ -648,11 +694,11 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 const PREFETCH_AHEAD: usize = 16;
 
 /// Inserts the successors owned by `part` into its set, collecting the new ones in `next`.
-fn insert_all(
-    set: &mut StateSet,
-    expansions: &[Expansion],
+fn insert_all<K: Key>(
+    set: &mut StateSet<K>,
+    expansions: &[Expansion<K>],
     part: usize,
-    next: &mut Vec<u128>,
+    next: &mut Vec<K>,
 ) -> u64 {
     let mut added = 0;
     for expansion in expansions {
@@ -660,9 +706,9 @@ fn insert_all(
         set.reserve(keys.len());
         for (i, key) in keys.iter().enumerate() {
             if let Some(ahead) = keys.get(i + PREFETCH_AHEAD) {
-                set.prefetch(hash(*ahead));
+                set.prefetch(hash(ahead.packed()));
             }
-            if set.insert(*key, hash(*key)) {
+            if set.insert(*key, hash(key.packed())) {
                 next.push(*key);
                 added += 1;
             }

@@ -103,6 +103,8 @@ pub(crate) fn rename(model: &ProtocolModel, state: &State, renaming: &Renaming) 
 struct Labels {
     /// `order[i]` is the old label that becomes `i`.
     order: [u8; MAX],
+    /// `signatures[i]` is the signature of `order[i]` (free labels only).
+    signatures: [u128; MAX],
     anchored: usize,
     referenced: usize,
 }
@@ -111,6 +113,7 @@ impl Labels {
     fn new() -> Labels {
         Labels {
             order: [0; MAX],
+            signatures: [0; MAX],
             anchored: 0,
             referenced: 0,
         }
@@ -121,6 +124,37 @@ impl Labels {
             self.order[self.referenced] = label;
             self.referenced += 1;
         }
+    }
+
+    /// Sorts the free (referenced, not anchored) labels by `signature`, remembering it.
+    fn sort_free_by(&mut self, signature: impl Fn(u8) -> u128) {
+        let free = self.anchored..self.referenced;
+        if free.len() < 2 {
+            return; // nothing to order
+        }
+        for i in free.clone() {
+            self.signatures[i] = signature(self.order[i]);
+        }
+        let mut pairs = [(0u128, 0u8); MAX];
+        for (pair, i) in pairs.iter_mut().zip(free.clone()) {
+            *pair = (self.signatures[i], self.order[i]);
+        }
+        let pairs = &mut pairs[..free.len()];
+        pairs.sort_unstable();
+        for (pair, i) in pairs.iter().zip(free) {
+            (self.signatures[i], self.order[i]) = *pair;
+        }
+    }
+
+    /// The orders of the free labels worth trying: those that only swap labels of equal
+    /// signature.
+    fn candidate_orders(&self) -> impl Iterator<Item = &'static [u8; MAX]> + '_ {
+        let free = &self.signatures[self.anchored..self.referenced];
+        permutations(free.len()).iter().filter(move |order| {
+            free.iter()
+                .zip(order.iter())
+                .all(|(sig, which)| *sig == free[usize::from(*which)])
+        })
     }
 
     /// Fixes everything added so far in its order of appearance.
@@ -180,12 +214,28 @@ pub(crate) fn canonical(model: &ProtocolModel, state: &State) -> u128 {
             teams.add(server.team.0);
         }
     }
+    users.sort_free_by(|user| {
+        signature(
+            model,
+            state,
+            |server| server.user.0 == user,
+            |u, _| u == user,
+        )
+    });
+    teams.sort_free_by(|team| {
+        signature(
+            model,
+            state,
+            |server| server.team.0 == team,
+            |_, t| t == team,
+        )
+    });
     let layout = model.layout();
     let servers = usize::from(sizes.servers);
     let mut best = u128::MAX;
-    for user_order in permutations(users.referenced - users.anchored) {
+    for user_order in users.candidate_orders() {
         let user_map = users.renaming(user_order, usize::from(sizes.users));
-        for team_order in permutations(teams.referenced - teams.anchored) {
+        for team_order in teams.candidate_orders() {
             let renaming = Renaming {
                 users: user_map,
                 teams: teams.renaming(team_order, usize::from(sizes.teams)),
@@ -201,6 +251,47 @@ pub(crate) fn canonical(model: &ProtocolModel, state: &State) -> u128 {
         }
     }
     best
+}
+
+/// What a state says about one label, in terms that do not depend on any label: how often the
+/// database mentions it, and the (requests done, phase, version) of each server working on it,
+/// sorted. Labels with different signatures can never be swapped by a symmetry, so only labels
+/// with equal signatures need their orders tried.
+fn signature(
+    model: &ProtocolModel,
+    state: &State,
+    works_on: impl Fn(&crate::state::Server) -> bool,
+    in_database: impl Fn(u8, u8) -> bool,
+) -> u128 {
+    let sizes = model.sizes();
+    let mut mentions = state
+        .log_entries()
+        .iter()
+        .filter(|(user, team)| in_database(user.0, team.0))
+        .count() as u128;
+    for (team, mask) in state.members[..usize::from(sizes.teams)].iter().enumerate() {
+        for user in 0..sizes.users {
+            if mask & (1 << user) != 0 && in_database(user, team as u8) {
+                mentions += 1;
+            }
+        }
+    }
+    let mut parts = [0u16; MAX];
+    let mut count = 0;
+    for server in state.servers(sizes) {
+        if server.phase != Phase::Idle && works_on(server) {
+            parts[count] = (u16::from(server.done) << 6)
+                | ((server.phase as u16) << 4)
+                | u16::from(server.version);
+            count += 1;
+        }
+    }
+    parts[..count].sort_unstable();
+    let mut signature = mentions;
+    for part in &parts[..count] {
+        signature = (signature << 12) | u128::from(part + 1);
+    }
+    signature
 }
 
 #[cfg(test)]
