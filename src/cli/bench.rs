@@ -1,4 +1,5 @@
-//! `joincheck bench`: the model-checking benchmark table.
+//! `joincheck bench`: the model-checking benchmark table over the models crate's
+//! [`bench_grid`], each configuration without and with symmetry reduction.
 //!
 //! Each configuration runs in a fresh child process (`joincheck bench-one`), so its peak memory
 //! (`VmHWM` in `/proc/self/status`) is its own and not the high-water mark of earlier runs.
@@ -8,7 +9,7 @@ use super::services::parse_protocol;
 use super::sizes::SizeArgs;
 use super::EXIT_OK;
 use clap::Args;
-use joincheck_models::{CheckOptions, Protocol};
+use joincheck_models::{bench_grid, skip_without_symmetry, CheckOptions, Protocol};
 use serde_json::{json, Value};
 use std::io::Write as _;
 use std::process::Command;
@@ -40,44 +41,69 @@ pub struct BenchOneArgs {
     threads: usize,
 }
 
-/// One row of the grid, with the reference figures of DESIGN.md for the same work.
+/// One row of the table.
 struct Config {
     protocol: Protocol,
     sizes: [u8; 4],
     symmetry: bool,
-    reference: &'static str,
 }
 
-const fn config(sizes: [u8; 4], symmetry: bool, reference: &'static str) -> Config {
-    Config {
-        protocol: Protocol::EventSourced,
-        sizes,
-        symmetry,
-        reference,
+/// The models crate's benchmark grid, each configuration without and with symmetry reduction
+/// (rows too big to run unreduced say why instead).
+fn full_grid() -> Vec<(Config, Option<&'static str>)> {
+    let mut rows = Vec::new();
+    for (protocol, sizes) in bench_grid() {
+        for symmetry in [false, true] {
+            let skip = if symmetry {
+                None
+            } else {
+                skip_without_symmetry(protocol, sizes)
+            };
+            let config = Config {
+                protocol,
+                sizes: sizes.as_array(),
+                symmetry,
+            };
+            rows.push((config, skip));
+        }
     }
+    rows
 }
-
-/// The grid of DESIGN.md's performance targets (Spin without symmetry, Rumur with).
-const FULL: [Config; 6] = [
-    config([3, 3, 3, 2], false, "Spin: 1,799,380 in 2.1 s"),
-    config([3, 3, 3, 3], false, "Spin: 8,168,959 in 11.3 s, 504 MB"),
-    config([3, 3, 3, 2], true, "Rumur: 9,388 in 0.09 s"),
-    config([3, 3, 3, 3], true, "Rumur: 40,853 in 0.42 s"),
-    config([4, 4, 4, 2], true, "Rumur: 1,780,794 in 37 s"),
-    config([5, 3, 3, 2], true, "Rumur: 2,254,157 in 56 s"),
-];
 
 /// A grid small enough for a test.
-const QUICK: [Config; 3] = [
-    Config {
-        protocol: Protocol::Naive,
-        sizes: [2, 2, 2, 1],
-        symmetry: false,
-        reference: "-",
-    },
-    config([2, 2, 2, 1], false, "-"),
-    config([2, 2, 2, 2], true, "-"),
-];
+fn quick_grid() -> Vec<(Config, Option<&'static str>)> {
+    [
+        (Protocol::Naive, [2, 2, 2, 1], false),
+        (Protocol::EventSourced, [2, 2, 2, 1], false),
+        (Protocol::EventSourced, [2, 2, 2, 2], true),
+    ]
+    .into_iter()
+    .map(|(protocol, sizes, symmetry)| {
+        let config = Config {
+            protocol,
+            sizes,
+            symmetry,
+        };
+        (config, None)
+    })
+    .collect()
+}
+
+/// DESIGN.md's figures for the same work: Spin without symmetry, Rumur with.
+fn reference(config: &Config) -> &'static str {
+    if config.protocol != Protocol::EventSourced {
+        return "";
+    }
+    match (config.sizes, config.symmetry) {
+        ([3, 3, 3, 2], false) => "Spin: 1,799,380 in 2.1 s",
+        ([3, 3, 3, 3], false) => "Spin: 8,168,959 in 11.3 s, 504 MB",
+        ([3, 3, 3, 2], true) => "Rumur: 9,388 in 0.09 s",
+        ([3, 3, 3, 3], true) => "Rumur: 40,853 in 0.42 s",
+        ([4, 4, 4, 2], true) => "Rumur: 1,780,794 in 37 s",
+        ([5, 3, 3, 2], true) => "Rumur: 2,254,157 in 56 s",
+        _ => "",
+    }
+}
 
 /// Runs the grid, one child process per configuration, printing each row as it completes.
 pub fn run(args: &BenchArgs) -> Result<i32, String> {
@@ -86,7 +112,11 @@ pub fn run(args: &BenchArgs) -> Result<i32, String> {
     let threads = args.threads.map(usize::from).unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
-    let grid: &[Config] = if args.quick { &QUICK } else { &FULL };
+    let grid = if args.quick {
+        quick_grid()
+    } else {
+        full_grid()
+    };
     println!("model checking benchmark · {threads} thread(s) · each row in a fresh process");
     println!(
         "{:24} {:>9} {:>8} {:12} {:>12} {:>12} {:>8} {:>12} {:>9}  reference",
@@ -100,8 +130,17 @@ pub fn run(args: &BenchArgs) -> Result<i32, String> {
         "states/s",
         "peak MB"
     );
-    for config in grid {
+    for (config, skip) in &grid {
         let [s, u, t, n] = config.sizes;
+        let label = format!("{s},{u},{t},{n}");
+        let symmetry = if config.symmetry { "yes" } else { "no" };
+        if let Some(why) = skip {
+            println!(
+                "{:24} {label:>9} {symmetry:>8} {why}",
+                config.protocol.name()
+            );
+            continue;
+        }
         let mut command = Command::new(&exe);
         command.args(["bench-one", "--protocol", config.protocol.name()]);
         for (flag, value) in [
@@ -123,8 +162,6 @@ pub fn run(args: &BenchArgs) -> Result<i32, String> {
             .lines()
             .last()
             .and_then(|line| serde_json::from_str(line).ok());
-        let label = format!("{s},{u},{t},{n}");
-        let symmetry = if config.symmetry { "yes" } else { "no" };
         match row {
             Some(row) => {
                 let unique = row["unique_states"].as_u64().unwrap_or(0);
@@ -140,7 +177,7 @@ pub fn run(args: &BenchArgs) -> Result<i32, String> {
                     thousands(unique),
                     thousands(row["generated_states"].as_u64().unwrap_or(0)),
                     thousands((unique as f64 / seconds.max(1e-9)) as u64),
-                    config.reference
+                    reference(config)
                 );
             }
             None => println!(
