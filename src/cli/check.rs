@@ -372,15 +372,27 @@ fn exit_code(outcomes: &[Outcome]) -> i32 {
 fn parameters(engine: Engine, settings: &Settings) -> String {
     match engine {
         Engine::Model => settings.sizes.to_string(),
-        Engine::Proptest => {
-            let sizes = settings.sizes;
-            format!(
-                "generated workloads of up to {} servers × {} requests over {} users and {} teams",
-                sizes.servers, sizes.requests, sizes.users, sizes.teams
-            )
-        }
+        Engine::Proptest => generated_workloads(settings.sizes),
         _ => settings.scenario.to_string(),
     }
+}
+
+/// "generated workloads of up to 2 servers × 1 request each over 1 user and 2 teams".
+fn generated_workloads(sizes: Sizes) -> String {
+    let count = |n: u8, noun: &str| {
+        if n == 1 {
+            format!("{n} {noun}")
+        } else {
+            format!("{n} {noun}s")
+        }
+    };
+    format!(
+        "generated workloads of up to {} × {} each over {} and {}",
+        count(sizes.servers, "server"),
+        count(sizes.requests, "request"),
+        count(sizes.users, "user"),
+        count(sizes.teams, "team")
+    )
 }
 
 /// Creates `--out` and makes sure a file can be written there, before any check runs.
@@ -651,11 +663,7 @@ fn text(
         let _ = writeln!(out, "loom, shuttle: the workload {scenario}");
     }
     if ran(Engine::Proptest) {
-        let _ = writeln!(
-            out,
-            "proptest: generated workloads of up to {} servers × {} requests",
-            sizes.servers, sizes.requests
-        );
+        let _ = writeln!(out, "proptest: {}", generated_workloads(sizes));
     }
     let _ = writeln!(out);
     let protocol_width = outcomes
