@@ -1,7 +1,7 @@
 //! The model's actions: one atomic database operation of one server.
 //!
 //! An action names everything the server decides on its own (which request arrives, for the
-//! first operation of a request); what the database answers is in the resulting [`Step`].
+//! first operation of a request); what the database answers is in the resulting [`Step`](crate::operation::Step).
 //! Actions print and parse as words, e.g. `server-1 check sue → team-A`, which is how a
 //! [`Replay::ModelPath`](crate::verdict::Replay::ModelPath) stores them.
 
@@ -14,24 +14,39 @@ pub enum Action {
     /// Naive: a request "join `user` → `team`" arrives at an idle server, which checks whether
     /// the user is on a team (findOne).
     Check {
+        /// The server handling the request.
         server: ServerId,
+        /// The user asking to join.
         user: UserId,
+        /// The team asked for.
         team: TeamId,
     },
     /// Naive: a checked server pushes its user into its team ($push).
-    Act { server: ServerId },
+    Act {
+        /// The server acting on its check.
+        server: ServerId,
+    },
     /// Event-sourced: a request "join `user` → `team`" arrives at an idle server, which reads the
     /// stream: its version and whether the user has joined.
     Read {
+        /// The server handling the request.
         server: ServerId,
+        /// The user asking to join.
         user: UserId,
+        /// The team asked for.
         team: TeamId,
     },
     /// Event-sourced: append `Joined(user, team)` expecting the version read; the store answers
     /// ok or conflict.
-    Append { server: ServerId },
+    Append {
+        /// The server appending.
+        server: ServerId,
+    },
     /// Event-sourced: after a conflict, read the stream again for the same request.
-    Reread { server: ServerId },
+    Reread {
+        /// The server retrying.
+        server: ServerId,
+    },
 }
 
 impl Action {

@@ -148,9 +148,24 @@ pub fn check(protocol: Protocol, sizes: Sizes, options: &CheckOptions) -> Verdic
 }
 
 /// Like [`check`], with the outcome of every property.
+///
+/// Sizes built field by field and invalid give an inconclusive verdict that says why.
 pub fn check_report(protocol: Protocol, sizes: Sizes, options: &CheckOptions) -> Report {
-    let model = ProtocolModel::new(protocol, sizes);
     let started = Instant::now();
+    let model = match ProtocolModel::try_new(protocol, sizes) {
+        Ok(model) => model,
+        Err(error) => {
+            return Report {
+                verdict: Verdict::Inconclusive {
+                    engine: Engine::Model,
+                    reason: format!("nothing was checked: {error}"),
+                    stats: Stats::default(),
+                },
+                someone_joined: false,
+                stuck: None,
+            }
+        }
+    };
     let search = Search::new(&model, options, started);
     let outcome = search.run();
     let stats = Stats {
@@ -212,7 +227,9 @@ pub fn replay(
     sizes: Sizes,
     actions: &[String],
 ) -> Result<Vec<crate::operation::Step>, crate::model::ReplayError> {
-    ProtocolModel::new(protocol, sizes).replay(actions)
+    ProtocolModel::try_new(protocol, sizes)
+        .map_err(crate::model::ReplayError::InvalidSizes)?
+        .replay(actions)
 }
 
 /// `1234567` as `1,234,567`.
@@ -950,6 +967,29 @@ mod tests {
             &["server-3 check sue → team-A".to_string()],
         );
         assert!(no_such_server.is_err());
+    }
+
+    #[test]
+    fn invalid_hand_made_sizes_are_errors_not_panics() {
+        let sizes = Sizes {
+            servers: 9,
+            users: 1,
+            teams: 1,
+            requests: 1,
+        };
+        let verdict = check(Protocol::Naive, sizes, &CheckOptions::default());
+        let Verdict::Inconclusive { reason, .. } = verdict else {
+            panic!("nothing can be checked")
+        };
+        assert_eq!(
+            reason,
+            "nothing was checked: servers = 9 is above the limit of 8"
+        );
+        let error = replay(Protocol::Naive, sizes, &[]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "cannot replay: servers = 9 is above the limit of 8"
+        );
     }
 
     #[test]

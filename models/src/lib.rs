@@ -2,16 +2,16 @@
 //!
 //! The domain types, the database operations, the verdict types, and the protocols as state
 //! machines that are explored exhaustively — by joincheck's own fast checker ([`check`]) or by
-//! stateright ([`stateright_model`]), both driven by the same transition code
+//! stateright ([`stateright_model()`]), both driven by the same transition code
 //! ([`ProtocolModel`]). No I/O.
 
 pub mod action;
 pub mod bench;
 pub mod checker;
 pub mod domain;
-mod event_sourced;
+pub mod event_sourced;
 pub mod model;
-mod naive;
+pub mod naive;
 pub mod operation;
 pub mod protocol;
 pub mod sizes;

@@ -10,7 +10,7 @@ use crate::domain::{Event, ServerId, TeamId, UserId};
 use crate::event_sourced::{self, Streams};
 use crate::naive;
 use crate::operation::{OpResult, Operation, Step, StreamKey};
-use crate::sizes::Sizes;
+use crate::sizes::{SizeError, Sizes};
 use crate::state::{Layout, Phase, State};
 use crate::Protocol;
 use std::fmt;
@@ -49,6 +49,8 @@ pub enum ReplayError {
         /// The text as given.
         text: String,
     },
+    /// The sizes are not acceptable, so there is no model to replay on.
+    InvalidSizes(SizeError),
     /// The action exists but is not enabled at that point of the path (wrong protocol, sizes,
     /// or a path that was edited).
     NotEnabled {
@@ -64,6 +66,7 @@ pub enum ReplayError {
 impl fmt::Display for ReplayError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            ReplayError::InvalidSizes(error) => write!(f, "cannot replay: {error}"),
             ReplayError::Unrecognized { index, text } => write!(
                 f,
                 "step {}: `{text}` is not an action (expected e.g. `server-1 check sue → team-A` \
@@ -91,13 +94,27 @@ impl fmt::Display for ReplayError {
 impl std::error::Error for ReplayError {}
 
 impl ProtocolModel {
-    /// The model of `protocol` at `sizes` (already validated by [`Sizes::new`]).
+    /// The model of `protocol` at `sizes`, which must have come from [`Sizes::new`].
+    ///
+    /// # Panics
+    ///
+    /// If `sizes` was built field by field and is invalid (a programming error: user input goes
+    /// through [`Sizes::new`]). [`ProtocolModel::try_new`] returns the error instead.
     pub fn new(protocol: Protocol, sizes: Sizes) -> ProtocolModel {
-        ProtocolModel {
+        match ProtocolModel::try_new(protocol, sizes) {
+            Ok(model) => model,
+            Err(error) => panic!("invalid model sizes ({error}): build them with Sizes::new"),
+        }
+    }
+
+    /// The model of `protocol` at `sizes`, or why the sizes are not acceptable.
+    pub fn try_new(protocol: Protocol, sizes: Sizes) -> Result<ProtocolModel, SizeError> {
+        let sizes = sizes.validate()?;
+        Ok(ProtocolModel {
             protocol,
             sizes,
             layout: Layout::new(protocol, sizes),
-        }
+        })
     }
 
     /// The protocol modelled.

@@ -126,6 +126,11 @@ impl Sizes {
         Ok(sizes)
     }
 
+    /// Checks sizes built field by field (the fields are public) as [`Sizes::new`] would.
+    pub fn validate(self) -> Result<Sizes, SizeError> {
+        Sizes::new(self.servers, self.users, self.teams, self.requests)
+    }
+
     /// The sizes as `[servers, users, teams, requests]`, the form a replay file stores.
     pub fn as_array(self) -> [u8; 4] {
         [self.servers, self.users, self.teams, self.requests]
@@ -211,6 +216,16 @@ mod tests {
         assert!(matches!(wide, SizeError::StateTooWide { .. }), "{wide}");
         assert!(wide.to_string().contains("bits"), "{wide}");
         assert!(Sizes::new(5, 3, 3, 2).is_ok());
+        let hand_made = Sizes {
+            servers: 2,
+            users: 0,
+            teams: 1,
+            requests: 1,
+        };
+        assert_eq!(
+            hand_made.validate(),
+            Err(SizeError::Zero { dimension: "users" })
+        );
         assert!(Sizes::new(4, 4, 4, 2).is_ok());
     }
 }

@@ -5,7 +5,8 @@
 //! per server `(requests done, phase, user, team, version seen)`, and the shared state — the
 //! member set of each team (naive) or the event log as an ordered sequence (event sourcing).
 //!
-//! [`Layout`] packs a state into one `u128`, which is what the checker stores and hashes.
+//! A private layout packs a state into one `u128` (or `u64` when it fits), which is what the
+//! checker stores and hashes.
 
 use crate::domain::{Event, OnSeveralTeams, TeamId, UserId};
 use crate::sizes::{Sizes, MAX_DIMENSION};

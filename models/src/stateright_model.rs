@@ -30,6 +30,15 @@ pub struct StaterightModel {
 /// assert_eq!(checker.unique_state_count(), 31);
 /// checker.assert_no_discovery("a user is on at most one team");
 /// ```
+///
+/// To click through the naive race in stateright's Explorer (a web UI):
+///
+/// ```no_run
+/// # use joincheck_models::{stateright_model, Protocol, Sizes};
+/// # use stateright::Model;
+/// let sizes = Sizes::new(2, 1, 2, 1).unwrap();
+/// stateright_model(Protocol::Naive, sizes).checker().serve("localhost:3000");
+/// ```
 pub fn stateright_model(protocol: Protocol, sizes: Sizes) -> StaterightModel {
     StaterightModel {
         model: ProtocolModel::new(protocol, sizes),
