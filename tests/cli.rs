@@ -517,9 +517,27 @@ fn help_documents_every_flag_with_an_example() {
         "--color",
     ] {
         assert!(help.contains(flag), "{flag} is not documented");
+        assert!(
+            help.contains(&format!("Example: {flag}")),
+            "{flag} has no example"
+        );
     }
     assert!(help.contains("Examples:"));
     assert!(help.contains("Exit status: 0"));
+    for (command, flags) in [
+        (
+            "explore",
+            &["--protocol", "--servers", "--port", "--lazy"][..],
+        ),
+        ("bench", &["--quick", "--threads"][..]),
+        ("replay", &["FILE"][..]),
+    ] {
+        let help = stdout(&run(&[command, "--help"]));
+        for flag in flags {
+            assert!(help.contains(flag), "{command} {flag}");
+        }
+        assert!(help.contains("Example: "), "{command}: {help}");
+    }
     let top = stdout(&run(&["--help"]));
     for command in ["check", "replay", "explore", "bench", "stress"] {
         assert!(top.contains(command), "{command}");

@@ -18,6 +18,7 @@ use std::process::Command;
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// A small grid that runs in about a second, to see that the benchmark works.
+    /// Example: joincheck bench --quick
     #[arg(long)]
     quick: bool,
     /// Worker threads for each check [default: every core]. Example: --threads 1

@@ -132,6 +132,7 @@ pub struct CheckArgs {
     #[arg(long, value_enum)]
     expect: Option<Expect>,
     /// Colour the text output: auto (a terminal and NO_COLOR unset), always or never.
+    /// Example: --color never
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
 }

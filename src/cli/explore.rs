@@ -27,6 +27,7 @@ pub struct ExploreArgs {
     port: u16,
     /// Only compute states as they are clicked, instead of exploring every state in the
     /// background (which finds and lists the discoveries, such as naive's violation, at once).
+    /// Example: --lazy
     #[arg(long)]
     lazy: bool,
 }

@@ -10,15 +10,16 @@ use joincheck_models::Sizes;
 #[derive(Args, Debug, Clone)]
 pub struct SizeArgs {
     /// Servers running the protocol at the same time (1 to 8; loom takes at most 4).
+    /// Example: --servers 3
     #[arg(long, value_name = "S", default_value_t = 2)]
     pub servers: u64,
-    /// Users who may ask to join a team (1 to 8).
+    /// Users who may ask to join a team (1 to 8). Example: --users 3
     #[arg(long, value_name = "U", default_value_t = 1)]
     pub users: u64,
-    /// Teams users may join (1 to 8).
+    /// Teams users may join (1 to 8). Example: --teams 3
     #[arg(long, value_name = "T", default_value_t = 2)]
     pub teams: u64,
-    /// Requests each server handles, one after another (1 to 15).
+    /// Requests each server handles, one after another (1 to 15). Example: --requests 2
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub requests: u64,
 }
