@@ -4,6 +4,7 @@
 //! The engines take the service as a factory and build the database and servers inside every
 //! checked run, so loom and shuttle primitives are only ever created where they are valid.
 
+pub mod conform;
 pub mod loom;
 pub mod proptest;
 mod scenario;

@@ -11,6 +11,7 @@ use crate::service::JoinService;
 use joincheck_models::domain::{Request, TeamId, UserId};
 use joincheck_models::verdict::{Engine, Stats, Verdict};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use std::cell::Cell;
 use std::time::Instant;
@@ -22,7 +23,8 @@ pub struct ProptestOptions {
     pub cases: u32,
     /// Seed of the workload generator.
     pub seed: u64,
-    /// At most this many servers per workload (at least 1).
+    /// At most this many servers per workload. Every workload has at least two: one server
+    /// alone has nothing to race with.
     pub max_servers: u8,
     /// At most this many requests per server.
     pub max_requests: u8,
@@ -64,10 +66,10 @@ fn request(users: u8, teams: u8) -> impl Strategy<Value = Request> {
     })
 }
 
-/// Workloads: 1..=max_servers servers with 1..=max_requests requests each.
+/// Workloads: 2..=max_servers servers with 1..=max_requests requests each.
 fn workload(options: &ProptestOptions) -> impl Strategy<Value = Vec<Vec<Request>>> {
     let requests = 1..=usize::from(options.max_requests.max(1));
-    let servers = 1..=usize::from(options.max_servers.max(1));
+    let servers = 2..=usize::from(options.max_servers.max(2));
     let one_server = prop::collection::vec(request(options.users, options.teams), requests);
     prop::collection::vec(one_server, servers)
 }
@@ -97,13 +99,29 @@ fn by_first_appearance(servers: Vec<Vec<Request>>) -> Vec<Vec<Request>> {
         .collect()
 }
 
-/// Generates workloads, runs each under shuttle, and shrinks the first one that breaks.
-pub fn check<S>(service: S, options: &ProptestOptions) -> Verdict
-where
-    S: JoinService<Shuttle> + Clone,
-{
-    let started = Instant::now();
+/// The join-only workloads of `options.cases` generated cases, for conformance runs (the
+/// models have no leave requests).
+pub fn join_workloads(options: &ProptestOptions) -> Vec<Scenario> {
     let (users, teams) = (options.users.max(1), options.teams.max(1));
+    let mut runner = runner(options);
+    let joins = workload(options).prop_map(|servers| {
+        let joins = servers.into_iter().map(|requests| {
+            let only_joins = requests.into_iter().map(|r| Request::Join {
+                user: r.user(),
+                team: r.team(),
+            });
+            only_joins.collect()
+        });
+        by_first_appearance(joins.collect())
+    });
+    (0..options.cases)
+        .filter_map(|_| joins.new_tree(&mut runner).ok())
+        .filter_map(|tree| Scenario::new(users, teams, tree.current(), Vec::new()).ok())
+        .collect()
+}
+
+/// A test runner seeded from `options.seed`, so that the same seed generates the same workloads.
+fn runner(options: &ProptestOptions) -> TestRunner {
     let config = Config {
         cases: options.cases,
         failure_persistence: None,
@@ -112,8 +130,17 @@ where
     };
     let mut seed = [0u8; 32];
     seed[..8].copy_from_slice(&options.seed.to_le_bytes());
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed);
-    let mut runner = TestRunner::new_with_rng(config, rng);
+    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed))
+}
+
+/// Generates workloads, runs each under shuttle, and shrinks the first one that breaks.
+pub fn check<S>(service: S, options: &ProptestOptions) -> Verdict
+where
+    S: JoinService<Shuttle> + Clone,
+{
+    let started = Instant::now();
+    let (users, teams) = (options.users.max(1), options.teams.max(1));
+    let mut runner = runner(options);
     let workloads_run = Cell::new(0u64);
     let scenario_of = |servers: Vec<Vec<Request>>| {
         Scenario::new(users, teams, by_first_appearance(servers), Vec::new())

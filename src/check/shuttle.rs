@@ -13,7 +13,9 @@ use shuttle::scheduler::{PctScheduler, RandomScheduler, ReplayScheduler, Schedul
 use shuttle::scheduler::{Task, TaskId};
 use shuttle_engine::scheduler::serialization;
 use std::fmt;
+use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -88,17 +90,17 @@ impl EncodedSchedule {
     }
 }
 
-/// Wraps a scheduler to keep the current execution's decisions, and to end the run once a
-/// violation is found (returning `None` from `new_execution` stops shuttle without a panic).
+/// Wraps a scheduler to keep the current execution's decisions, and to end the run when asked
+/// (returning `None` from `new_execution` stops shuttle without a panic).
 struct Recorder<S> {
     inner: S,
     current: Arc<Mutex<Schedule>>,
-    finished: Arc<Mutex<Option<Counterexample>>>,
+    stop: Arc<AtomicBool>,
 }
 
 impl<S: Scheduler> Scheduler for Recorder<S> {
     fn new_execution(&mut self) -> Option<Schedule> {
-        if lock(&self.finished).is_some() {
+        if self.stop.load(Ordering::Relaxed) {
             return None;
         }
         let schedule = self.inner.new_execution()?;
@@ -129,12 +131,19 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Runs up to `options.iterations` schedules of `scenario`; stops at the first violation.
-pub fn check<S>(service: S, scenario: &Scenario, options: &ShuttleOptions) -> Verdict
+/// Runs up to `options.iterations` schedules of `scenario`, handing each execution and the
+/// schedule that produced it to `visit`, until `visit` breaks. Returns the number of schedules
+/// run, or the message of a panic in the implementation.
+pub fn explore<S, V>(
+    service: S,
+    scenario: &Scenario,
+    options: &ShuttleOptions,
+    visit: V,
+) -> Result<u64, String>
 where
     S: JoinService<Shuttle>,
+    V: FnMut(Execution, EncodedSchedule) -> ControlFlow<()> + Send + 'static,
 {
-    let started = Instant::now();
     let iterations = options.iterations as usize;
     let scheduler: Box<dyn Scheduler + Send> = match options.strategy {
         Strategy::Random => Box::new(RandomScheduler::new_from_seed(options.seed, iterations)),
@@ -143,46 +152,71 @@ where
         }
     };
     let current: Arc<Mutex<Schedule>> = Arc::new(Mutex::new(Schedule::new(options.seed)));
-    let finished: Arc<Mutex<Option<Counterexample>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
     let recorder = Recorder {
         inner: scheduler,
         current: current.clone(),
-        finished: finished.clone(),
+        stop: stop.clone(),
     };
-    let protocol = JoinService::<Shuttle>::name(&service);
-    let found_by = options.to_string();
-    let body = {
-        let (scenario, finished) = (scenario.clone(), finished.clone());
-        move || {
-            let execution = run_once::<Shuttle, S>(&service, &scenario, Recording::On);
-            if execution.violation().is_some() {
-                let replay = Replay::ShuttleSchedule {
-                    schedule: EncodedSchedule::encode(&lock(&current)).0,
-                    found_by: found_by.clone(),
-                };
-                *lock(&finished) =
-                    execution.counterexample(protocol.clone(), &scenario, Engine::Shuttle, replay);
-            }
+    let visit = Mutex::new(visit);
+    let scenario = scenario.clone();
+    let body = move || {
+        let execution = run_once::<Shuttle, S>(&service, &scenario, Recording::On);
+        let schedule = EncodedSchedule::encode(&lock(&current));
+        if (lock(&visit))(execution, schedule).is_break() {
+            stop.store(true, Ordering::Relaxed);
         }
     };
     let runner = shuttle::Runner::new(recorder, shuttle::Config::new());
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| runner.run(body)));
+    panic::catch_unwind(AssertUnwindSafe(|| runner.run(body)))
+        .map(|ran| ran as u64)
+        .map_err(|payload| panic_message(payload.as_ref()))
+}
+
+/// Runs up to `options.iterations` schedules of `scenario`; stops at the first violation.
+pub fn check<S>(service: S, scenario: &Scenario, options: &ShuttleOptions) -> Verdict
+where
+    S: JoinService<Shuttle>,
+{
+    let started = Instant::now();
+    let found: Arc<Mutex<Option<Counterexample>>> = Arc::default();
+    let visit = {
+        let (found, scenario) = (found.clone(), scenario.clone());
+        let protocol = JoinService::<Shuttle>::name(&service);
+        let found_by = options.to_string();
+        move |execution: Execution, schedule: EncodedSchedule| {
+            let replay = Replay::ShuttleSchedule {
+                schedule: schedule.0,
+                found_by: found_by.clone(),
+            };
+            let counterexample =
+                execution.counterexample(protocol.clone(), &scenario, Engine::Shuttle, replay);
+            match counterexample {
+                Some(counterexample) => {
+                    *lock(&found) = Some(counterexample);
+                    ControlFlow::Break(())
+                }
+                None => ControlFlow::Continue(()),
+            }
+        }
+    };
+    let outcome = explore(service, scenario, options, visit);
     let mut stats = Stats {
         seconds: started.elapsed().as_secs_f64(),
         ..Stats::default()
     };
     let ran = match outcome {
-        Ok(ran) => ran as u64,
-        Err(payload) => {
+        Ok(ran) => ran,
+        Err(message) => {
             return Verdict::Inconclusive {
                 engine: Engine::Shuttle,
-                reason: format!("the run panicked: {}", panic_message(payload.as_ref())),
+                reason: format!("the run panicked: {message}"),
                 stats,
             }
         }
     };
     stats.iterations = Some(ran);
-    let found = lock(&finished).take();
+    let found = lock(&found).take();
     match found {
         Some(counterexample) => Verdict::Violated {
             engine: Engine::Shuttle,
@@ -222,10 +256,11 @@ where
         let (scenario, result) = (scenario.clone(), result.clone());
         move || *lock(&result) = Some(run_once::<Shuttle, S>(&service, &scenario, Recording::On))
     };
-    let runner = shuttle::Runner::new(
-        ReplayScheduler::new_from_schedule(decoded),
-        shuttle::Config::new(),
-    );
+    // The schedule was captured when the scenario ended; the decisions shuttle makes while the
+    // run winds down after that are not in it, and need not be.
+    let mut scheduler = ReplayScheduler::new_from_schedule(decoded);
+    scheduler.set_allow_incomplete();
+    let runner = shuttle::Runner::new(scheduler, shuttle::Config::new());
     panic::catch_unwind(AssertUnwindSafe(|| runner.run(body))).map_err(|payload| {
         BadSchedule(format!(
             "{}: {}",

@@ -95,7 +95,7 @@ impl<R: Runtime> EventStore<R> {
 
     /// Every event, in append order.
     pub fn events(&self) -> Vec<Event> {
-        self.log.inner.lock().0 .0.clone()
+        self.log.inner.lock().state.0.clone()
     }
 }
 
@@ -106,6 +106,18 @@ impl<R: Runtime> Database for EventStore<R> {
 
     fn history(&self) -> Vec<Step> {
         self.log.history()
+    }
+
+    fn enforce_order(&self, order: Vec<ServerId>) -> bool {
+        self.log.enforce_order(order)
+    }
+
+    fn server_finished(&self, server: ServerId) {
+        self.log.server_finished(server)
+    }
+
+    fn order_diverged(&self) -> Option<String> {
+        self.log.order_diverged()
     }
 }
 

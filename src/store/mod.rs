@@ -12,9 +12,10 @@ mod teams;
 pub use events::{Conflict, EventStore, EventStoreConnection};
 pub use teams::{TeamsCollection, TeamsConnection};
 
-use crate::runtime::{Mutex, Runtime};
+use crate::runtime::{Condvar, Mutex, Runtime};
 use joincheck_models::domain::{ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
+use std::collections::{BTreeSet, VecDeque};
 
 /// Whether a database keeps its operation history. Off is faster; checks need it on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,11 +32,74 @@ pub trait Database: Send + Sync + 'static {
     fn membership(&self) -> Vec<(TeamId, UserId)>;
     /// Every recorded operation, in the order they took effect (empty when not recording).
     fn history(&self) -> Vec<Step>;
+
+    /// From now on, let operations take effect only in this order of servers (one entry per
+    /// operation); once it is used up, in any order. Replaying a model path on the real code
+    /// needs this. Returns `false` when the database cannot enforce an order.
+    fn enforce_order(&self, order: Vec<ServerId>) -> bool {
+        let _ = order;
+        false
+    }
+
+    /// Tells the order that `server` will perform no more operations, so that an order still
+    /// waiting for it is reported as diverged instead of waiting forever.
+    fn server_finished(&self, server: ServerId) {
+        let _ = server;
+    }
+
+    /// Where the enforced order could not be followed, if it could not.
+    fn order_diverged(&self) -> Option<String> {
+        None
+    }
+}
+
+/// An enforced order of operations, by server.
+#[derive(Default)]
+struct Order {
+    next: VecDeque<ServerId>,
+    finished: BTreeSet<ServerId>,
+    taken: usize,
+    diverged: Option<String>,
+}
+
+impl Order {
+    /// Whether `server` may operate now. If the server whose turn it is has finished, the order
+    /// cannot be followed: note that and let everyone through.
+    fn admits(&mut self, server: ServerId) -> bool {
+        match self.next.front() {
+            None => true,
+            Some(turn) if *turn == server => true,
+            Some(turn) if self.finished.contains(turn) => {
+                self.diverged = Some(format!(
+                    "operation {} was to be {turn}'s, but {turn} had no operation left",
+                    self.taken + 1
+                ));
+                self.next.clear();
+                true
+            }
+            Some(_) => false,
+        }
+    }
+
+    fn took_effect(&mut self, server: ServerId) {
+        if self.next.front() == Some(&server) {
+            self.next.pop_front();
+            self.taken += 1;
+        }
+    }
+}
+
+/// The mutable part of a collection: its state, its history and any enforced order.
+struct Inner<S> {
+    state: S,
+    history: Option<Vec<Step>>,
+    order: Option<Order>,
 }
 
 /// A collection's state with its history, behind one mutex: one lock = one operation.
 struct Guarded<R: Runtime, S: Send + 'static> {
-    inner: Mutex<R, (S, Option<Vec<Step>>)>,
+    inner: Mutex<R, Inner<S>>,
+    turn: Condvar<R>,
 }
 
 /// A collection whose membership can be read off its state.
@@ -47,7 +111,12 @@ impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
     fn new(state: S, recording: Recording) -> Self {
         let history = (recording == Recording::On).then(Vec::new);
         Guarded {
-            inner: Mutex::new((state, history)),
+            inner: Mutex::new(Inner {
+                state,
+                history,
+                order: None,
+            }),
+            turn: Condvar::new(),
         }
     }
 
@@ -59,24 +128,59 @@ impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
         apply: impl FnOnce(&mut S) -> (T, OpResult),
     ) -> T {
         let mut guard = self.inner.lock();
-        let (state, history) = &mut *guard;
-        let (answer, result) = apply(state);
-        if let Some(history) = history {
+        if guard.order.is_some() {
+            guard = self.turn.wait_until(guard, |inner| {
+                inner
+                    .order
+                    .as_mut()
+                    .is_none_or(|order| order.admits(server))
+            });
+        }
+        let inner = &mut *guard;
+        let (answer, result) = apply(&mut inner.state);
+        if let Some(history) = &mut inner.history {
             history.push(Step {
                 server,
                 operation,
                 result,
-                membership_after: state.membership(),
+                membership_after: inner.state.membership(),
             });
+        }
+        if let Some(order) = &mut inner.order {
+            order.took_effect(server);
+            self.turn.notify_all();
         }
         answer
     }
 
     fn membership(&self) -> Vec<(TeamId, UserId)> {
-        self.inner.lock().0.membership()
+        self.inner.lock().state.membership()
     }
 
     fn history(&self) -> Vec<Step> {
-        self.inner.lock().1.clone().unwrap_or_default()
+        self.inner.lock().history.clone().unwrap_or_default()
+    }
+
+    fn enforce_order(&self, order: Vec<ServerId>) -> bool {
+        self.inner.lock().order = Some(Order {
+            next: order.into(),
+            ..Order::default()
+        });
+        true
+    }
+
+    fn server_finished(&self, server: ServerId) {
+        if let Some(order) = &mut self.inner.lock().order {
+            order.finished.insert(server);
+            self.turn.notify_all();
+        }
+    }
+
+    fn order_diverged(&self) -> Option<String> {
+        let inner = self.inner.lock();
+        inner
+            .order
+            .as_ref()
+            .and_then(|order| order.diverged.clone())
     }
 }

@@ -52,7 +52,7 @@ impl<R: Runtime> TeamsCollection<R> {
     /// Every team's members, in team order.
     pub fn snapshot(&self) -> Vec<(TeamId, Vec<UserId>)> {
         let guard = self.teams.inner.lock();
-        guard.0 .0.iter().map(|(t, m)| (*t, m.clone())).collect()
+        guard.state.0.iter().map(|(t, m)| (*t, m.clone())).collect()
     }
 }
 
@@ -63,6 +63,18 @@ impl<R: Runtime> Database for TeamsCollection<R> {
 
     fn history(&self) -> Vec<Step> {
         self.teams.history()
+    }
+
+    fn enforce_order(&self, order: Vec<ServerId>) -> bool {
+        self.teams.enforce_order(order)
+    }
+
+    fn server_finished(&self, server: ServerId) {
+        self.teams.server_finished(server)
+    }
+
+    fn order_diverged(&self) -> Option<String> {
+        self.teams.order_diverged()
     }
 }
 

@@ -1,0 +1,394 @@
+//! Conformance: the model and the code must tell the same story.
+//!
+//! *Code → model*: every history the real implementation produces is matched, step by step,
+//! against the model; a step the model cannot take is a [`Divergence`], reported with the
+//! model's allowed steps at that point. *Model → code*: a model path is replayed on the real
+//! service on real threads, with the store letting operations take effect only in the path's
+//! order, and must produce the identical history.
+
+use super::proptest::ProptestOptions;
+use super::shuttle::{self as shuttle_engine, ShuttleOptions};
+use super::{run_once, Execution, Scenario};
+use crate::runtime::{self, Shuttle, Std};
+use crate::service::{JoinService, Server};
+use crate::store::{Database, Recording};
+use joincheck_models::domain::{Request, ServerId};
+use joincheck_models::operation::Step;
+use joincheck_models::{Action, Protocol, ProtocolModel, Sizes};
+use std::collections::HashSet;
+use std::fmt;
+use std::hash::Hash;
+use std::ops::ControlFlow;
+use std::sync::{Arc, Mutex};
+
+/// A state machine that histories are checked against: the built-in [`ProtocolModel`]s, or a
+/// user's own model of their own service.
+pub trait ReferenceModel {
+    /// A model state.
+    type State: Clone + Eq + Hash;
+    /// Where every history starts.
+    fn initial_state(&self) -> Self::State;
+    /// Every step the model can take from `state`: the action's name, the step the store would
+    /// record, and the state after.
+    fn successors(&self, state: &Self::State) -> Vec<(String, Step, Self::State)>;
+}
+
+impl ReferenceModel for ProtocolModel {
+    type State = joincheck_models::State;
+
+    fn initial_state(&self) -> Self::State {
+        ProtocolModel::initial_state(self)
+    }
+
+    fn successors(&self, state: &Self::State) -> Vec<(String, Step, Self::State)> {
+        ProtocolModel::successors(self, state)
+            .into_iter()
+            .map(|(action, step, next)| (action.to_string(), step, next))
+            .collect()
+    }
+}
+
+/// The first step of a history that the model cannot take.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Divergence {
+    /// Zero-based index of the diverging step.
+    pub index: usize,
+    /// The history up to and including the diverging step.
+    pub history: Vec<Step>,
+    /// What the model allowed instead: action names with the steps they record.
+    pub allowed: Vec<(String, Step)>,
+    /// Where the history came from (engine, seed, schedule).
+    pub origin: String,
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "NOT CONFORMING  the model cannot take step {} ({})",
+            self.index + 1,
+            self.origin
+        )?;
+        for (index, step) in self.history.iter().enumerate() {
+            let mark = if index == self.index { "   ✗" } else { "" };
+            writeln!(
+                f,
+                "  {:>2}  {}  {}  →  {}{mark}",
+                index + 1,
+                step.server,
+                step.operation,
+                step.result
+            )?;
+        }
+        writeln!(f, "the model allowed instead:")?;
+        if self.allowed.is_empty() {
+            writeln!(f, "  nothing: every modelled request is done")?;
+        }
+        for (action, step) in &self.allowed {
+            writeln!(f, "  {action}  ({} → {})", step.operation, step.result)?;
+        }
+        Ok(())
+    }
+}
+
+/// Matches `history` against `model` from its initial state. Several model states can record
+/// the same step (a check does not show the team it will push to), so every candidate is kept.
+/// Returns a model path (action names) that records exactly this history.
+pub fn match_history<M: ReferenceModel>(
+    model: &M,
+    history: &[Step],
+    origin: &str,
+) -> Result<Vec<String>, Box<Divergence>> {
+    let mut candidates = vec![(model.initial_state(), Vec::new())];
+    for (index, recorded) in history.iter().enumerate() {
+        let mut seen = HashSet::new();
+        let mut next = Vec::new();
+        let mut allowed = Vec::new();
+        for (state, path) in &candidates {
+            for (action, step, after) in model.successors(state) {
+                if step == *recorded {
+                    if seen.insert(after.clone()) {
+                        let mut path = path.clone();
+                        path.push(action);
+                        next.push((after, path));
+                    }
+                } else if !allowed.iter().any(|(_, s)| *s == step) {
+                    allowed.push((action, step));
+                }
+            }
+        }
+        if next.is_empty() {
+            return Err(Box::new(Divergence {
+                index,
+                history: history[..=index].to_vec(),
+                allowed,
+                origin: origin.to_string(),
+            }));
+        }
+        candidates = next;
+    }
+    Ok(candidates.swap_remove(0).1)
+}
+
+/// What a conformance run validated.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConformanceReport {
+    /// Histories matched against the model.
+    pub histories: u64,
+    /// Steps matched, over all histories.
+    pub steps: u64,
+    /// Histories that also broke the invariant.
+    pub violations: u64,
+    /// The first history the model could not produce.
+    pub divergence: Option<Box<Divergence>>,
+}
+
+impl ConformanceReport {
+    /// Adds another report's figures; keeps the first divergence.
+    pub fn merge(&mut self, other: ConformanceReport) {
+        self.histories += other.histories;
+        self.steps += other.steps;
+        self.violations += other.violations;
+        if self.divergence.is_none() {
+            self.divergence = other.divergence;
+        }
+    }
+
+    /// Matches one execution; returns `false` once a divergence is found.
+    fn validate<M: ReferenceModel>(
+        &mut self,
+        model: &M,
+        execution: &Execution,
+        origin: &str,
+    ) -> bool {
+        self.histories += 1;
+        self.violations += u64::from(execution.violation().is_some());
+        match match_history(model, &execution.history, origin) {
+            Ok(_) => {
+                self.steps += execution.history.len() as u64;
+                true
+            }
+            Err(divergence) => {
+                self.steps += divergence.index as u64;
+                self.divergence = Some(divergence);
+                false
+            }
+        }
+    }
+}
+
+/// Why a scenario cannot be checked against the built-in models.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotModelled(pub String);
+
+impl fmt::Display for NotModelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the built-in models cannot follow this scenario: {}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for NotModelled {}
+
+/// The built-in model of `protocol` sized for `scenario`. The models have joins only and start
+/// from an empty database.
+pub fn builtin_model(
+    protocol: Protocol,
+    scenario: &Scenario,
+) -> Result<ProtocolModel, NotModelled> {
+    if !scenario.initial().is_empty() {
+        return Err(NotModelled("it starts with members".to_string()));
+    }
+    let servers = scenario.servers();
+    if servers
+        .iter()
+        .flatten()
+        .any(|r| matches!(r, Request::Leave { .. }))
+    {
+        return Err(NotModelled("it has leave requests".to_string()));
+    }
+    let requests = servers.iter().map(Vec::len).max().unwrap_or(0);
+    let sizes = Sizes::new(
+        u8::try_from(servers.len()).unwrap_or(u8::MAX),
+        scenario.users(),
+        scenario.teams(),
+        u8::try_from(requests).unwrap_or(u8::MAX),
+    )
+    .map_err(|error| NotModelled(error.to_string()))?;
+    Ok(ProtocolModel::new(protocol, sizes))
+}
+
+/// Matches the history of every shuttle schedule of `scenario` against `model`.
+pub fn shuttle<S, M>(
+    service: S,
+    model: M,
+    scenario: &Scenario,
+    options: &ShuttleOptions,
+) -> ConformanceReport
+where
+    S: JoinService<Shuttle>,
+    M: ReferenceModel + Send + 'static,
+{
+    let report = Arc::new(Mutex::new(ConformanceReport::default()));
+    let visit = {
+        let (report, found_by) = (report.clone(), options.to_string());
+        move |execution: Execution, schedule: shuttle_engine::EncodedSchedule| {
+            let origin = format!("shuttle, {found_by}, schedule {}", schedule.0);
+            let mut report = report.lock().unwrap_or_else(|e| e.into_inner());
+            match report.validate(&model, &execution, &origin) {
+                true => ControlFlow::Continue(()),
+                false => ControlFlow::Break(()),
+            }
+        }
+    };
+    let _ = shuttle_engine::explore(service, scenario, options, visit);
+    let report = report.lock().unwrap_or_else(|e| e.into_inner());
+    report.clone()
+}
+
+/// Matches the history of `runs` runs of `scenario` on real threads against `model`.
+pub fn stress<S, M>(service: &S, model: &M, scenario: &Scenario, runs: u64) -> ConformanceReport
+where
+    S: JoinService<Std>,
+    M: ReferenceModel,
+{
+    let mut report = ConformanceReport::default();
+    for run in 0..runs {
+        let execution = run_once::<Std, S>(service, scenario, Recording::On);
+        if !report.validate(model, &execution, &format!("real threads, run {run}")) {
+            break;
+        }
+    }
+    report
+}
+
+/// Generates join-only workloads as the proptest engine does, and matches every shuttle history
+/// of each against the built-in model of `protocol` sized for it.
+pub fn workloads<S>(service: S, protocol: Protocol, options: &ProptestOptions) -> ConformanceReport
+where
+    S: JoinService<Shuttle> + Clone,
+{
+    let mut report = ConformanceReport::default();
+    for scenario in super::proptest::join_workloads(options) {
+        let Ok(model) = builtin_model(protocol, &scenario) else {
+            continue;
+        };
+        report.merge(shuttle(service.clone(), model, &scenario, &options.shuttle));
+        if report.divergence.is_some() {
+            break;
+        }
+    }
+    report
+}
+
+/// Why a model path did not replay on the implementation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReplayMismatch {
+    /// The path is not a path of the model.
+    Model(joincheck_models::ReplayError),
+    /// The path names no request (nothing to run).
+    Empty,
+    /// The implementation did not perform the operations in the path's order.
+    OrderNotFollowed(String),
+    /// The implementation recorded a different step than the model at `index`.
+    Differs {
+        /// Zero-based index of the first differing step.
+        index: usize,
+        /// What the model recorded.
+        model: Option<Step>,
+        /// What the implementation recorded.
+        implementation: Option<Step>,
+    },
+}
+
+impl fmt::Display for ReplayMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |step: &Option<Step>| match step {
+            Some(step) => format!("{} {} → {}", step.server, step.operation, step.result),
+            None => "nothing".to_string(),
+        };
+        match self {
+            ReplayMismatch::Model(error) => write!(f, "not a path of the model: {error}"),
+            ReplayMismatch::Empty => write!(f, "the path starts no request"),
+            ReplayMismatch::OrderNotFollowed(why) => write!(f, "the order was not followed: {why}"),
+            ReplayMismatch::Differs {
+                index,
+                model,
+                implementation,
+            } => write!(
+                f,
+                "step {}: the model records {}, the implementation {}",
+                index + 1,
+                show(model),
+                show(implementation)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ReplayMismatch {}
+
+/// Replays a model path on the real service, on real threads: each request the path starts is
+/// given to its server, and the store lets operations take effect only in the path's order.
+/// Returns the execution, whose history must equal the model's steps.
+pub fn replay_on_implementation<S: JoinService<Std>>(
+    service: &S,
+    model: &ProtocolModel,
+    actions: &[String],
+) -> Result<Execution, Box<ReplayMismatch>> {
+    let steps = model.replay(actions).map_err(ReplayMismatch::Model)?;
+    let sizes = model.sizes();
+    let mut requests = vec![Vec::new(); usize::from(sizes.servers)];
+    for action in actions.iter().filter_map(|text| Action::parse(text)) {
+        if let Action::Check { server, user, team } | Action::Read { server, user, team } = action {
+            requests[usize::from(server.0)].push(Request::Join { user, team });
+        }
+    }
+    let scenario = Scenario::new(sizes.users, sizes.teams, requests, Vec::new())
+        .map_err(|_| ReplayMismatch::Empty)?;
+    let database = service.open_database(&[], Recording::On);
+    database.enforce_order(steps.iter().map(|step| step.server).collect());
+    let handles: Vec<_> = scenario
+        .servers()
+        .iter()
+        .enumerate()
+        .map(|(index, requests)| {
+            let id = ServerId(index as u8);
+            let mut server = service.start_server(&database, id);
+            let (requests, database) = (requests.clone(), Arc::clone(&database));
+            runtime::spawn::<Std, _>(move || {
+                let answers: Vec<_> = requests.into_iter().map(|r| server.handle(r)).collect();
+                database.server_finished(id);
+                answers
+            })
+        })
+        .collect();
+    let answers = handles
+        .into_iter()
+        .map(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+        })
+        .collect();
+    if let Some(why) = database.order_diverged() {
+        return Err(Box::new(ReplayMismatch::OrderNotFollowed(why)));
+    }
+    let execution = Execution {
+        history: database.history(),
+        membership: database.membership(),
+        answers,
+    };
+    let history = &execution.history[..execution.history.len().min(steps.len())];
+    if let Some(index) = (0..steps.len()).find(|&i| history.get(i) != steps.get(i)) {
+        return Err(Box::new(ReplayMismatch::Differs {
+            index,
+            model: steps.get(index).cloned(),
+            implementation: history.get(index).cloned(),
+        }));
+    }
+    Ok(execution)
+}
