@@ -316,6 +316,19 @@ fn out_dir_files_replay_to_the_identical_trace_for_every_engine() {
         document["scenario"]["servers"],
         serde_json::json!([["join sue → team-A"], ["join sue → team-B"]])
     );
+    // The same schedule on another workload does not replay: one line, exit 2.
+    let mut edited = document.clone();
+    edited["scenario"]["servers"] = serde_json::json!([
+        ["join sue → team-A"],
+        ["join sue → team-B"],
+        ["join sue → team-A"]
+    ]);
+    let edited_file = dir.join("edited.json");
+    std::fs::write(&edited_file, edited.to_string()).unwrap();
+    assert_bad_input(
+        &["replay", edited_file.to_str().unwrap()],
+        "the schedule ended before the servers finished",
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
