@@ -463,7 +463,7 @@ impl<K: Key> StateSet<K> {
 }
 
 /// States a thread expands before the threads hand successors over (and limits are checked).
-const CHUNK: usize = 1 << 14;
+const CHUNK: usize = 1 << 16;
 
 /// What one thread found while expanding a chunk.
 struct Expansion<K> {

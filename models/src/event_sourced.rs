@@ -245,6 +245,26 @@ mod tests {
         );
     }
 
+    /// DESIGN.md's large configurations, reduced over servers, users and teams (exact orbits;
+    /// Rumur reports 1,780,794 and 2,254,157 with its own reduction). Release: a few seconds.
+    #[test]
+    #[ignore = "millions of states: run with --ignored, ideally in release"]
+    fn reduced_counts_of_the_large_configurations() {
+        assert_eq!(
+            holds_with(Protocol::EventSourced, sizes(4, 4, 4, 2), true),
+            1_702_481
+        );
+        assert_eq!(
+            holds_with(Protocol::EventSourced, sizes(5, 3, 3, 2), true),
+            2_134_293
+        );
+        let per_user = Protocol::EventSourcedPerUser;
+        assert_eq!(holds_with(per_user, sizes(3, 3, 3, 2), false), 448_624);
+        assert_eq!(holds_with(per_user, sizes(3, 3, 3, 3), false), 1_994_896);
+        assert_eq!(holds_with(per_user, sizes(4, 4, 4, 2), true), 108_308);
+        assert_eq!(holds_with(per_user, sizes(5, 3, 3, 2), true), 256_802);
+    }
+
     /// Two servers race for sue on the global log: the second append conflicts, the reread sees
     /// sue's event and the request ends without a second team.
     #[test]
