@@ -327,7 +327,7 @@ fn out_dir_files_replay_to_the_identical_trace_for_every_engine() {
     std::fs::write(&edited_file, edited.to_string()).unwrap();
     assert_bad_input(
         &["replay", edited_file.to_str().unwrap()],
-        "the schedule ended before the servers finished",
+        "not a shuttle schedule that replays",
     );
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -390,7 +390,7 @@ fn corrupt_replay_files_are_refused_in_one_line() {
                 "scenario": { "users": 1, "teams": 2, "servers": [["join sue → team-A"], ["join sue → team-B"]] },
             })
             .to_string(),
-            "is not a shuttle schedule",
+            "not a shuttle schedule that replays: zz-not-a-schedule",
         ),
         (
             "scenario",

@@ -8,19 +8,14 @@ use super::services::{parse_protocol, with_service, Builtin, WithService};
 use super::{EXIT_INCONCLUSIVE, EXIT_OK, EXIT_UNEXPECTED};
 use clap::Args;
 use joincheck::check::loom::LoomOptions;
-use joincheck::check::{run_once, Execution, Scenario};
-use joincheck::runtime::Shuttle;
-use joincheck::store::Recording;
+use joincheck::check::shuttle::{self as shuttle_engine, EncodedSchedule};
+use joincheck::check::{Execution, Scenario};
 use joincheck::trace;
 use joincheck_models::domain::{user_on_several_teams, Request, TeamId, UserId};
 use joincheck_models::verdict::{Counterexample, Engine, Replay, Verdict};
 use joincheck_models::Sizes;
 use serde_json::{json, Value};
-use shuttle::scheduler::ReplayScheduler;
-use shuttle_engine::scheduler::serialization;
-use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 /// Arguments of `joincheck replay`.
 #[derive(Args, Debug)]
@@ -251,11 +246,6 @@ fn scenario_of(document: &Value) -> Result<Scenario, String> {
 }
 
 /// Reruns the real service under a recorded shuttle schedule.
-///
-/// `joincheck::check::shuttle::replay` refuses the schedules its own `check` records: they are
-/// taken when the violation is seen, before the run's last scheduling decisions, and shuttle's
-/// `ReplayScheduler` panics with "schedule ended early". Every operation of the servers happened
-/// within the recorded part, so this replay allows the schedule to end there.
 struct ShuttleReplay<'a> {
     scenario: &'a Scenario,
     schedule: &'a str,
@@ -264,23 +254,8 @@ struct ShuttleReplay<'a> {
 impl WithService for ShuttleReplay<'_> {
     type Output = Result<Execution, String>;
     fn run<S: Builtin>(self, service: S) -> Self::Output {
-        let decoded = serialization::deserialize_schedule(self.schedule.trim())
-            .ok_or_else(|| format!("`{}` is not a shuttle schedule", self.schedule))?;
-        let mut scheduler = ReplayScheduler::new_from_schedule(decoded);
-        scheduler.set_allow_incomplete();
-        let result: Arc<Mutex<Option<Execution>>> = Arc::default();
-        let body = {
-            let (scenario, result) = (self.scenario.clone(), result.clone());
-            move || {
-                let execution = run_once::<Shuttle, S>(&service, &scenario, Recording::On);
-                *result.lock().unwrap_or_else(|e| e.into_inner()) = Some(execution);
-            }
-        };
-        let runner = shuttle::Runner::new(scheduler, shuttle::Config::new());
-        panic::catch_unwind(AssertUnwindSafe(|| runner.run(body)))
-            .map_err(|_| "the schedule does not replay on this workload".to_string())?;
-        let execution = result.lock().unwrap_or_else(|e| e.into_inner()).take();
-        execution.ok_or_else(|| "the schedule ended before the servers finished".to_string())
+        let schedule = EncodedSchedule(self.schedule.to_string());
+        shuttle_engine::replay(service, self.scenario, &schedule).map_err(|error| error.to_string())
     }
 }
 
