@@ -27,7 +27,6 @@
 //! version.) So every path ends, and it ends in a state with no action enabled.
 
 use crate::action::Action;
-use crate::domain::OnSeveralTeams;
 use crate::model::ProtocolModel;
 use crate::sizes::Sizes;
 use crate::state::State;
@@ -180,15 +179,27 @@ pub fn check_report(protocol: Protocol, sizes: Sizes, options: &CheckOptions) ->
         let path = first_path(&model, options.symmetry, depth, |state| {
             state_is_stuck(&model, state)
         });
-        path.iter().map(ToString::to_string).collect()
+        path.unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     });
     let verdict = if let Some(depth) = outcome.violation_depth {
         let path = first_path(&model, options.symmetry, depth, State::breaks_invariant);
-        let counterexample = counterexample(&model, &path);
-        Verdict::Violated {
-            engine,
-            counterexample: Box::new(counterexample),
-            stats,
+        match path.and_then(|path| counterexample(&model, &path)) {
+            Some(counterexample) => Verdict::Violated {
+                engine,
+                counterexample: Box::new(counterexample),
+                stats,
+            },
+            // The search and the path search walk the same transitions; this is a bug if seen.
+            None => Verdict::Inconclusive {
+                engine,
+                reason: format!(
+                    "the invariant breaks {depth} steps in, but no path of that length could be                      rebuilt: a bug in joincheck's checker, please report it"
+                ),
+                stats,
+            },
         }
     } else if let Some(limit) = outcome.stopped_by {
         Verdict::Inconclusive {
@@ -251,21 +262,17 @@ fn state_is_stuck(model: &ProtocolModel, state: &State) -> bool {
     actions.is_empty() && !state.all_requests_done(model.sizes())
 }
 
-/// The counterexample of a path whose last state breaks the invariant.
-fn counterexample(model: &ProtocolModel, path: &[Action]) -> Counterexample {
+/// The counterexample of a path from the initial state, if its last state breaks the invariant.
+fn counterexample(model: &ProtocolModel, path: &[Action]) -> Option<Counterexample> {
     let mut state = model.initial_state();
     let mut steps = Vec::with_capacity(path.len());
     for action in path {
-        if let Some((step, next)) = model.step(&state, *action) {
-            steps.push(step);
-            state = next;
-        }
+        let (step, next) = model.step(&state, *action)?;
+        steps.push(step);
+        state = next;
     }
-    let violation = state.violation().unwrap_or(OnSeveralTeams {
-        user: crate::domain::UserId(0),
-        teams: Vec::new(),
-    });
-    Counterexample {
+    let violation = state.violation()?;
+    Some(Counterexample {
         protocol: model.protocol().name().to_string(),
         parameters: model.sizes().to_string(),
         engine: Engine::Model,
@@ -275,18 +282,18 @@ fn counterexample(model: &ProtocolModel, path: &[Action]) -> Counterexample {
             sizes: model.sizes().as_array(),
             actions: path.iter().map(ToString::to_string).collect(),
         },
-    }
+    })
 }
 
 /// The first path of exactly `depth` actions, in action order, that ends in a state meeting
-/// `target`; empty if there is none. With `depth` the smallest depth at which `target` is met,
+/// `target`, if there is one. With `depth` the smallest depth at which `target` is met,
 /// this is the shortest such path, and the same on every run.
 fn first_path(
     model: &ProtocolModel,
     symmetry: bool,
     depth: u64,
     target: impl Fn(&State) -> bool,
-) -> Vec<Action> {
+) -> Option<Vec<Action>> {
     struct Dfs<'a, T> {
         model: &'a ProtocolModel,
         symmetry: bool,
@@ -334,11 +341,7 @@ fn first_path(
         path: Vec::new(),
     };
     let initial = model.initial_state();
-    if dfs.search(&initial, depth) {
-        dfs.path
-    } else {
-        Vec::new()
-    }
+    dfs.search(&initial, depth).then_some(dfs.path)
 }
 
 /// The packed state the checker stores: the canonical representative under symmetry, or the
