@@ -3,12 +3,36 @@
 //!
 //! - [`service`]: the real services (naive check-then-act, event-sourced), generic over the
 //!   [`runtime`] so std threads, loom and shuttle run the same code; implement
-//!   [`service::JoinService`] to check your own.
+//!   [`service::JoinService`] and [`service::Server`] to check your own.
 //! - [`store`]: the shared database, recording every operation in the order it took effect.
-//! - [`check`]: the engines; each returns a [`Verdict`](joincheck_models::verdict::Verdict).
+//! - [`check`]: the engines (loom, shuttle, proptest, stress, conformance); each returns a
+//!   [`Verdict`](joincheck_models::verdict::Verdict).
 //! - [`trace`]: counterexamples as text, Mermaid and JSON.
 //!
-//! The protocol models and their exhaustive checker live in [`joincheck_models`].
+//! The protocol models and their exhaustive checker live in [`models`] (`joincheck-models`).
+//!
+//! # Example
+//!
+//! Every interleaving of the article's race, on the real services:
+//!
+//! ```
+//! use joincheck::check::loom::{check, LoomOptions};
+//! use joincheck::check::Scenario;
+//! use joincheck::service::{EventSourced, Naive};
+//!
+//! // server-1: join sue → team-A; server-2: join sue → team-B
+//! let scenario = Scenario::article();
+//!
+//! let naive = check(Naive, &scenario, &LoomOptions::default())?;
+//! let found = naive.counterexample().expect("check-then-act breaks");
+//! println!("{}", joincheck::trace::text(found, None));
+//!
+//! let event_sourced = check(EventSourced::GLOBAL, &scenario, &LoomOptions::default())?;
+//! assert_eq!(event_sourced.kind(), "holds");
+//! # Ok::<(), joincheck::check::ScenarioError>(())
+//! ```
+
+#![warn(missing_docs)]
 
 pub mod check;
 pub mod runtime;

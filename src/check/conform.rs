@@ -234,7 +234,7 @@ where
 {
     let report = Arc::new(Mutex::new(ConformanceReport::default()));
     let visit = {
-        let (report, found_by) = (report.clone(), options.to_string());
+        let (report, found_by) = (report.clone(), options.effective().to_string());
         move |execution: Execution, schedule: shuttle_engine::EncodedSchedule| {
             let origin = format!("shuttle, {found_by}, schedule {}", schedule.0);
             let mut report = report.lock().unwrap_or_else(|e| e.into_inner());

@@ -25,8 +25,11 @@ pub enum ScenarioError {
     InitialStateBroken(String),
     /// More servers than the engine can run.
     TooManyServers {
+        /// Servers in the scenario.
         servers: usize,
+        /// The most the engine runs.
         limit: usize,
+        /// The engine.
         engine: &'static str,
     },
 }

@@ -13,6 +13,7 @@ use shuttle::scheduler::{PctScheduler, RandomScheduler, ReplayScheduler, Schedul
 use shuttle::scheduler::{Task, TaskId};
 use shuttle_engine::scheduler::serialization;
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,6 +50,17 @@ impl Default for ShuttleOptions {
             strategy: Strategy::Pct { depth: 3 },
             seed: 42,
             iterations: 1000,
+        }
+    }
+}
+
+impl ShuttleOptions {
+    /// These options as shuttle will really run them: `SHUTTLE_RANDOM_SEED`, when set, replaces
+    /// the seed inside shuttle, and a report must name the seed that was used.
+    pub fn effective(&self) -> ShuttleOptions {
+        ShuttleOptions {
+            seed: shuttle_engine::seed_from_env(self.seed),
+            ..*self
         }
     }
 }
@@ -92,10 +104,23 @@ impl EncodedSchedule {
 
 /// Wraps a scheduler to keep the current execution's decisions, and to end the run when asked
 /// (returning `None` from `new_execution` stops shuttle without a panic).
+///
+/// shuttle's random scheduler prints "failing seed … run `shuttle::check_random`" when it is
+/// dropped before its last iteration, which is misleading after a deliberate stop: the harness
+/// reports the schedule itself. So an inner scheduler that was stopped early is not dropped.
 struct Recorder<S> {
-    inner: S,
+    inner: ManuallyDrop<S>,
     current: Arc<Mutex<Schedule>>,
     stop: Arc<AtomicBool>,
+}
+
+impl<S> Drop for Recorder<S> {
+    fn drop(&mut self) {
+        if !self.stop.load(Ordering::Relaxed) {
+            // SAFETY: `inner` is never used again; this is the only place it is dropped.
+            unsafe { ManuallyDrop::drop(&mut self.inner) }
+        }
+    }
 }
 
 impl<S: Scheduler> Scheduler for Recorder<S> {
@@ -144,6 +169,7 @@ where
     S: JoinService<Shuttle>,
     V: FnMut(Execution, EncodedSchedule) -> ControlFlow<()> + Send + 'static,
 {
+    let options = &options.effective();
     let iterations = options.iterations as usize;
     let scheduler: Box<dyn Scheduler + Send> = match options.strategy {
         Strategy::Random => Box::new(RandomScheduler::new_from_seed(options.seed, iterations)),
@@ -154,7 +180,7 @@ where
     let current: Arc<Mutex<Schedule>> = Arc::new(Mutex::new(Schedule::new(options.seed)));
     let stop = Arc::new(AtomicBool::new(false));
     let recorder = Recorder {
-        inner: scheduler,
+        inner: ManuallyDrop::new(scheduler),
         current: current.clone(),
         stop: stop.clone(),
     };
@@ -178,6 +204,7 @@ pub fn check<S>(service: S, scenario: &Scenario, options: &ShuttleOptions) -> Ve
 where
     S: JoinService<Shuttle>,
 {
+    let options = &options.effective();
     let started = Instant::now();
     let found: Arc<Mutex<Option<Counterexample>>> = Arc::default();
     let visit = {
