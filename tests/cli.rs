@@ -471,6 +471,10 @@ fn every_bad_input_is_one_line_and_exit_2() {
             "bits",
         ),
         (
+            vec!["check", "--engine", "proptest", "--servers", "1"],
+            "proptest cannot check 1 server",
+        ),
+        (
             vec!["check", "--timeout", "0"],
             "the timeout must be positive",
         ),
@@ -673,6 +677,23 @@ fn loom_is_skipped_not_faked_beyond_four_servers() {
     assert!(!out
         .lines()
         .any(|line| line.starts_with("event-sourced           loom")));
+}
+
+#[test]
+fn on_one_server_check_then_act_is_correct() {
+    let output = run(&["check", "--servers", "1", "--iterations", "20"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}\n{}", stderr(&output));
+    assert!(
+        out.contains("naive · model: holds — all interleavings of 1 server"),
+        "{out}"
+    );
+    assert!(
+        out.contains("naive · shuttle: holds — no violation in 20 schedules (random"),
+        "{out}"
+    );
+    assert!(out.contains("proptest skipped: it generates workloads of at least 2 servers"));
+    assert!(out.contains("all 9 verdicts as expected\n"), "{out}");
 }
 
 #[test]
