@@ -1,5 +1,5 @@
 //! joincheck's own explicit-state model checker: breadth-first, level by level, over states
-//! packed into one `u128` each.
+//! packed into one `u64` each (one `u128` when a state needs more than 63 bits).
 //!
 //! Why not stateright's checker alone: it hashes and stores full states with their paths and is
 //! several times slower on these models (see the benchmark); its BFS may also return a
@@ -40,7 +40,8 @@ use std::time::{Duration, Instant};
 
 /// Live figures of a running check, for a CLI to show states per second, depth and so on.
 ///
-/// The checker updates them every few thousand states; read them from any thread.
+/// The checker updates them after every round (up to 65,536 states per thread) and every level;
+/// read them from any thread.
 #[derive(Debug, Default)]
 pub struct Progress {
     unique_states: AtomicU64,

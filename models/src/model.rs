@@ -300,3 +300,106 @@ impl ProtocolModel {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(protocol: Protocol, s: u8, u: u8, t: u8, n: u8) -> ProtocolModel {
+        ProtocolModel::new(protocol, Sizes::new(s, u, t, n).unwrap())
+    }
+
+    #[test]
+    fn successors_come_in_server_user_team_order() {
+        let naive = model(Protocol::Naive, 2, 2, 2, 1);
+        let names: Vec<String> = naive
+            .successors(&naive.initial_state())
+            .iter()
+            .map(|(action, _, _)| action.to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "server-1 check sue → team-A",
+                "server-1 check sue → team-B",
+                "server-1 check john → team-A",
+                "server-1 check john → team-B",
+                "server-2 check sue → team-A",
+                "server-2 check sue → team-B",
+                "server-2 check john → team-A",
+                "server-2 check john → team-B",
+            ]
+        );
+        let (_, step, next) = &naive.successors(&naive.initial_state())[3];
+        assert_eq!(step.operation.to_string(), "is john on a team?");
+        assert_eq!(step.result.to_string(), "no");
+        let phases: Vec<Phase> = next
+            .servers(naive.sizes())
+            .iter()
+            .map(|s| s.phase)
+            .collect();
+        assert_eq!(phases, [Phase::Checked, Phase::Idle]);
+    }
+
+    #[test]
+    fn a_server_with_all_requests_done_has_nothing_to_do() {
+        let es = model(Protocol::EventSourced, 1, 1, 1, 1);
+        let steps = es
+            .replay(&[
+                "server-1 read sue → team-A".into(),
+                "server-1 append".into(),
+            ])
+            .unwrap();
+        assert_eq!(steps[1].result, OpResult::Appended { version: 1 });
+        let mut state = es.initial_state();
+        for (action, _, next) in es.successors(&state) {
+            assert_eq!(action.to_string(), "server-1 read sue → team-A");
+            state = next;
+        }
+        let (_, _, done) = es.successors(&state).remove(0);
+        assert!(es.successors(&done).is_empty());
+        assert!(done.all_requests_done(es.sizes()));
+        assert_eq!(
+            done.events(),
+            vec![Event::Joined {
+                user: UserId(0),
+                team: TeamId(0)
+            }]
+        );
+    }
+
+    /// Per-user streams have no order between them: the same joins in either order are one
+    /// state. The global log remembers the order.
+    #[test]
+    fn only_the_global_log_remembers_the_order_of_joins() {
+        let sue_first = [
+            "server-1 read sue → team-A",
+            "server-1 append",
+            "server-2 read john → team-B",
+            "server-2 append",
+        ];
+        let john_first = [
+            "server-2 read john → team-B",
+            "server-2 append",
+            "server-1 read sue → team-A",
+            "server-1 append",
+        ];
+        let end = |protocol, path: &[&str]| {
+            let model = model(protocol, 2, 2, 2, 1);
+            let mut state = model.initial_state();
+            for text in path {
+                let action = Action::parse(text).unwrap();
+                state = model.next_state(&state, action).unwrap();
+            }
+            state
+        };
+        assert_eq!(
+            end(Protocol::EventSourcedPerUser, &sue_first),
+            end(Protocol::EventSourcedPerUser, &john_first)
+        );
+        assert_ne!(
+            end(Protocol::EventSourced, &sue_first),
+            end(Protocol::EventSourced, &john_first)
+        );
+    }
+}
