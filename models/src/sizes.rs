@@ -52,7 +52,7 @@ pub enum SizeError {
     },
     /// The dimensions are each fine, but together a state needs more bits than the checker packs.
     StateTooWide {
-        /// The protocol whose state is too wide.
+        /// The protocol whose state is widest at these sizes.
         protocol: &'static str,
         /// Bits one state of that protocol would need.
         bits: u32,
@@ -75,8 +75,9 @@ impl fmt::Display for SizeError {
             } => write!(f, "{dimension} = {value} is above the limit of {limit}"),
             SizeError::StateTooWide { protocol, bits } => write!(
                 f,
-                "a {protocol} state of these sizes needs {bits} bits, more than the \
-                 {STATE_BITS} a packed state holds; use fewer servers, users, teams or requests"
+                "one state of the {protocol} protocol at these sizes needs {bits} bits, more \
+                 than the {STATE_BITS} a packed state holds; use fewer servers, users, teams or \
+                 requests"
             ),
         }
     }
@@ -114,16 +115,17 @@ impl Sizes {
             teams,
             requests,
         };
-        for protocol in crate::Protocol::ALL {
-            let bits = crate::state::Layout::new(protocol, sizes).bits();
-            if bits > STATE_BITS {
-                return Err(SizeError::StateTooWide {
-                    protocol: protocol.name(),
-                    bits,
-                });
-            }
+        let widest = crate::Protocol::ALL
+            .into_iter()
+            .map(|protocol| (crate::state::Layout::new(protocol, sizes).bits(), protocol))
+            .max();
+        match widest {
+            Some((bits, protocol)) if bits > STATE_BITS => Err(SizeError::StateTooWide {
+                protocol: protocol.name(),
+                bits,
+            }),
+            _ => Ok(sizes),
         }
-        Ok(sizes)
     }
 
     /// Checks sizes built field by field (the fields are public) as [`Sizes::new`] would.
@@ -214,7 +216,11 @@ mod tests {
         assert!(Sizes::new(1, 1, 1, 16).is_err());
         let wide = Sizes::new(8, 8, 8, 15).unwrap_err();
         assert!(matches!(wide, SizeError::StateTooWide { .. }), "{wide}");
-        assert!(wide.to_string().contains("bits"), "{wide}");
+        assert_eq!(
+            wide.to_string(),
+            "one state of the event-sourced protocol at these sizes needs 180 bits, more than \
+             the 127 a packed state holds; use fewer servers, users, teams or requests"
+        );
         assert!(Sizes::new(5, 3, 3, 2).is_ok());
         let hand_made = Sizes {
             servers: 2,
