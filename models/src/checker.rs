@@ -618,9 +618,12 @@ impl<'a> Search<'a> {
             someone_joined: initial.someone_joined(),
             stopped_by: None,
         };
+        // The next level, kept from level to level like the round buffers: with two threads,
+        // freeing and faulting in big buffers also costs TLB shootdowns.
+        let mut next: Vec<Vec<K>> = vec![Vec::new(); parts];
         while outcome.violation_depth.is_none() && frontier.iter().any(|f| !f.is_empty()) {
-            let mut next: Vec<Vec<K>> = vec![Vec::new(); parts];
             for (next, current) in next.iter_mut().zip(&frontier) {
+                next.clear();
                 next.reserve(current.len() * 2);
             }
             let rounds = frontier
@@ -678,7 +681,7 @@ impl<'a> Search<'a> {
             if stuck && outcome.stuck_depth.is_none() {
                 outcome.stuck_depth = Some(outcome.depth);
             }
-            frontier = next;
+            std::mem::swap(&mut frontier, &mut next);
             if frontier.iter().any(|f| !f.is_empty()) {
                 outcome.depth += 1;
             }
