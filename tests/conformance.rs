@@ -49,6 +49,7 @@ fn every_builtin_service_conforms_to_its_model() {
                 ];
                 for report in reports {
                     assert_eq!(report.divergence, None);
+                    assert_eq!(report.incomplete, None);
                     assert_eq!(report.histories, 100);
                     let requests = scenario.servers().iter().map(Vec::len).sum::<usize>();
                     assert!(report.steps >= 100 * requests as u64);

@@ -77,3 +77,56 @@ fn every_engine_refutes_a_users_broken_service() {
         assert_eq!(last.operation.verb(), "act");
     }
 }
+
+/// A service whose servers panic on every join: no engine may call that a pass.
+#[derive(Clone, Copy)]
+struct Panics;
+
+impl<R: Runtime> JoinService<R> for Panics {
+    type Database = TeamsCollection<R>;
+    type Server = PanickingServer;
+
+    fn name(&self) -> String {
+        "panics".to_string()
+    }
+
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<TeamsCollection<R>> {
+        Arc::new(TeamsCollection::with_members(initial, recording))
+    }
+
+    fn start_server(&self, _database: &Arc<TeamsCollection<R>>, _id: ServerId) -> PanickingServer {
+        PanickingServer
+    }
+}
+
+struct PanickingServer;
+
+impl Server for PanickingServer {
+    fn join(&mut self, _user: UserId, _team: TeamId) -> Result<(), JoinError> {
+        panic!("out of database connections")
+    }
+
+    fn leave(&mut self, _user: UserId, _team: TeamId) -> Result<(), JoinError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_panicking_implementation_is_inconclusive_never_holds() {
+    let scenario = Scenario::article();
+    let verdicts = [
+        loom::check(Panics, &scenario, &LoomOptions::default()).unwrap(),
+        shuttle::check(Panics, &scenario, &ShuttleOptions::default()),
+        proptest::check(Panics, &ProptestOptions::default()),
+    ];
+    for verdict in verdicts {
+        let Verdict::Inconclusive { reason, .. } = &verdict else {
+            panic!("expected inconclusive: {verdict:?}");
+        };
+        assert!(reason.contains("out of database connections"), "{reason}");
+    }
+}

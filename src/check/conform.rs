@@ -141,6 +141,8 @@ pub struct ConformanceReport {
     pub violations: u64,
     /// The first history the model could not produce.
     pub divergence: Option<Box<Divergence>>,
+    /// Why part of the run could not be validated (the implementation panicked, say).
+    pub incomplete: Option<String>,
 }
 
 impl ConformanceReport {
@@ -151,6 +153,9 @@ impl ConformanceReport {
         self.violations += other.violations;
         if self.divergence.is_none() {
             self.divergence = other.divergence;
+        }
+        if self.incomplete.is_none() {
+            self.incomplete = other.incomplete;
         }
     }
 
@@ -244,9 +249,12 @@ where
             }
         }
     };
-    let _ = shuttle_engine::explore(service, scenario, options, visit);
-    let report = report.lock().unwrap_or_else(|e| e.into_inner());
-    report.clone()
+    let outcome = shuttle_engine::explore(service, scenario, options, visit);
+    let mut report = report.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Err(panic) = outcome {
+        report.incomplete = Some(format!("shuttle stopped: {panic}"));
+    }
+    report
 }
 
 /// Matches the history of `runs` runs of `scenario` on real threads against `model`.

@@ -13,7 +13,7 @@ use joincheck_models::verdict::{Engine, Stats, Verdict};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::time::Instant;
 
 /// What workloads to generate and how hard to check each.
@@ -142,6 +142,8 @@ where
     let (users, teams) = (options.users.max(1), options.teams.max(1));
     let mut runner = runner(options);
     let workloads_run = Cell::new(0u64);
+    // A workload shuttle could not finish is not a pass: it makes the whole run inconclusive.
+    let unchecked: RefCell<Option<String>> = RefCell::new(None);
     let scenario_of = |servers: Vec<Vec<Request>>| {
         Scenario::new(users, teams, by_first_appearance(servers), Vec::new())
     };
@@ -152,7 +154,12 @@ where
         };
         match shuttle_engine::check(service.clone(), &scenario, &options.shuttle) {
             Verdict::Violated { .. } => Err(TestCaseError::fail("the invariant broke")),
-            _ => Ok(()),
+            Verdict::Inconclusive { reason, .. } => {
+                let why = format!("shuttle was inconclusive on {scenario}: {reason}");
+                unchecked.borrow_mut().get_or_insert(why);
+                Ok(())
+            }
+            Verdict::Holds { .. } => Ok(()),
         }
     });
     let stats = Stats {
@@ -161,6 +168,11 @@ where
         ..Stats::default()
     };
     match outcome {
+        Ok(()) if unchecked.borrow().is_some() => Verdict::Inconclusive {
+            engine: Engine::Proptest,
+            reason: unchecked.into_inner().unwrap_or_default(),
+            stats,
+        },
         Ok(()) => Verdict::Holds {
             engine: Engine::Proptest,
             scope: format!(
