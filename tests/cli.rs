@@ -168,6 +168,46 @@ fn json_is_one_versioned_document_with_the_statistics() {
     assert_eq!(steps[0]["detail"], "is sue on a team?");
     assert_eq!(result["counterexample"]["replay"]["kind"], "model-path");
     assert_eq!(document["summary"]["exit_code"], 0);
+    let push = |server: &str, team: &str, after: Value| {
+        serde_json::json!({
+            "server": server, "operation": "act", "detail": format!("push sue → {team}"),
+            "arguments": { "team": team, "user": "sue" }, "result": "ok", "conflict": false,
+            "membership_after": after,
+        })
+    };
+    let check = |server: &str| {
+        serde_json::json!({
+            "server": server, "operation": "check", "detail": "is sue on a team?",
+            "arguments": { "user": "sue" }, "result": "no", "conflict": false,
+            "membership_after": [],
+        })
+    };
+    let a = serde_json::json!({ "team": "team-A", "user": "sue" });
+    let b = serde_json::json!({ "team": "team-B", "user": "sue" });
+    let expected = serde_json::json!({
+        "version": 1,
+        "protocol": "naive",
+        "engine": "model",
+        "parameters": "2 servers, 1 user, 2 teams, 1 request each",
+        "violation": { "user": "sue", "teams": ["team-A", "team-B"] },
+        "steps": [
+            check("server-1"),
+            check("server-2"),
+            push("server-1", "team-A", serde_json::json!([a.clone()])),
+            push("server-2", "team-B", serde_json::json!([a, b])),
+        ],
+        "replay": {
+            "kind": "model-path",
+            "sizes": [2, 1, 2, 1],
+            "actions": [
+                "server-1 check sue → team-A",
+                "server-2 check sue → team-B",
+                "server-1 act",
+                "server-2 act"
+            ],
+        },
+    });
+    assert_eq!(result["counterexample"], expected);
 }
 
 #[test]
