@@ -12,7 +12,8 @@ fn joincheck() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_joincheck"));
     command
         .env_remove("NO_COLOR")
-        .env_remove("GITHUB_STEP_SUMMARY");
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("SHUTTLE_RANDOM_SEED");
     command
 }
 
@@ -587,16 +588,27 @@ fn help_documents_every_flag_with_an_example() {
             &["--protocol", "--servers", "--port", "--lazy"][..],
         ),
         ("bench", &["--quick", "--threads"][..]),
-        ("replay", &["FILE"][..]),
+        ("replay", &["FILE", "--on-implementation"][..]),
+        (
+            "conform",
+            &["--protocol", "--iterations", "--seed", "--servers"][..],
+        ),
+        ("stress", &["--runs", "--servers", "--users", "--teams"][..]),
     ] {
         let help = stdout(&run(&[command, "--help"]));
         for flag in flags {
             assert!(help.contains(flag), "{command} {flag}");
+            if flag.starts_with("--")
+                && !["--lazy", "--quick", "--on-implementation"].contains(flag)
+            {
+                let example = format!("Example: {flag}");
+                assert!(help.contains(&example), "{command} {flag} has no example");
+            }
         }
         assert!(help.contains("Example: "), "{command}: {help}");
     }
     let top = stdout(&run(&["--help"]));
-    for command in ["check", "replay", "explore", "bench", "stress"] {
+    for command in ["check", "replay", "conform", "explore", "bench", "stress"] {
         assert!(top.contains(command), "{command}");
     }
     assert!(
@@ -835,4 +847,60 @@ fn explore_refuses_a_port_in_use() {
         &["explore", "--protocol", "naive", "--port", &port],
         "cannot listen on 127.0.0.1:",
     );
+}
+
+#[test]
+fn conform_validates_histories_against_the_model() {
+    let output = run(&[
+        "conform",
+        "--protocol",
+        "event-sourced",
+        "--iterations",
+        "50",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    // 50 random + 50 PCT schedules, 50 runs on real threads, 64 workloads × 50 schedules.
+    assert!(text.contains("validated 3350 histories"), "{text}");
+    assert!(
+        text.contains("CONFORMS  every history is a path of the model"),
+        "{text}"
+    );
+    assert_bad_input(
+        &["conform", "--protocol", "nope"],
+        "unknown protocol `nope`",
+    );
+    assert_bad_input(
+        &["conform", "--protocol", "naive", "--servers", "1"],
+        "at least 2 servers",
+    );
+}
+
+#[test]
+fn a_model_counterexample_replays_on_the_implementation_with_the_identical_trace() {
+    let dir = scratch("on-implementation");
+    let out = dir.to_str().unwrap();
+    let args = [
+        "check",
+        "--protocol",
+        "naive",
+        "--engine",
+        "model",
+        "--out",
+        out,
+    ];
+    assert_eq!(run(&args).status.code(), Some(0));
+    let file = dir.join("naive-model.json");
+    let file = file.to_str().unwrap();
+    let on_model = stdout(&run(&["replay", file]));
+    let output = run(&["replay", file, "--on-implementation"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let on_code = stdout(&output);
+    let (first, trace) = on_code.split_once('\n').unwrap();
+    assert!(
+        first.starts_with("on the implementation: the real naive service"),
+        "{first}"
+    );
+    assert_eq!(trace, on_model);
+    assert!(trace.contains("VIOLATED"));
 }

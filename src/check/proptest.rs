@@ -74,6 +74,22 @@ fn workload(options: &ProptestOptions) -> impl Strategy<Value = Vec<Vec<Request>
     prop::collection::vec(one_server, servers)
 }
 
+/// `2 servers`, `2 to 4 servers`.
+fn between(low: u8, high: u8, noun: &str) -> String {
+    match low == high {
+        true => count(high, noun),
+        false => format!("{low} to {}", count(high, noun)),
+    }
+}
+
+/// `1 user`, `3 users`.
+fn count(n: u8, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
 /// Renames users and teams in order of first appearance. Users and teams are interchangeable, so
 /// this changes no verdict, and a shrunk workload reads `sue → team-A` whichever ids it drew.
 fn by_first_appearance(servers: Vec<Vec<Request>>) -> Vec<Vec<Request>> {
@@ -176,13 +192,14 @@ where
         Ok(()) => Verdict::Holds {
             engine: Engine::Proptest,
             scope: format!(
-                "no violation in {} generated workloads (seed {}, up to {} servers × {} requests \
-                 over {users} users and {teams} teams), {} shuttle schedules each ({}): \
-                 evidence, not proof",
+                "no violation in {} generated workloads (seed {}, {} × {} each over {} and {}), \
+                 {} shuttle schedules each ({}): evidence, not proof",
                 options.cases,
                 options.seed,
-                options.max_servers,
-                options.max_requests,
+                between(2, options.max_servers.max(2), "server"),
+                between(1, options.max_requests.max(1), "request"),
+                count(users, "user"),
+                count(teams, "team"),
                 options.shuttle.iterations,
                 options.shuttle
             ),

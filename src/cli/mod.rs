@@ -6,6 +6,7 @@
 
 mod bench;
 mod check;
+mod conform;
 mod explore;
 mod interrupt;
 mod output;
@@ -33,6 +34,9 @@ Examples:
   joincheck check                                   every protocol, every engine, the article's race
   joincheck check --protocol event-sourced --engine model --servers 3 --users 3 --teams 3 --requests 2
   joincheck replay out/naive-model.json             rerun a saved counterexample
+  joincheck replay out/naive-model.json --on-implementation
+                                                    run a model counterexample on the real code
+  joincheck conform --protocol event-sourced        does the code only do what the model allows?
   joincheck explore --protocol naive --port 3000    stateright's Explorer in the browser
   joincheck bench --quick                           the model-checking benchmark table";
 
@@ -55,6 +59,11 @@ enum Command {
     ///
     /// Example: joincheck replay out/naive-shuttle.json
     Replay(replay::ReplayArgs),
+    /// Match histories of the real implementation against the protocol's model, step by step,
+    /// and print how many were validated or the first step the model cannot take.
+    ///
+    /// Example: joincheck conform --protocol event-sourced --iterations 1000 --seed 7
+    Conform(conform::ConformArgs),
     /// Serve stateright's Explorer for one protocol model on 127.0.0.1.
     ///
     /// Example: joincheck explore --protocol naive --port 3000
@@ -83,6 +92,7 @@ pub fn run() -> i32 {
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Replay(args) => replay::run(&args),
+        Command::Conform(args) => conform::run(&args),
         Command::Explore(args) => explore::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::BenchOne(args) => bench::run_one(&args),

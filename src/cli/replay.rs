@@ -7,13 +7,14 @@ use super::check::LoomWork;
 use super::services::{parse_protocol, with_service, Builtin, WithService};
 use super::{EXIT_INCONCLUSIVE, EXIT_OK, EXIT_UNEXPECTED};
 use clap::Args;
+use joincheck::check::conform::{replay_on_implementation, ReplayMismatch};
 use joincheck::check::loom::LoomOptions;
 use joincheck::check::shuttle::{self as shuttle_engine, EncodedSchedule};
 use joincheck::check::{Execution, Scenario};
 use joincheck::trace;
 use joincheck_models::domain::{user_on_several_teams, Request, TeamId, UserId};
 use joincheck_models::verdict::{Counterexample, Engine, Replay, Verdict};
-use joincheck_models::Sizes;
+use joincheck_models::{ProtocolModel, Sizes};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
@@ -24,6 +25,11 @@ pub struct ReplayArgs {
     /// Example: joincheck replay counterexamples/naive-model.json
     #[arg(value_name = "FILE")]
     file: PathBuf,
+    /// Run a model counterexample on the real service instead of the model: real threads, with
+    /// the store admitting operations only in the model path's order. The history must be the
+    /// model's, step for step. Example: joincheck replay out/naive-model.json --on-implementation
+    #[arg(long)]
+    on_implementation: bool,
 }
 
 /// The replay file of `found`: its JSON (with the replay data) plus, for the real-code engines,
@@ -137,6 +143,27 @@ pub fn run(args: &ReplayArgs) -> Result<i32, String> {
                 .ok_or_else(|| bad("`replay.actions` is not a list of actions".into()))?;
             let steps = joincheck_models::replay(protocol, sizes, &actions)
                 .map_err(|error| bad(error.to_string()))?;
+            let steps = if args.on_implementation {
+                let work = OnImplementation {
+                    model: ProtocolModel::new(protocol, sizes),
+                    actions: &actions,
+                };
+                let execution = match with_service(protocol, work) {
+                    Ok(execution) => execution,
+                    Err(mismatch) => {
+                        println!("NOT CONFORMING  the implementation did not follow the model path: {mismatch}");
+                        return Ok(EXIT_UNEXPECTED);
+                    }
+                };
+                println!(
+                    "on the implementation: the real {} service on real threads, operations \
+                     admitted in the model path's order; its history equals the model's",
+                    protocol.name()
+                );
+                execution.history
+            } else {
+                steps
+            };
             let last = steps.last().map(|step| step.membership_after.clone());
             let violation = last.and_then(|membership| {
                 user_on_several_teams(
@@ -156,6 +183,12 @@ pub fn run(args: &ReplayArgs) -> Result<i32, String> {
                     actions,
                 },
             })
+        }
+        _ if args.on_implementation => {
+            return Err(format!(
+                "{name}: --on-implementation replays model counterexamples; this one was found \
+                 on the implementation already"
+            ))
         }
         Some("shuttle-schedule") => {
             let scenario = scenario_of(&document).map_err(bad)?;
@@ -243,6 +276,19 @@ fn scenario_of(document: &Value) -> Result<Scenario, String> {
         })
         .ok_or_else(|| "`scenario.servers` is not a list of request lists".to_string())?;
     Scenario::new(users, teams, servers, Vec::new()).map_err(|error| error.to_string())
+}
+
+/// Runs a model path on the real service, in the path's order.
+struct OnImplementation<'a> {
+    model: ProtocolModel,
+    actions: &'a [String],
+}
+
+impl WithService for OnImplementation<'_> {
+    type Output = Result<Execution, Box<ReplayMismatch>>;
+    fn run<S: Builtin>(self, service: S) -> Self::Output {
+        replay_on_implementation(&service, &self.model, self.actions)
+    }
 }
 
 /// Reruns the real service under a recorded shuttle schedule.

@@ -9,16 +9,16 @@ use joincheck::trace;
 /// Arguments of `joincheck stress`.
 #[derive(Args, Debug)]
 pub struct StressArgs {
-    /// How many times to run the whole workload per service.
+    /// How many times to run the whole workload per service. Example: --runs 5000
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     runs: u64,
-    /// Servers (threads) racing.
+    /// Servers (threads) racing. Example: --servers 8
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(2..=64))]
     servers: u8,
-    /// Users each server tries to place.
+    /// Users each server tries to place. Example: --users 4
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=64))]
     users: u8,
-    /// Teams.
+    /// Teams the users are spread over. Example: --teams 3
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=64))]
     teams: u8,
 }
