@@ -46,6 +46,7 @@ fn main() {
                     strategy,
                     seed,
                     iterations: 10_000,
+                    limits: Default::default(),
                 };
                 let verdict = shuttle::check(Naive, &scenario, &options);
                 let ran = verdict.stats().iterations.unwrap_or(0);

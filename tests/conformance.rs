@@ -19,6 +19,7 @@ fn options(strategy: Strategy, seed: u64) -> ShuttleOptions {
         strategy,
         seed,
         iterations: 100,
+        limits: Default::default(),
     }
 }
 

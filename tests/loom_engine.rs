@@ -95,6 +95,29 @@ fn an_iteration_limit_is_inconclusive_never_holds() {
 }
 
 #[test]
+fn a_stop_request_is_inconclusive_never_holds() {
+    use joincheck::check::Limits;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let options = LoomOptions {
+        limits: Limits {
+            stop: Some(Arc::new(AtomicBool::new(true))),
+            timeout: None,
+        },
+        ..LoomOptions::default()
+    };
+    let verdict = check(EventSourced::GLOBAL, &Scenario::article(), &options).unwrap();
+    let Verdict::Inconclusive { reason, stats, .. } = &verdict else {
+        panic!("expected inconclusive, got {verdict:?}");
+    };
+    assert!(
+        reason.starts_with("stopped by the stop request after 0 executions"),
+        "{reason}"
+    );
+    assert_eq!(stats.iterations, Some(0));
+}
+
+#[test]
 fn more_servers_than_loom_can_run_is_a_clear_error() {
     let scenario = Scenario::contended(5, 1, 2).unwrap();
     let error = check(Naive, &scenario, &LoomOptions::default()).unwrap_err();

@@ -1,10 +1,13 @@
 //! proptest workloads under shuttle: failures shrink to the article's scenario.
 
 use joincheck::check::proptest::{check, ProptestOptions};
+use joincheck::check::Limits;
 use joincheck::service::{EventSourced, Naive};
 use joincheck_models::domain::{ServerId, UserId};
 use joincheck_models::verdict::Verdict;
 use std::collections::BTreeSet;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 #[test]
 fn naive_shrinks_to_two_servers_joining_one_user_to_different_teams() {
@@ -43,4 +46,23 @@ fn event_sourced_passes_every_generated_workload() {
         );
         assert!(scope.ends_with("evidence, not proof"));
     }
+}
+
+#[test]
+fn a_stop_request_is_inconclusive_never_holds() {
+    let options = ProptestOptions {
+        limits: Limits {
+            stop: Some(Arc::new(AtomicBool::new(true))),
+            timeout: None,
+        },
+        ..ProptestOptions::default()
+    };
+    let verdict = check(EventSourced::GLOBAL, &options);
+    let Verdict::Inconclusive { reason, .. } = &verdict else {
+        panic!("expected inconclusive, got {verdict:?}");
+    };
+    assert_eq!(
+        reason,
+        "stopped by the stop request after 0 workloads, nothing is proved"
+    );
 }

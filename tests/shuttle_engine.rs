@@ -1,9 +1,12 @@
 //! shuttle on the real services: many servers, seeded schedules, replayable failures.
 
 use joincheck::check::shuttle::{check, replay, EncodedSchedule, ShuttleOptions, Strategy};
-use joincheck::check::Scenario;
+use joincheck::check::{Limits, Scenario};
 use joincheck::service::{EventSourced, Naive};
 use joincheck_models::verdict::{Replay, Verdict};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
 
 #[test]
 fn naive_breaks_under_pct_and_the_schedule_replays_to_the_identical_history() {
@@ -31,6 +34,7 @@ fn the_same_seed_finds_the_same_counterexample() {
         strategy: Strategy::Random,
         seed: 9,
         iterations: 500,
+        limits: Default::default(),
     };
     let first = check(Naive, &scenario, &options);
     let second = check(Naive, &scenario, &options);
@@ -44,6 +48,7 @@ fn event_sourced_survives_eight_servers_and_says_it_is_evidence() {
         strategy: Strategy::Pct { depth: 3 },
         seed: 7,
         iterations: 300,
+        limits: Default::default(),
     };
     let scenario = Scenario::contended(8, 3, 3).unwrap();
     for service in [EventSourced::GLOBAL, EventSourced::PER_USER] {
@@ -61,4 +66,43 @@ fn event_sourced_survives_eight_servers_and_says_it_is_evidence() {
 fn a_corrupt_schedule_is_an_error_not_a_panic() {
     let bad = EncodedSchedule("not hex".to_string());
     assert!(replay(Naive, &Scenario::article(), &bad).is_err());
+}
+
+#[test]
+fn a_stop_request_or_time_limit_is_inconclusive_with_the_schedules_so_far() {
+    let scenario = Scenario::contended(4, 2, 2).unwrap();
+    let stopped = ShuttleOptions {
+        iterations: 100,
+        limits: Limits {
+            stop: Some(Arc::new(AtomicBool::new(true))),
+            timeout: None,
+        },
+        ..ShuttleOptions::default()
+    };
+    let verdict = check(EventSourced::GLOBAL, &scenario, &stopped);
+    let Verdict::Inconclusive { reason, stats, .. } = &verdict else {
+        panic!("expected inconclusive, got {verdict:?}");
+    };
+    assert_eq!(
+        reason,
+        "stopped by the stop request after 0 of 100 schedules, nothing is proved"
+    );
+    assert_eq!(stats.iterations, Some(0));
+    let timed = ShuttleOptions {
+        iterations: u64::MAX,
+        limits: Limits {
+            stop: None,
+            timeout: Some(Duration::from_millis(50)),
+        },
+        ..ShuttleOptions::default()
+    };
+    let verdict = check(EventSourced::GLOBAL, &scenario, &timed);
+    let Verdict::Inconclusive { reason, stats, .. } = &verdict else {
+        panic!("expected inconclusive, got {verdict:?}");
+    };
+    assert!(
+        reason.starts_with("stopped by the time limit after"),
+        "{reason}"
+    );
+    assert!(stats.iterations.unwrap() > 0);
 }

@@ -3,7 +3,7 @@
 //! loom prints nothing but the panic when a check fails, so the harness records the history of
 //! the failing execution itself and stops loom by unwinding out of the run.
 
-use super::{panic_message, run_once, Scenario, ScenarioError};
+use super::{panic_message, run_once, Limits, Scenario, ScenarioError};
 use crate::runtime::Loom;
 use crate::service::JoinService;
 use crate::store::Recording;
@@ -11,7 +11,7 @@ use joincheck_models::verdict::{Counterexample, Engine, Replay, Stats, Verdict};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// loom runs at most 5 threads, its own main thread included.
 pub const MAX_SERVERS: usize = 4;
@@ -23,8 +23,8 @@ pub struct LoomOptions {
     pub preemption_bound: Option<usize>,
     /// Stop after this many executions: the verdict is then inconclusive.
     pub max_iterations: Option<u64>,
-    /// Stop after this long: the verdict is then inconclusive.
-    pub timeout: Option<Duration>,
+    /// Stop on a time limit or a stop request: the verdict is then inconclusive.
+    pub limits: Limits,
 }
 
 /// Why the harness unwound out of a loom run.
@@ -56,16 +56,14 @@ where
     let protocol = JoinService::<Loom>::name(&service);
     let body = {
         let (iterations, stop, scenario) = (iterations.clone(), stop.clone(), scenario.clone());
-        let (max_iterations, timeout) = (options.max_iterations, options.timeout);
+        let (max_iterations, limits) = (options.max_iterations, options.limits.clone());
         move || {
             let iteration = iterations.fetch_add(1, Ordering::Relaxed) + 1;
-            let over_time = timeout.is_some_and(|limit| started.elapsed() > limit);
-            if over_time || max_iterations.is_some_and(|limit| iteration > limit) {
-                let why = if over_time {
-                    "time limit"
-                } else {
-                    "iteration limit"
-                };
+            let over = max_iterations.is_some_and(|limit| iteration > limit);
+            if let Some(why) = limits
+                .reached(started)
+                .or(over.then_some("iteration limit"))
+            {
                 *stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(Stop::Limit(why.into()));
                 panic::resume_unwind(Box::new(()));
             }
@@ -80,10 +78,13 @@ where
         }
     };
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| builder.check(body)));
+    let stopped = stop.lock().unwrap_or_else(|e| e.into_inner()).take();
     // The execution that hit a limit was abandoned before it ran.
-    let done = iterations
-        .load(Ordering::Relaxed)
-        .min(options.max_iterations.unwrap_or(u64::MAX));
+    let begun = iterations.load(Ordering::Relaxed);
+    let done = match stopped {
+        Some(Stop::Limit(_)) => begun.saturating_sub(1),
+        _ => begun,
+    };
     let stats = Stats {
         iterations: Some(done),
         seconds: started.elapsed().as_secs_f64(),
@@ -93,7 +94,6 @@ where
         None => format!("all interleavings of {scenario}"),
         Some(bound) => format!("all interleavings with at most {bound} preemptions of {scenario}"),
     };
-    let stopped = stop.lock().unwrap_or_else(|e| e.into_inner()).take();
     Ok(match (outcome, stopped) {
         (Ok(()), _) => Verdict::Holds {
             engine: Engine::Loom,
@@ -108,7 +108,7 @@ where
         (Err(_), Some(Stop::Limit(why))) => Verdict::Inconclusive {
             engine: Engine::Loom,
             reason: format!(
-                "stopped by the {why} after {done} executions; not all of {scope} was explored"
+                "stopped by the {why} after {done} executions, before covering {scope}"
             ),
             stats,
         },

@@ -21,6 +21,9 @@ use joincheck_models::domain::{user_on_several_teams, JoinError, OnSeveralTeams,
 use joincheck_models::operation::{OpResult, Step};
 use joincheck_models::verdict::{Counterexample, Engine, Replay};
 use std::panic;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// What one run of a scenario did.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,6 +119,33 @@ pub fn run_once<R: Runtime, S: JoinService<R>>(
         history: database.history(),
         membership: database.membership(),
         answers,
+    }
+}
+
+/// When to give up on a check before it covers its scope. A check stopped this way is
+/// inconclusive, never a pass.
+#[derive(Clone, Debug, Default)]
+pub struct Limits {
+    /// Stop once this much time has passed.
+    pub timeout: Option<Duration>,
+    /// Stop as soon as this flag is set (a Ctrl-C handler sets it).
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl Limits {
+    /// Why a check that started at `started` must stop now, if it must.
+    pub fn reached(&self, started: Instant) -> Option<&'static str> {
+        if self
+            .stop
+            .as_ref()
+            .is_some_and(|stop| stop.load(Ordering::Relaxed))
+        {
+            Some("stop request")
+        } else if self.timeout.is_some_and(|limit| started.elapsed() > limit) {
+            Some("time limit")
+        } else {
+            None
+        }
     }
 }
 

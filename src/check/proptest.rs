@@ -5,7 +5,7 @@
 //! passes deterministically and shrinking is meaningful. Passing is evidence, not proof.
 
 use super::shuttle::{self as shuttle_engine, ShuttleOptions};
-use super::Scenario;
+use super::{Limits, Scenario};
 use crate::runtime::Shuttle;
 use crate::service::JoinService;
 use joincheck_models::domain::{Request, TeamId, UserId};
@@ -17,7 +17,7 @@ use std::cell::{Cell, RefCell};
 use std::time::Instant;
 
 /// What workloads to generate and how hard to check each.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ProptestOptions {
     /// Workloads to generate (shrinking steps come on top).
     pub cases: u32,
@@ -34,6 +34,8 @@ pub struct ProptestOptions {
     pub teams: u8,
     /// The shuttle schedules tried on each workload.
     pub shuttle: ShuttleOptions,
+    /// Stop early on a time limit or a stop request: the verdict is then inconclusive.
+    pub limits: Limits,
 }
 
 impl Default for ProptestOptions {
@@ -49,6 +51,7 @@ impl Default for ProptestOptions {
                 iterations: 50,
                 ..ShuttleOptions::default()
             },
+            limits: Limits::default(),
         }
     }
 }
@@ -163,12 +166,22 @@ where
     let scenario_of = |servers: Vec<Vec<Request>>| {
         Scenario::new(users, teams, by_first_appearance(servers), Vec::new())
     };
+    let shuttle_options = ShuttleOptions {
+        limits: options.limits.clone(),
+        ..options.shuttle.clone()
+    };
     let outcome = runner.run(&workload(options), |servers| {
+        if let Some(why) = options.limits.reached(started) {
+            let done = workloads_run.get();
+            let reason = format!("stopped by the {why} after {done} workloads, nothing is proved");
+            unchecked.borrow_mut().get_or_insert(reason);
+            return Ok(());
+        }
         workloads_run.set(workloads_run.get() + 1);
         let Ok(scenario) = scenario_of(servers) else {
             return Ok(());
         };
-        match shuttle_engine::check(service.clone(), &scenario, &options.shuttle) {
+        match shuttle_engine::check(service.clone(), &scenario, &shuttle_options) {
             Verdict::Violated { .. } => Err(TestCaseError::fail("the invariant broke")),
             Verdict::Inconclusive { reason, .. } => {
                 let why = format!("shuttle was inconclusive on {scenario}: {reason}");
@@ -207,7 +220,7 @@ where
         },
         Err(TestError::Fail(_, smallest)) => {
             let rerun = scenario_of(smallest)
-                .map(|scenario| shuttle_engine::check(service, &scenario, &options.shuttle));
+                .map(|scenario| shuttle_engine::check(service, &scenario, &shuttle_options));
             match rerun {
                 Ok(Verdict::Violated {
                     mut counterexample, ..

@@ -4,7 +4,7 @@
 //! wraps shuttle's scheduler to record every scheduling decision itself, so a failing schedule is
 //! returned as a value (not only printed to stderr) and replays to the identical history.
 
-use super::{panic_message, run_once, Execution, Scenario};
+use super::{panic_message, run_once, Execution, Limits, Scenario};
 use crate::runtime::Shuttle;
 use crate::service::JoinService;
 use crate::store::Recording;
@@ -34,7 +34,7 @@ pub enum Strategy {
 }
 
 /// What to run.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ShuttleOptions {
     /// The scheduler.
     pub strategy: Strategy,
@@ -42,6 +42,8 @@ pub struct ShuttleOptions {
     pub seed: u64,
     /// How many schedules to try.
     pub iterations: u64,
+    /// Stop early on a time limit or a stop request: the verdict is then inconclusive.
+    pub limits: Limits,
 }
 
 impl Default for ShuttleOptions {
@@ -50,6 +52,7 @@ impl Default for ShuttleOptions {
             strategy: Strategy::Pct { depth: 3 },
             seed: 42,
             iterations: 1000,
+            limits: Limits::default(),
         }
     }
 }
@@ -60,7 +63,7 @@ impl ShuttleOptions {
     pub fn effective(&self) -> ShuttleOptions {
         ShuttleOptions {
             seed: shuttle_engine::seed_from_env(self.seed),
-            ..*self
+            ..self.clone()
         }
     }
 }
@@ -112,6 +115,8 @@ struct Recorder<S> {
     inner: ManuallyDrop<S>,
     current: Arc<Mutex<Schedule>>,
     stop: Arc<AtomicBool>,
+    limits: Limits,
+    started: Instant,
 }
 
 impl<S> Drop for Recorder<S> {
@@ -125,7 +130,8 @@ impl<S> Drop for Recorder<S> {
 
 impl<S: Scheduler> Scheduler for Recorder<S> {
     fn new_execution(&mut self) -> Option<Schedule> {
-        if self.stop.load(Ordering::Relaxed) {
+        if self.stop.load(Ordering::Relaxed) || self.limits.reached(self.started).is_some() {
+            self.stop.store(true, Ordering::Relaxed);
             return None;
         }
         let schedule = self.inner.new_execution()?;
@@ -148,6 +154,14 @@ impl<S: Scheduler> Scheduler for Recorder<S> {
         lock(&self.current).push_random();
         self.inner.next_u64()
     }
+}
+
+/// shuttle's configuration for our runs: the harness records and reports failing schedules
+/// itself, so shuttle does not also persist them.
+fn config() -> shuttle::Config {
+    let mut config = shuttle::Config::new();
+    config.failure_persistence = shuttle::FailurePersistence::None;
+    config
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -183,6 +197,8 @@ where
         inner: ManuallyDrop::new(scheduler),
         current: current.clone(),
         stop: stop.clone(),
+        limits: options.limits.clone(),
+        started: Instant::now(),
     };
     let visit = Mutex::new(visit);
     let scenario = scenario.clone();
@@ -193,7 +209,7 @@ where
             stop.store(true, Ordering::Relaxed);
         }
     };
-    let runner = shuttle::Runner::new(recorder, shuttle::Config::new());
+    let runner = shuttle::Runner::new(recorder, config());
     panic::catch_unwind(AssertUnwindSafe(|| runner.run(body)))
         .map(|ran| ran as u64)
         .map_err(|payload| panic_message(payload.as_ref()))
@@ -253,7 +269,8 @@ where
         None if ran < options.iterations => Verdict::Inconclusive {
             engine: Engine::Shuttle,
             reason: format!(
-                "shuttle stopped after {ran} of {} schedules",
+                "stopped by the {} after {ran} of {} schedules, nothing is proved",
+                options.limits.reached(started).unwrap_or("scheduler"),
                 options.iterations
             ),
             stats,
@@ -287,7 +304,7 @@ where
     // run winds down after that are not in it, and need not be.
     let mut scheduler = ReplayScheduler::new_from_schedule(decoded);
     scheduler.set_allow_incomplete();
-    let runner = shuttle::Runner::new(scheduler, shuttle::Config::new());
+    let runner = shuttle::Runner::new(scheduler, config());
     panic::catch_unwind(AssertUnwindSafe(|| runner.run(body))).map_err(|payload| {
         BadSchedule(format!(
             "{}: {}",

@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use joincheck::check::loom::{self as loom_engine, LoomOptions};
 use joincheck::check::proptest::{self as proptest_engine, ProptestOptions};
 use joincheck::check::shuttle::{self as shuttle_engine, ShuttleOptions, Strategy};
+use joincheck::check::Limits;
 use joincheck::check::{Scenario, ScenarioError};
 use joincheck::trace;
 use joincheck_models::verdict::{Engine, Stats, Verdict};
@@ -116,7 +117,8 @@ pub struct CheckArgs {
     /// Model: stop, inconclusive, after M distinct states. Example: --max-states 1000000
     #[arg(long, value_name = "M", value_parser = clap::value_parser!(u64).range(1..))]
     max_states: Option<u64>,
-    /// Model and loom: stop each run, inconclusive, after SECS seconds. Example: --timeout 60
+    /// Stop each engine's run after SECS seconds; it is then inconclusive, with the statistics
+    /// so far. Example: --timeout 60
     #[arg(long, value_name = "SECS", value_parser = seconds_arg, allow_negative_numbers = true)]
     timeout: Option<Duration>,
     /// Output: text (table and traces), json (for tools) or mermaid (Markdown with diagrams).
@@ -516,12 +518,9 @@ fn run_one(protocol: Protocol, engine: Engine, settings: &Settings) -> Verdict {
             Ok(verdict) => break verdict,
             Err(RecvTimeoutError::Timeout) => {
                 if interrupt::interrupted() {
-                    // The model checker stops at the flag and reports how far it got; loom,
-                    // shuttle and proptest cannot be stopped, so the run is abandoned.
+                    // Every engine stops at the flag (the model checker at once, the others
+                    // before their next execution) and reports how far it got.
                     stop.store(true, Ordering::Relaxed);
-                    if engine != Engine::Model {
-                        break stopped_early(&ticker, "interrupted by Ctrl-C");
-                    }
                 }
                 ticker.tick(&what, model_progress);
             }
@@ -546,6 +545,10 @@ struct Job {
 impl Job {
     fn execute(self) -> Verdict {
         let settings = &self.settings;
+        let limits = Limits {
+            timeout: settings.timeout,
+            stop: Some(self.stop.clone()),
+        };
         match self.engine {
             Engine::Model => {
                 let options = CheckOptions {
@@ -562,7 +565,7 @@ impl Job {
                 let options = LoomOptions {
                     preemption_bound: settings.preemption_bound,
                     max_iterations: None,
-                    timeout: settings.timeout,
+                    limits,
                 };
                 let work = LoomWork {
                     scenario: &settings.scenario,
@@ -584,6 +587,7 @@ impl Job {
                     },
                     seed: settings.seed,
                     iterations: settings.iterations,
+                    limits,
                 };
                 with_service(
                     self.protocol,
@@ -611,6 +615,7 @@ impl Job {
                         seed: settings.seed,
                         ..ProptestOptions::default().shuttle
                     },
+                    limits,
                 };
                 with_service(self.protocol, ProptestWork { options: &options })
             }

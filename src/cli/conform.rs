@@ -10,7 +10,7 @@ use clap::Args;
 use joincheck::check::conform::{self, builtin_model, ConformanceReport};
 use joincheck::check::proptest::ProptestOptions;
 use joincheck::check::shuttle::{ShuttleOptions, Strategy};
-use joincheck::check::Scenario;
+use joincheck::check::{Limits, Scenario};
 use joincheck_models::Protocol;
 
 /// Arguments of `joincheck conform`.
@@ -86,6 +86,7 @@ impl WithService for Conform<'_> {
                 strategy,
                 seed: self.seed,
                 iterations: self.iterations,
+                limits: Limits::default(),
             };
             report.merge(conform::shuttle(service, model()?, self.scenario, &options));
         }

@@ -10,7 +10,7 @@ use clap::Args;
 use joincheck::check::conform::{replay_on_implementation, ReplayMismatch};
 use joincheck::check::loom::LoomOptions;
 use joincheck::check::shuttle::{self as shuttle_engine, EncodedSchedule};
-use joincheck::check::{Execution, Scenario};
+use joincheck::check::{Execution, Limits, Scenario};
 use joincheck::trace;
 use joincheck_models::domain::{user_on_several_teams, Request, TeamId, UserId};
 use joincheck_models::verdict::{Counterexample, Engine, Replay, Verdict};
@@ -212,7 +212,7 @@ pub fn run(args: &ReplayArgs) -> Result<i32, String> {
                     .as_u64()
                     .map(|bound| bound as usize),
                 max_iterations: None,
-                timeout: None,
+                limits: Limits::default(),
             };
             let work = LoomWork {
                 scenario: &scenario,
