@@ -5,7 +5,7 @@
 
 use joincheck::check::loom::{self, LoomOptions};
 use joincheck::check::shuttle::{self, ShuttleOptions, Strategy};
-use joincheck::check::Scenario;
+use joincheck::check::{Limits, Scenario};
 use joincheck::service::{EventSourced, Naive};
 use std::time::Duration;
 
@@ -22,7 +22,10 @@ fn main() {
         let scenario = Scenario::contended(servers, requests, 2).expect("valid");
         let options = LoomOptions {
             preemption_bound: bound,
-            timeout: Some(Duration::from_secs(120)),
+            limits: Limits {
+                timeout: Some(Duration::from_secs(120)),
+                stop: None,
+            },
             ..LoomOptions::default()
         };
         let verdict = loom::check(EventSourced::GLOBAL, &scenario, &options).expect("≤ 4 servers");
