@@ -244,8 +244,8 @@ pub fn replay(
         .replay(actions)
 }
 
-/// `1234567` as `1,234,567`.
-pub(crate) fn thousands(n: u64) -> String {
+/// `1234567` as `1,234,567`: how every report writes large figures.
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, digit) in digits.chars().enumerate() {

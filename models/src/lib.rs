@@ -22,10 +22,10 @@ pub mod verdict;
 
 pub use action::Action;
 pub use bench::{bench_grid, skip_without_symmetry};
-pub use checker::{check, check_report, replay, CheckOptions, Progress, Report};
+pub use checker::{check, check_report, replay, thousands, CheckOptions, Progress, Report};
 pub use model::{ProtocolModel, ReplayError};
 pub use protocol::Protocol;
-pub use sizes::{SizeError, Sizes};
+pub use sizes::{plural, SizeError, Sizes};
 pub use state::{Phase, Server, State};
 pub use stateright_model::{stateright_model, StaterightModel};
 pub use verdict::{Counterexample, Engine, Replay, Stats, Verdict};

@@ -151,8 +151,8 @@ impl Sizes {
     }
 }
 
-/// `1 user`, `2 users`.
-fn plural(count: u8, noun: &str) -> String {
+/// `1 user`, `2 users`: how every report counts things.
+pub fn plural(count: u8, noun: &str) -> String {
     if count == 1 {
         format!("{count} {noun}")
     } else {

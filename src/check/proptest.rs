@@ -9,6 +9,7 @@ use super::{Limits, Scenario};
 use crate::runtime::Shuttle;
 use crate::service::JoinService;
 use joincheck_models::domain::{Request, TeamId, UserId};
+use joincheck_models::plural as count;
 use joincheck_models::verdict::{Engine, Stats, Verdict};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -82,14 +83,6 @@ fn between(low: u8, high: u8, noun: &str) -> String {
     match low == high {
         true => count(high, noun),
         false => format!("{low} to {}", count(high, noun)),
-    }
-}
-
-/// `1 user`, `3 users`.
-fn count(n: u8, noun: &str) -> String {
-    match n {
-        1 => format!("1 {noun}"),
-        n => format!("{n} {noun}s"),
     }
 }
 

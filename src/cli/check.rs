@@ -395,13 +395,7 @@ fn parameters(engine: Engine, settings: &Settings) -> String {
 
 /// "generated workloads of up to 2 servers × 1 request each over 1 user and 2 teams".
 fn generated_workloads(sizes: Sizes) -> String {
-    let count = |n: u8, noun: &str| {
-        if n == 1 {
-            format!("{n} {noun}")
-        } else {
-            format!("{n} {noun}s")
-        }
-    };
+    let count = joincheck_models::plural;
     format!(
         "generated workloads of up to {} × {} each over {} and {}",
         count(sizes.servers, "server"),

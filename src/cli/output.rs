@@ -71,18 +71,7 @@ pub fn emit(text: &str) {
         .and_then(|()| stdout.flush());
 }
 
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
+pub use joincheck_models::thousands;
 
 /// Progress of a running check on stderr, shown once it has run for a second: rewritten in place
 /// on a terminal, one line every few seconds otherwise. Never on stdout.
