@@ -1,6 +1,7 @@
 //! The public harness used the way a user outside this crate uses it: their own services, their
 //! own scenarios, every engine.
 
+use joincheck::check::conform;
 use joincheck::check::loom::{self, LoomOptions};
 use joincheck::check::proptest::{self, ProptestOptions};
 use joincheck::check::shuttle::{self, ShuttleOptions};
@@ -9,6 +10,7 @@ use joincheck::runtime::Runtime;
 use joincheck::service::{JoinService, Server};
 use joincheck::store::{Recording, TeamsCollection, TeamsConnection};
 use joincheck_models::domain::{JoinError, ServerId, TeamId, UserId};
+use joincheck_models::operation::{OpResult, Operation, Step};
 use joincheck_models::verdict::Verdict;
 use std::sync::Arc;
 
@@ -129,4 +131,82 @@ fn a_panicking_implementation_is_inconclusive_never_holds() {
         };
         assert!(reason.contains("out of database connections"), "{reason}");
     }
+}
+
+/// The user's own model of `CheckTwice` on the article's race: server `s` joins sue to team `s`;
+/// it checks, checks again, then pushes. A state is each server's progress and sue's teams.
+struct CheckTwiceModel;
+
+/// How far a server is: 0 idle, 1 and 2 checked once and twice, 3 done.
+type Progress = [u8; 2];
+
+impl conform::ReferenceModel for CheckTwiceModel {
+    type State = (Progress, Vec<TeamId>);
+
+    fn initial_state(&self) -> Self::State {
+        ([0, 0], Vec::new())
+    }
+
+    fn successors(&self, (progress, teams): &Self::State) -> Vec<(String, Step, Self::State)> {
+        let sue = UserId(0);
+        let mut next = Vec::new();
+        for server in 0..2u8 {
+            let team = TeamId(server);
+            let (mut after, mut members) = (*progress, teams.clone());
+            let (operation, result) = match progress[usize::from(server)] {
+                0 | 1 => {
+                    let found = teams.first().copied();
+                    after[usize::from(server)] = if found.is_some() {
+                        3
+                    } else {
+                        after[usize::from(server)] + 1
+                    };
+                    (Operation::FindTeamOf { user: sue }, OpResult::Found(found))
+                }
+                2 => {
+                    after[usize::from(server)] = 3;
+                    members.push(team);
+                    members.sort();
+                    (Operation::PushMember { team, user: sue }, OpResult::Pushed)
+                }
+                _ => continue,
+            };
+            let step = Step {
+                server: ServerId(server),
+                operation,
+                result,
+                membership_after: members.iter().map(|team| (*team, sue)).collect(),
+            };
+            next.push((
+                format!("server-{} {}", server + 1, step.operation),
+                step,
+                (after, members),
+            ));
+        }
+        next
+    }
+}
+
+#[test]
+fn a_users_own_model_checks_a_users_own_implementation() {
+    let options = ShuttleOptions {
+        iterations: 200,
+        ..ShuttleOptions::default()
+    };
+    let report = conform::shuttle(CheckTwice, CheckTwiceModel, &Scenario::article(), &options);
+    assert_eq!((report.divergence, report.incomplete), (None, None));
+    assert_eq!(report.histories, 200);
+    assert!(
+        report.violations > 0,
+        "the race is in the model and in the code"
+    );
+    // The same model does not fit the naive service, which checks only once.
+    let report = conform::shuttle(
+        joincheck::service::Naive,
+        CheckTwiceModel,
+        &Scenario::article(),
+        &options,
+    );
+    let divergence = report.divergence.expect("one check is not two");
+    assert_eq!(divergence.history[divergence.index].operation.verb(), "act");
 }

@@ -155,8 +155,6 @@ pub enum JoinError {
     NotOnTeam,
     /// An append expected the stream at `expected`, but it had moved on to `actual`.
     Conflict { expected: u64, actual: u64 },
-    /// The service gave up after this many conflicting appends.
-    TooManyConflicts { attempts: u32 },
 }
 
 impl fmt::Display for JoinError {
@@ -166,9 +164,6 @@ impl fmt::Display for JoinError {
             JoinError::NotOnTeam => write!(f, "not on that team"),
             JoinError::Conflict { expected, actual } => {
                 write!(f, "conflict: expected v{expected}, stream is at v{actual}")
-            }
-            JoinError::TooManyConflicts { attempts } => {
-                write!(f, "gave up after {attempts} conflicting appends")
             }
         }
     }
