@@ -8,9 +8,10 @@
 //! A private layout packs a state into one `u128` (or `u64` when it fits), which is what the
 //! checker stores and hashes.
 
-use crate::domain::{Event, OnSeveralTeams, TeamId, UserId};
+use crate::domain::{Event, OnSeveralTeams, ServerId, TeamId, UserId};
 use crate::sizes::{Sizes, MAX_DIMENSION};
 use crate::Protocol;
+use std::fmt;
 
 /// The most servers, users or teams a state has room for.
 pub(crate) const MAX: usize = MAX_DIMENSION as usize;
@@ -34,8 +35,8 @@ impl Phase {
     const ALL: [Phase; 4] = [Phase::Idle, Phase::Checked, Phase::Pending, Phase::Retrying];
 }
 
-/// One server's record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// One server's record. `Debug` prints it in words: `read v1 for sue → team-A, append next`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Server {
     /// Requests this server has completed.
     pub done: u8,
@@ -65,8 +66,9 @@ impl Server {
 /// A whole model state: every server's record and the shared database.
 ///
 /// Only the first `servers` records (and, for the log, the first `log_len` events) are used; the
-/// rest stay zero so that equal states compare and hash equal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// rest stay zero so that equal states compare and hash equal. `Debug` prints it in the trace's
+/// words, for stateright's Explorer.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct State {
     pub(crate) servers: [Server; MAX],
     /// Naive: bit `u` of `members[t]` is set when user `u` is a member of team `t`.
@@ -75,6 +77,47 @@ pub struct State {
     /// them grouped by user (its streams, concatenated in user order): it has no global order.
     pub(crate) log: [(UserId, TeamId); MAX],
     pub(crate) log_len: u8,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let request = format!("{} → {}", self.user, self.team);
+        match self.phase {
+            Phase::Idle => write!(f, "idle"),
+            Phase::Checked => write!(f, "checked {request}, push next"),
+            Phase::Pending => write!(f, "read v{} for {request}, append next", self.version),
+            Phase::Retrying => write!(f, "conflict on {request}, reread next"),
+        }?;
+        write!(f, ", {} done", self.done)
+    }
+}
+
+/// `server-1: idle, 0 done` … up to the last server that is not idle at 0 done (the records past
+/// the configured servers are such), `members: sue ∈ team-A`, and the log.
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let used = self
+            .servers
+            .iter()
+            .rposition(|server| *server != Server::idle(0))
+            .map_or(0, |last| last + 1);
+        let mut out = f.debug_struct("State");
+        for (index, server) in self.servers[..used].iter().enumerate() {
+            out.field(&ServerId(index as u8).to_string(), server);
+        }
+        if used < MAX {
+            out.field("other servers", &format_args!("idle, 0 done"));
+        }
+        let members: Vec<String> = self
+            .membership()
+            .iter()
+            .map(|(team, user)| format!("{user} ∈ {team}"))
+            .collect();
+        out.field("members", &format_args!("{{{}}}", members.join(", ")));
+        let log: Vec<String> = self.events().iter().map(ToString::to_string).collect();
+        out.field("log", &format_args!("[{}]", log.join(", ")));
+        out.finish()
+    }
 }
 
 impl State {
