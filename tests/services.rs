@@ -210,6 +210,11 @@ fn invalid_scenarios_are_refused_with_a_clear_reason() {
         broken.unwrap_err().to_string(),
         "the initial membership already breaks the invariant: sue ∈ {team-A, team-B}"
     );
+    let crowd = Scenario::new(1, 1, vec![vec![join(SUE, A)]; 65], vec![]).unwrap_err();
+    assert_eq!(
+        crowd.to_string(),
+        "65 servers is more than joincheck can check (at most 64)"
+    );
     let fine = Scenario::new(2, 2, vec![vec![join(SUE, A)]], vec![(B, JOHN)]).unwrap();
     assert_eq!(
         fine.to_string(),

@@ -12,7 +12,7 @@ pub mod shuttle;
 
 pub mod stress;
 
-pub use scenario::{Scenario, ScenarioError};
+pub use scenario::{Scenario, ScenarioError, MAX_SERVERS};
 
 use crate::runtime::{self, Runtime};
 use crate::service::{JoinService, Server};

@@ -3,6 +3,9 @@
 use joincheck_models::domain::{user_on_several_teams, Request, TeamId, UserId};
 use std::fmt;
 
+/// The most servers a scenario may have: one thread each, numbered by a `u8`.
+pub const MAX_SERVERS: usize = 64;
+
 /// Servers (one thread each) with their requests, over a declared set of users and teams.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scenario {
@@ -68,8 +71,15 @@ impl Scenario {
         servers: Vec<Vec<Request>>,
         initial: Vec<(TeamId, UserId)>,
     ) -> Result<Scenario, ScenarioError> {
-        if servers.is_empty() || servers.iter().all(Vec::is_empty) || servers.len() > 64 {
+        if servers.is_empty() || servers.iter().all(Vec::is_empty) {
             return Err(ScenarioError::Empty);
+        }
+        if servers.len() > MAX_SERVERS {
+            return Err(ScenarioError::TooManyServers {
+                servers: servers.len(),
+                limit: MAX_SERVERS,
+                engine: "joincheck",
+            });
         }
         let requests = servers.iter().flatten().map(|r| (r.team(), r.user()));
         for (team, user) in requests.chain(initial.iter().copied()) {
