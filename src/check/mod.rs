@@ -95,6 +95,17 @@ pub fn run_once<R: Runtime, S: JoinService<R>>(
     scenario: &Scenario,
     recording: Recording,
 ) -> Execution {
+    run_with_start::<R, S>(service, scenario, recording, Arc::new(|| {}))
+}
+
+/// [`run_once`], with every server thread calling `start` before its first request (a barrier,
+/// on real threads, so that the servers really run at the same time).
+pub(crate) fn run_with_start<R: Runtime, S: JoinService<R>>(
+    service: &S,
+    scenario: &Scenario,
+    recording: Recording,
+    start: Arc<dyn Fn() + Send + Sync>,
+) -> Execution {
     let database = service.open_database(scenario.initial(), recording);
     let handles: Vec<_> = scenario
         .servers()
@@ -102,8 +113,9 @@ pub fn run_once<R: Runtime, S: JoinService<R>>(
         .enumerate()
         .map(|(index, requests)| {
             let mut server = service.start_server(&database, ServerId(index as u8));
-            let requests = requests.clone();
+            let (requests, start) = (requests.clone(), Arc::clone(&start));
             runtime::spawn::<R, _>(move || {
+                start();
                 requests
                     .into_iter()
                     .map(|request| server.handle(request))

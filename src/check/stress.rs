@@ -1,11 +1,12 @@
 //! Real std threads, run many times. A race shows up only when the OS happens to interleave the
 //! servers badly, so this is evidence, never proof: it reports how often the invariant broke.
 
-use super::{run_once, Scenario};
+use super::{run_with_start, Scenario};
 use crate::runtime::Std;
 use crate::service::JoinService;
 use crate::store::Recording;
 use joincheck_models::verdict::{Counterexample, Engine, Replay, Stats, Verdict};
+use std::sync::{Arc, Barrier};
 use std::time::Instant;
 
 /// How a stress run went.
@@ -40,7 +41,12 @@ pub fn run<S: JoinService<Std>>(service: &S, scenario: &Scenario, runs: u64) -> 
         seconds: 0.0,
     };
     for run in 0..runs {
-        let execution = run_once::<Std, S>(service, scenario, Recording::On);
+        // Threads start one after another; a barrier makes the servers really overlap.
+        let barrier = Arc::new(Barrier::new(scenario.servers().len()));
+        let start = Arc::new(move || {
+            barrier.wait();
+        });
+        let execution = run_with_start::<Std, S>(service, scenario, Recording::On, start);
         report.conflicts += execution.conflicts();
         let replay = Replay::StressRun { run };
         if let Some(found) =

@@ -1,10 +1,11 @@
 //! The three backends of the runtime seam. They differ only in which crate's `sync` and `thread`
-//! modules they use, so one macro writes all three and they cannot drift apart.
+//! modules they use (and in std's database round trip), so one macro writes all three and they
+//! cannot drift apart.
 
 use super::Runtime;
 
 macro_rules! backend {
-    ($(#[$doc:meta])* $name:ident, $crate_name:ident, $label:literal) => {
+    ($(#[$doc:meta])* $name:ident, $crate_name:ident, $label:literal $(, round_trip: $round_trip:expr)?) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, Default)]
         pub struct $name;
@@ -53,13 +54,17 @@ macro_rules! backend {
             fn join<T: Send + 'static>(handle: Self::Handle<T>) -> std::thread::Result<T> {
                 handle.join()
             }
+
+            $(fn round_trip() {
+                $round_trip
+            })?
         }
     };
 }
 
 backend!(
     /// Real operating-system threads and `std::sync`.
-    Std, std, "std"
+    Std, std, "std", round_trip: std::thread::yield_now()
 );
 backend!(
     /// loom's primitives: `loom::model` explores every interleaving. Valid only inside a loom run.

@@ -49,6 +49,11 @@ pub trait Runtime: Sized + Send + Sync + 'static {
         T: Send + 'static;
     /// Waits for a thread; `Err` carries its panic.
     fn join<T: Send + 'static>(handle: Self::Handle<T>) -> std::thread::Result<T>;
+
+    /// Called by the store before each operation, outside its critical section: the time a
+    /// request spends on the network to the database. Real threads give way to the other
+    /// servers here, as a real round trip would; loom and shuttle already schedule at every lock.
+    fn round_trip() {}
 }
 
 /// A mutex from runtime `R`.

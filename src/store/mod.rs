@@ -127,6 +127,7 @@ impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
         operation: Operation,
         apply: impl FnOnce(&mut S) -> (T, OpResult),
     ) -> T {
+        R::round_trip();
         let mut guard = self.inner.lock();
         if guard.order.is_some() {
             guard = self.turn.wait_until(guard, |inner| {
