@@ -2,11 +2,14 @@
 
 use joincheck::check::proptest::{check, ProptestOptions};
 use joincheck::check::Limits;
+use joincheck::runtime::Runtime;
+use joincheck::service::JoinService;
 use joincheck::service::{EventSourced, Naive};
-use joincheck_models::domain::{ServerId, UserId};
+use joincheck::store::Recording;
+use joincheck_models::domain::{ServerId, TeamId, UserId};
 use joincheck_models::verdict::Verdict;
 use std::collections::BTreeSet;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 #[test]
@@ -65,4 +68,72 @@ fn a_stop_request_is_inconclusive_never_holds() {
         reason,
         "stopped by the stop request after 0 workloads, nothing is proved"
     );
+}
+
+/// Naive, with a stop request once `after` databases have been opened: the limit then falls in
+/// the middle of the search or of the shrinking.
+#[derive(Clone)]
+struct StopsAfter {
+    after: usize,
+    opened: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+}
+
+impl<R: Runtime> JoinService<R> for StopsAfter {
+    type Database = <Naive as JoinService<R>>::Database;
+    type Server = <Naive as JoinService<R>>::Server;
+
+    fn name(&self) -> String {
+        "naive".to_string()
+    }
+
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        if self.opened.fetch_add(1, Ordering::Relaxed) + 1 >= self.after {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        JoinService::<R>::open_database(&Naive, initial, recording)
+    }
+
+    fn start_server(&self, database: &Arc<Self::Database>, id: ServerId) -> Self::Server {
+        JoinService::<R>::start_server(&Naive, database, id)
+    }
+}
+
+#[test]
+fn a_race_found_before_a_stop_request_is_never_lost() {
+    for after in [150, 200, 300, 400, 600] {
+        let stop = Arc::new(AtomicBool::new(false));
+        let service = StopsAfter {
+            after,
+            opened: Arc::default(),
+            stop: stop.clone(),
+        };
+        let options = ProptestOptions {
+            limits: Limits {
+                stop: Some(stop),
+                timeout: None,
+            },
+            ..ProptestOptions::default()
+        };
+        let verdict = check(service, &options);
+        // Without a stop, the default search has found the race by its 150th database.
+        let Verdict::Violated { counterexample, .. } = &verdict else {
+            panic!("stopped after {after} databases: {verdict:?}");
+        };
+        assert_eq!(counterexample.violation.user, UserId(0));
+    }
+}
+
+#[test]
+fn zero_cases_check_nothing_and_say_so() {
+    let options = ProptestOptions {
+        cases: 0,
+        ..ProptestOptions::default()
+    };
+    let verdict = check(EventSourced::GLOBAL, &options);
+    assert_eq!(verdict.kind(), "inconclusive", "{verdict:?}");
 }

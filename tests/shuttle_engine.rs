@@ -106,3 +106,16 @@ fn a_stop_request_or_time_limit_is_inconclusive_with_the_schedules_so_far() {
     );
     assert!(stats.iterations.unwrap() > 0);
 }
+
+#[test]
+fn zero_schedules_check_nothing_and_say_so() {
+    let options = ShuttleOptions {
+        iterations: 0,
+        ..ShuttleOptions::default()
+    };
+    let verdict = check(EventSourced::GLOBAL, &Scenario::article(), &options);
+    let Verdict::Inconclusive { reason, .. } = &verdict else {
+        panic!("expected inconclusive, got {verdict:?}");
+    };
+    assert_eq!(reason, "no schedule was run: nothing was checked");
+}

@@ -281,8 +281,12 @@ where
 {
     let mut report = ConformanceReport::default();
     for scenario in super::proptest::join_workloads(options) {
-        let Ok(model) = builtin_model(protocol, &scenario) else {
-            continue;
+        let model = match builtin_model(protocol, &scenario) {
+            Ok(model) => model,
+            Err(not_modelled) => {
+                report.incomplete.get_or_insert(not_modelled.to_string());
+                continue;
+            }
         };
         report.merge(shuttle(service.clone(), model, &scenario, &options.shuttle));
         if report.divergence.is_some() {

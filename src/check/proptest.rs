@@ -10,7 +10,7 @@ use crate::runtime::Shuttle;
 use crate::service::JoinService;
 use joincheck_models::domain::{Request, TeamId, UserId};
 use joincheck_models::plural as count;
-use joincheck_models::verdict::{Engine, Stats, Verdict};
+use joincheck_models::verdict::{Counterexample, Engine, Stats, Verdict};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -154,14 +154,17 @@ where
     let (users, teams) = (options.users.max(1), options.teams.max(1));
     let mut runner = runner(options);
     let workloads_run = Cell::new(0u64);
-    // A workload shuttle could not finish is not a pass: it makes the whole run inconclusive.
+    // A workload that could not be checked is not a pass: it makes the whole run inconclusive.
     let unchecked: RefCell<Option<String>> = RefCell::new(None);
+    // proptest keeps the last failing workload as its smallest, so the last counterexample found
+    // is the shrunk one; keeping it means a limit hit while shrinking loses nothing.
+    let smallest: RefCell<Option<Box<Counterexample>>> = RefCell::new(None);
     let scenario_of = |servers: Vec<Vec<Request>>| {
         Scenario::new(users, teams, by_first_appearance(servers), Vec::new())
     };
     let shuttle_options = ShuttleOptions {
         limits: options.limits.clone(),
-        ..options.shuttle.clone()
+        ..options.shuttle.effective()
     };
     let outcome = runner.run(&workload(options), |servers| {
         if let Some(why) = options.limits.reached(started) {
@@ -171,11 +174,19 @@ where
             return Ok(());
         }
         workloads_run.set(workloads_run.get() + 1);
-        let Ok(scenario) = scenario_of(servers) else {
-            return Ok(());
+        let scenario = match scenario_of(servers) {
+            Ok(scenario) => scenario,
+            Err(refused) => {
+                let why = format!("a generated workload was refused: {refused}");
+                unchecked.borrow_mut().get_or_insert(why);
+                return Ok(());
+            }
         };
         match shuttle_engine::check(service.clone(), &scenario, &shuttle_options) {
-            Verdict::Violated { .. } => Err(TestCaseError::fail("the invariant broke")),
+            Verdict::Violated { counterexample, .. } => {
+                *smallest.borrow_mut() = Some(counterexample);
+                Err(TestCaseError::fail("the invariant broke"))
+            }
             Verdict::Inconclusive { reason, .. } => {
                 let why = format!("shuttle was inconclusive on {scenario}: {reason}");
                 unchecked.borrow_mut().get_or_insert(why);
@@ -190,6 +201,11 @@ where
         ..Stats::default()
     };
     match outcome {
+        Ok(()) if options.cases == 0 => Verdict::Inconclusive {
+            engine: Engine::Proptest,
+            reason: "no workloads were generated (0 cases): nothing was checked".to_string(),
+            stats,
+        },
         Ok(()) if unchecked.borrow().is_some() => Verdict::Inconclusive {
             engine: Engine::Proptest,
             reason: unchecked.into_inner().unwrap_or_default(),
@@ -206,32 +222,26 @@ where
                 between(1, options.max_requests.max(1), "request"),
                 count(users, "user"),
                 count(teams, "team"),
-                options.shuttle.iterations,
-                options.shuttle
+                shuttle_options.iterations,
+                shuttle_options
             ),
             stats,
         },
-        Err(TestError::Fail(_, smallest)) => {
-            let rerun = scenario_of(smallest)
-                .map(|scenario| shuttle_engine::check(service, &scenario, &shuttle_options));
-            match rerun {
-                Ok(Verdict::Violated {
-                    mut counterexample, ..
-                }) => {
-                    counterexample.engine = Engine::Proptest;
-                    Verdict::Violated {
-                        engine: Engine::Proptest,
-                        counterexample,
-                        stats,
-                    }
-                }
-                _ => Verdict::Inconclusive {
+        Err(TestError::Fail(..)) => match smallest.into_inner() {
+            Some(mut counterexample) => {
+                counterexample.engine = Engine::Proptest;
+                Verdict::Violated {
                     engine: Engine::Proptest,
-                    reason: "the shrunk workload did not fail again when rerun".to_string(),
+                    counterexample,
                     stats,
-                },
+                }
             }
-        }
+            None => Verdict::Inconclusive {
+                engine: Engine::Proptest,
+                reason: "proptest reported a failure without a counterexample".to_string(),
+                stats,
+            },
+        },
         Err(TestError::Abort(reason)) => Verdict::Inconclusive {
             engine: Engine::Proptest,
             reason: format!("proptest stopped: {reason}"),

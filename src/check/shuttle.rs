@@ -275,6 +275,11 @@ where
             ),
             stats,
         },
+        None if ran == 0 => Verdict::Inconclusive {
+            engine: Engine::Shuttle,
+            reason: "no schedule was run: nothing was checked".to_string(),
+            stats,
+        },
         None => Verdict::Holds {
             engine: Engine::Shuttle,
             scope: format!(
