@@ -745,7 +745,13 @@ fn on_one_server_check_then_act_is_correct() {
         "{out}"
     );
     assert!(out.contains("proptest skipped: it generates workloads of at least 2 servers"));
-    assert!(out.contains("all 9 verdicts as expected\n"), "{out}");
+    assert!(
+        out.contains(
+            "all 9 verdicts as expected; proptest not run: it generates workloads of at least 2 \
+             servers\n"
+        ),
+        "{out}"
+    );
 }
 
 #[test]

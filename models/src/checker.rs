@@ -197,7 +197,8 @@ pub fn check_report(protocol: Protocol, sizes: Sizes, options: &CheckOptions) ->
             None => Verdict::Inconclusive {
                 engine,
                 reason: format!(
-                    "the invariant breaks {depth} steps in, but no path of that length could be                      rebuilt: a bug in joincheck's checker, please report it"
+                    "the invariant breaks {depth} steps in, but no path of that length could be \
+                     rebuilt: a bug in joincheck's checker, please report it"
                 ),
                 stats,
             },

@@ -8,7 +8,7 @@
 
 use super::proptest::ProptestOptions;
 use super::shuttle::{self as shuttle_engine, ShuttleOptions};
-use super::{run_once, Execution, Scenario};
+use super::{Execution, Scenario};
 use crate::runtime::{self, Shuttle, Std};
 use crate::service::{JoinService, Server};
 use crate::store::{Database, Recording};
@@ -265,7 +265,7 @@ where
 {
     let mut report = ConformanceReport::default();
     for run in 0..runs {
-        let execution = run_once::<Std, S>(service, scenario, Recording::On);
+        let execution = super::stress::run_together(service, scenario);
         if !report.validate(model, &execution, &format!("real threads, run {run}")) {
             break;
         }

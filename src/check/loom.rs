@@ -46,7 +46,16 @@ where
     let started = Instant::now();
     let iterations = Arc::new(AtomicU64::new(0));
     let stop: Arc<Mutex<Option<Stop>>> = Arc::default();
-    let mut builder = loom::model::Builder::new();
+    // Builder::new panics on an unreadable LOOM_* variable: say so instead of unwinding.
+    let builder = panic::catch_unwind(loom::model::Builder::new);
+    let Ok(mut builder) = builder else {
+        return Ok(Verdict::Inconclusive {
+            engine: Engine::Loom,
+            reason: "loom could not start: a LOOM_* environment variable is not readable"
+                .to_string(),
+            stats: Stats::default(),
+        });
+    };
     // Builder::new reads LOOM_* variables; the scope we report must not depend on them.
     builder.preemption_bound = options.preemption_bound;
     builder.max_permutations = None;

@@ -134,10 +134,16 @@ pub fn join_workloads(options: &ProptestOptions) -> Vec<Scenario> {
 
 /// A test runner seeded from `options.seed`, so that the same seed generates the same workloads.
 fn runner(options: &ProptestOptions) -> TestRunner {
+    // Config::default() takes PROPTEST_* variables from the environment; the ones that would
+    // change how a workload runs (forking, timeouts, shrink time, chatter) are pinned here.
     let config = Config {
         cases: options.cases,
         failure_persistence: None,
         max_shrink_iters: 1024,
+        max_shrink_time: 0,
+        fork: false,
+        timeout: 0,
+        verbose: 0,
         ..Config::default()
     };
     let mut seed = [0u8; 32];

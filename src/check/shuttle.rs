@@ -60,11 +60,26 @@ impl Default for ShuttleOptions {
 impl ShuttleOptions {
     /// These options as shuttle will really run them: `SHUTTLE_RANDOM_SEED`, when set, replaces
     /// the seed inside shuttle, and a report must name the seed that was used.
+    /// (An unreadable `SHUTTLE_RANDOM_SEED` leaves the seed as it is; [`explore`] refuses to run.)
     pub fn effective(&self) -> ShuttleOptions {
         ShuttleOptions {
-            seed: shuttle_engine::seed_from_env(self.seed),
+            seed: seed_override().ok().flatten().unwrap_or(self.seed),
             ..self.clone()
         }
+    }
+}
+
+/// The seed `SHUTTLE_RANDOM_SEED` imposes on shuttle's schedulers, if set; an error when it is
+/// set but not a whole number (shuttle itself would panic).
+pub fn seed_override() -> Result<Option<u64>, String> {
+    const VARIABLE: &str = "SHUTTLE_RANDOM_SEED";
+    match std::env::var(VARIABLE) {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Ok(text) => match text.trim().parse::<u64>() {
+            Ok(seed) => Ok(Some(seed)),
+            Err(_) => Err(format!("{VARIABLE}={text} is not a whole number")),
+        },
+        Err(std::env::VarError::NotUnicode(_)) => Err(format!("{VARIABLE} is not text")),
     }
 }
 
@@ -183,6 +198,7 @@ where
     S: JoinService<Shuttle>,
     V: FnMut(Execution, EncodedSchedule) -> ControlFlow<()> + Send + 'static,
 {
+    seed_override()?;
     let options = &options.effective();
     let iterations = options.iterations as usize;
     let scheduler: Box<dyn Scheduler + Send> = match options.strategy {
@@ -253,7 +269,7 @@ where
         Err(message) => {
             return Verdict::Inconclusive {
                 engine: Engine::Shuttle,
-                reason: format!("the run panicked: {message}"),
+                reason: format!("shuttle stopped: {message}"),
                 stats,
             }
         }

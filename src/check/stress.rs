@@ -1,7 +1,7 @@
 //! Real std threads, run many times. A race shows up only when the OS happens to interleave the
 //! servers badly, so this is evidence, never proof: it reports how often the invariant broke.
 
-use super::{run_with_start, Scenario};
+use super::{run_with_start, Execution, Scenario};
 use crate::runtime::Std;
 use crate::service::JoinService;
 use crate::store::Recording;
@@ -41,12 +41,7 @@ pub fn run<S: JoinService<Std>>(service: &S, scenario: &Scenario, runs: u64) -> 
         seconds: 0.0,
     };
     for run in 0..runs {
-        // Threads start one after another; a barrier makes the servers really overlap.
-        let barrier = Arc::new(Barrier::new(scenario.servers().len()));
-        let start = Arc::new(move || {
-            barrier.wait();
-        });
-        let execution = run_with_start::<Std, S>(service, scenario, Recording::On, start);
+        let execution = run_together(service, scenario);
         report.conflicts += execution.conflicts();
         let replay = Replay::StressRun { run };
         if let Some(found) =
@@ -58,6 +53,16 @@ pub fn run<S: JoinService<Std>>(service: &S, scenario: &Scenario, runs: u64) -> 
     }
     report.seconds = started.elapsed().as_secs_f64();
     report
+}
+
+/// One run on real threads, the servers released together: threads start one after another,
+/// and without a common start the servers would hardly overlap.
+pub(crate) fn run_together<S: JoinService<Std>>(service: &S, scenario: &Scenario) -> Execution {
+    let barrier = Arc::new(Barrier::new(scenario.servers().len()));
+    let start = Arc::new(move || {
+        barrier.wait();
+    });
+    run_with_start::<Std, S>(service, scenario, Recording::On, start)
 }
 
 impl StressReport {

@@ -112,8 +112,8 @@ pub struct CheckArgs {
     cases: u32,
     /// loom: explore only interleavings with at most B preemptions (a smaller, stated scope).
     /// Example: --preemption-bound 2
-    #[arg(long, value_name = "B")]
-    preemption_bound: Option<usize>,
+    #[arg(long, value_name = "B", value_parser = clap::value_parser!(u8).range(0..=100))]
+    preemption_bound: Option<u8>,
     /// Model: stop, inconclusive, after M distinct states. Example: --max-states 1000000
     #[arg(long, value_name = "M", value_parser = clap::value_parser!(u64).range(1..))]
     max_states: Option<u64>,
@@ -315,13 +315,14 @@ pub fn run(args: &CheckArgs) -> Result<i32, String> {
         seed: args.seed,
         iterations: args.iterations,
         cases: args.cases,
-        preemption_bound: args.preemption_bound,
+        preemption_bound: args.preemption_bound.map(usize::from),
         max_states: args.max_states,
         timeout: args.timeout,
     };
     interrupt::install();
     quiet_engine_panics();
     let mut outcomes = Vec::new();
+    let mut unwritten = false;
     for protocol in &protocols {
         for engine in &engines {
             // Check-then-act is correct on one server and broken on two or more.
@@ -341,17 +342,30 @@ pub fn run(args: &CheckArgs) -> Result<i32, String> {
                 let json_path = out.join(format!("{stem}.json"));
                 let hint = format!("joincheck replay {}", json_path.display());
                 let document = replay::document(found, sizes, settings.preemption_bound);
-                save(&json_path, &format!("{document:#}\n"))?;
-                save(
-                    &out.join(format!("{stem}.txt")),
-                    &trace::text(found, Some(&hint)),
-                )?;
-                outcome.replay_file = Some(json_path);
+                let saved = save(&json_path, &format!("{document:#}\n")).and_then(|()| {
+                    save(
+                        &out.join(format!("{stem}.txt")),
+                        &trace::text(found, Some(&hint)),
+                    )
+                });
+                // A file that cannot be written must not cost the counterexample: it is still
+                // printed below, and the run ends with exit 2 after the report.
+                match saved {
+                    Ok(()) => outcome.replay_file = Some(json_path),
+                    Err(message) => {
+                        eprintln!("joincheck: {message}; the counterexample is in the report");
+                        unwritten = true;
+                    }
+                }
             }
             outcomes.push(outcome);
         }
     }
-    let code = exit_code(&outcomes);
+    let code = if unwritten {
+        super::EXIT_USAGE
+    } else {
+        exit_code(&outcomes)
+    };
     let markdown = markdown(sizes, &outcomes, &skipped);
     let report = match args.format {
         Format::Text => text(
@@ -760,12 +774,12 @@ fn text(
             out.push_str(&trace::text(found, Some(&outcome.replay_hint())));
         }
     }
-    let _ = writeln!(out, "\n{}", summary(outcomes, style));
+    let _ = writeln!(out, "\n{}", summary(outcomes, skipped, style));
     out
 }
 
 /// One line: were all verdicts as expected?
-fn summary(outcomes: &[Outcome], style: Style) -> String {
+fn summary(outcomes: &[Outcome], skipped: &[Skipped], style: Style) -> String {
     let total = outcomes.len();
     let unexpected: Vec<String> = outcomes
         .iter()
@@ -807,6 +821,9 @@ fn summary(outcomes: &[Outcome], style: Style) -> String {
     };
     if naive_expected {
         line.push_str(" (naive is the article's broken check-then-act: its violation is expected)");
+    }
+    for skip in skipped {
+        line.push_str(&format!("; {} not run: {}", skip.engine, skip.reason));
     }
     style.good(&line)
 }
@@ -897,6 +914,7 @@ fn json_document(
             .collect::<Vec<_>>(),
         "summary": {
             "checks": outcomes.len(),
+            "skipped": skipped.len(),
             "as_expected": count(Status::AsExpected),
             "unexpected": count(Status::Unexpected),
             "inconclusive": count(Status::Inconclusive),

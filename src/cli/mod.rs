@@ -85,10 +85,15 @@ enum Command {
 
 /// Runs the command line; returns the process exit status.
 pub fn run() -> i32 {
+    interrupt::quiet_broken_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
     };
+    if let Err(message) = check_environment() {
+        eprintln!("joincheck: {message}");
+        return EXIT_USAGE;
+    }
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Replay(args) => replay::run(&args),
@@ -102,6 +107,27 @@ pub fn run() -> i32 {
         eprintln!("joincheck: {message}");
         EXIT_USAGE
     })
+}
+
+/// loom and shuttle read these variables and panic on a value they cannot parse; refuse them in
+/// one line instead.
+fn check_environment() -> Result<(), String> {
+    joincheck::check::shuttle::seed_override()?;
+    for variable in [
+        "LOOM_CHECKPOINT_INTERVAL",
+        "LOOM_MAX_BRANCHES",
+        "LOOM_MAX_DURATION",
+        "LOOM_MAX_PERMUTATIONS",
+        "LOOM_MAX_PREEMPTIONS",
+    ] {
+        if let Some(value) = std::env::var_os(variable) {
+            let text = value.to_string_lossy();
+            if text.parse::<usize>().is_err() {
+                return Err(format!("{variable}={text} is not a whole number"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Prints a clap error as one line on stderr (help and version go to stdout in full).

@@ -17,7 +17,9 @@ use joincheck_models::verdict::{Counterexample, Engine, Replay};
 fn how_found(counterexample: &Counterexample) -> String {
     match (&counterexample.engine, &counterexample.replay) {
         (Engine::Model, _) => "exhaustive model check".to_string(),
-        (Engine::Loom, _) => "loom, all interleavings".to_string(),
+        (Engine::Loom, Replay::LoomExecution { iteration }) => {
+            format!("loom, execution {iteration}")
+        }
         (_, Replay::ShuttleSchedule { found_by, .. }) => format!("shuttle, {found_by}"),
         (Engine::Stress, _) => "real threads".to_string(),
         (engine, _) => engine.to_string(),
