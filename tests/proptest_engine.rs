@@ -124,7 +124,9 @@ fn a_race_found_before_a_stop_request_is_never_lost() {
         let Verdict::Violated { counterexample, .. } = &verdict else {
             panic!("stopped after {after} databases: {verdict:?}");
         };
-        assert_eq!(counterexample.violation.user, UserId(0));
+        // Shrinking may have been cut short, so any user may be the one on two teams.
+        assert!(counterexample.violation.teams.len() > 1);
+        assert_eq!(counterexample.steps.last().unwrap().operation.verb(), "act");
     }
 }
 

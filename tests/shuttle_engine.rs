@@ -119,3 +119,44 @@ fn zero_schedules_check_nothing_and_say_so() {
     };
     assert_eq!(reason, "no schedule was run: nothing was checked");
 }
+
+#[test]
+fn the_reported_violation_is_the_shortest_of_the_shortening_search() {
+    use joincheck::check::shuttle::{explore, SHORTENING_SCHEDULES};
+    use std::ops::ControlFlow;
+    use std::sync::Mutex;
+    let scenario = Scenario::contended(4, 2, 2).unwrap();
+    let options = ShuttleOptions {
+        iterations: 5000,
+        ..ShuttleOptions::default()
+    };
+    let verdict = check(Naive, &scenario, &options);
+    let reported = verdict.counterexample().expect("naive breaks").steps.len();
+    // Walk the same schedules by hand: every violation from the first one to
+    // SHORTENING_SCHEDULES schedules later, and the fewest steps among them.
+    let lengths: Arc<Mutex<Vec<(u64, usize)>>> = Arc::default();
+    let seen = lengths.clone();
+    let mut schedule = 0;
+    explore(Naive, &scenario, &options, move |execution, _| {
+        schedule += 1;
+        if execution.violation().is_some() {
+            let steps = execution.steps_to_violation().len();
+            seen.lock().unwrap().push((schedule, steps));
+        }
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    let lengths = lengths.lock().unwrap();
+    let first = lengths[0].0;
+    let shortest = lengths
+        .iter()
+        .filter(|(at, _)| *at <= first + SHORTENING_SCHEDULES)
+        .map(|(_, steps)| *steps)
+        .min()
+        .unwrap();
+    assert_eq!(reported, shortest);
+    assert!(
+        reported >= 4,
+        "the naive race needs two checks and two pushes"
+    );
+}

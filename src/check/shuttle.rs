@@ -231,7 +231,12 @@ where
         .map_err(|payload| panic_message(payload.as_ref()))
 }
 
-/// Runs up to `options.iterations` schedules of `scenario`; stops at the first violation.
+/// After the first violation, how many more schedules [`check`] tries for a shorter one. shuttle
+/// cannot shrink a schedule; searching on from the same seed is the deterministic stand-in.
+pub const SHORTENING_SCHEDULES: u64 = 1000;
+
+/// Runs up to `options.iterations` schedules of `scenario`. After the first violation it tries
+/// up to [`SHORTENING_SCHEDULES`] more (within the budget) and reports the shortest violation.
 pub fn check<S>(service: S, scenario: &Scenario, options: &ShuttleOptions) -> Verdict
 where
     S: JoinService<Shuttle>,
@@ -243,19 +248,28 @@ where
         let (found, scenario) = (found.clone(), scenario.clone());
         let protocol = JoinService::<Shuttle>::name(&service);
         let found_by = options.to_string();
+        let (mut schedules, mut first_found_at) = (0u64, None);
         move |execution: Execution, schedule: EncodedSchedule| {
+            schedules += 1;
             let replay = Replay::ShuttleSchedule {
                 schedule: schedule.0,
                 found_by: found_by.clone(),
             };
             let counterexample =
                 execution.counterexample(protocol.clone(), &scenario, Engine::Shuttle, replay);
-            match counterexample {
-                Some(counterexample) => {
-                    *lock(&found) = Some(counterexample);
-                    ControlFlow::Break(())
+            if let Some(counterexample) = counterexample {
+                let mut best = lock(&found);
+                if best
+                    .as_ref()
+                    .is_none_or(|b| counterexample.steps.len() < b.steps.len())
+                {
+                    *best = Some(counterexample);
                 }
-                None => ControlFlow::Continue(()),
+                first_found_at.get_or_insert(schedules);
+            }
+            match first_found_at {
+                Some(at) if schedules >= at + SHORTENING_SCHEDULES => ControlFlow::Break(()),
+                _ => ControlFlow::Continue(()),
             }
         }
     };
