@@ -171,9 +171,10 @@ impl<S: Scheduler> Scheduler for Recorder<S> {
     }
 }
 
-/// shuttle's configuration for our runs: the harness records and reports failing schedules
-/// itself, so shuttle does not also persist them.
-fn config() -> shuttle::Config {
+/// shuttle's configuration for the harness's runs: the harness records and reports failing
+/// schedules itself, so shuttle does not also persist them. (shuttle's panic hook keeps the
+/// configuration of the first run in the process, so a program should start shuttle with this.)
+pub fn config() -> shuttle::Config {
     let mut config = shuttle::Config::new();
     config.failure_persistence = shuttle::FailurePersistence::None;
     config

@@ -459,15 +459,14 @@ const ENGINE_THREAD: &str = "joincheck engine: ";
 
 /// Keeps panic messages of engine threads off stderr: an engine turns a panic of the code it
 /// checks into an inconclusive verdict that carries the panic's message, and the harness records
-/// failing schedules itself. Without this, shuttle's hook prints a "failing schedule" block and a
-/// backtrace for every schedule a generated workload cannot run (proptest's one-server workloads
-/// under PCT), hundreds of lines for a healthy run.
+/// failing schedules itself. Without this, shuttle's hook prints a "task failed" block and a
+/// backtrace for every panic an engine catches (a panicking implementation, say).
 ///
 /// shuttle installs its hook once, wrapping whatever hook is current, at its first execution; so
 /// one empty execution first, then this hook around shuttle's, which other threads still reach.
 fn quiet_engine_panics() {
     let scheduler = shuttle::scheduler::RandomScheduler::new(1);
-    shuttle::Runner::new(scheduler, shuttle::Config::new()).run(|| {});
+    shuttle::Runner::new(scheduler, shuttle_engine::config()).run(|| {});
     let outer = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let current = std::thread::current();
