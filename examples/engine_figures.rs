@@ -7,7 +7,10 @@ use joincheck::check::loom::{self, LoomOptions};
 use joincheck::check::shuttle::{self, ShuttleOptions, Strategy};
 use joincheck::check::{Limits, Scenario};
 use joincheck::service::{EventSourced, Naive};
-use std::time::Duration;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 fn main() {
     println!("loom, event-sourced (one global stream)");
@@ -23,7 +26,7 @@ fn main() {
         let options = LoomOptions {
             preemption_bound: bound,
             limits: Limits {
-                timeout: Some(Duration::from_secs(120)),
+                timeout: Some(Duration::from_secs(60)),
                 stop: None,
             },
             ..LoomOptions::default()
@@ -31,7 +34,8 @@ fn main() {
         let verdict = loom::check(EventSourced::GLOBAL, &scenario, &options).expect("≤ 4 servers");
         let stats = verdict.stats();
         println!(
-            "  {servers} servers × {requests} requests, preemption bound {bound:?}: {} after {} executions in {:.2} s",
+            "  {servers} servers × {}, preemption bound {bound:?}: {} after {} executions in {:.2} s",
+            joincheck_models::plural(requests, "request"),
             verdict.kind(),
             stats.iterations.unwrap_or(0),
             stats.seconds
@@ -51,12 +55,25 @@ fn main() {
                     iterations: 10_000,
                     limits: Default::default(),
                 };
-                let verdict = shuttle::check(Naive, &scenario, &options);
-                let ran = verdict.stats().iterations.unwrap_or(0);
+                // Count schedules up to the first violation (check would go on shortening).
+                let started = Instant::now();
+                let mut until = 0;
+                let first = Arc::new(AtomicU64::new(0));
+                let seen = first.clone();
+                let ran = shuttle::explore(Naive, &scenario, &options, move |execution, _| {
+                    until += 1;
+                    if execution.violation().is_some() {
+                        seen.store(until, Ordering::Relaxed);
+                        return ControlFlow::Break(());
+                    }
+                    ControlFlow::Continue(())
+                })
+                .expect("naive does not panic");
                 schedules += ran;
-                seconds += verdict.stats().seconds;
-                if verdict.counterexample().is_some() {
-                    found.push(ran);
+                seconds += started.elapsed().as_secs_f64();
+                match first.load(Ordering::Relaxed) {
+                    0 => {}
+                    at => found.push(at),
                 }
             }
             found.sort_unstable();
