@@ -8,7 +8,7 @@ use joincheck::check::shuttle::{self, ShuttleOptions};
 use joincheck::check::Scenario;
 use joincheck::runtime::Runtime;
 use joincheck::service::{JoinService, Server};
-use joincheck::store::{Recording, TeamsCollection, TeamsConnection};
+use joincheck::store::{TeamsCollection, TeamsConnection};
 use joincheck_models::domain::{JoinError, ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
 use joincheck_models::verdict::Verdict;
@@ -49,14 +49,6 @@ impl<R: Runtime> JoinService<R> for CheckTwice {
         "check-twice".to_string()
     }
 
-    fn open_database(
-        &self,
-        initial: &[(TeamId, UserId)],
-        recording: Recording,
-    ) -> Arc<TeamsCollection<R>> {
-        Arc::new(TeamsCollection::with_members(initial, recording))
-    }
-
     fn start_server(&self, database: &Arc<TeamsCollection<R>>, id: ServerId) -> Self::Server {
         CheckTwiceServer {
             teams: database.connect(id),
@@ -90,14 +82,6 @@ impl<R: Runtime> JoinService<R> for Panics {
 
     fn name(&self) -> String {
         "panics".to_string()
-    }
-
-    fn open_database(
-        &self,
-        initial: &[(TeamId, UserId)],
-        recording: Recording,
-    ) -> Arc<TeamsCollection<R>> {
-        Arc::new(TeamsCollection::with_members(initial, recording))
     }
 
     fn start_server(&self, _database: &Arc<TeamsCollection<R>>, _id: ServerId) -> PanickingServer {

@@ -7,7 +7,7 @@
 
 use super::{JoinService, Server};
 use crate::runtime::Runtime;
-use crate::store::{EventStore, EventStoreConnection, Recording};
+use crate::store::{EventStore, EventStoreConnection};
 use joincheck_models::domain::{fold_membership, Event, JoinError, ServerId, TeamId, UserId};
 use joincheck_models::operation::StreamKey;
 use std::sync::Arc;
@@ -106,14 +106,6 @@ impl<R: Runtime> JoinService<R> for EventSourced {
             Streams::Global => "event-sourced".to_string(),
             Streams::PerUser => "event-sourced-per-user".to_string(),
         }
-    }
-
-    fn open_database(
-        &self,
-        initial: &[(TeamId, UserId)],
-        recording: Recording,
-    ) -> Arc<EventStore<R>> {
-        Arc::new(EventStore::with_members(initial, recording))
     }
 
     fn start_server(&self, database: &Arc<EventStore<R>>, id: ServerId) -> EventSourcedServer<R> {

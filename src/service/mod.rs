@@ -30,11 +30,14 @@ pub trait JoinService<R: Runtime>: Send + Sync + 'static {
     fn name(&self) -> String;
 
     /// Opens a fresh database already holding the `(team, user)` memberships in `initial`.
+    /// The default opens [`Self::Database`] with [`Database::open`].
     fn open_database(
         &self,
         initial: &[(TeamId, UserId)],
         recording: Recording,
-    ) -> Arc<Self::Database>;
+    ) -> Arc<Self::Database> {
+        Arc::new(Self::Database::open(initial, recording))
+    }
 
     /// Starts server `id` on `database`.
     fn start_server(&self, database: &Arc<Self::Database>, id: ServerId) -> Self::Server;

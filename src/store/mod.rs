@@ -28,6 +28,12 @@ pub enum Recording {
 
 /// What the checking harness needs from a database, whoever wrote it.
 pub trait Database: Send + Sync + 'static {
+    /// A fresh database already holding the `(team, user)` memberships in `initial`; seeding is
+    /// not recorded.
+    fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self
+    where
+        Self: Sized;
+
     /// Team membership now, as sorted `(team, user)` pairs.
     fn membership(&self) -> Vec<(TeamId, UserId)>;
     /// Every recorded operation, in the order they took effect (empty when not recording).
