@@ -8,11 +8,11 @@
 
 use super::proptest::ProptestOptions;
 use super::shuttle::{self as shuttle_engine, ShuttleOptions};
-use super::{Execution, Scenario};
-use crate::runtime::{self, Shuttle, Std};
-use crate::service::{JoinService, Server};
+use super::{run_servers, Around, Execution, Scenario};
+use crate::runtime::{Shuttle, Std};
+use crate::service::JoinService;
 use crate::store::{Database, Recording};
-use joincheck_models::domain::{Request, ServerId};
+use joincheck_models::domain::Request;
 use joincheck_models::operation::Step;
 use joincheck_models::{Action, Protocol, ProtocolModel, Sizes};
 use std::collections::HashSet;
@@ -363,37 +363,16 @@ pub fn replay_on_implementation<S: JoinService<Std>>(
         .map_err(|_| ReplayMismatch::Empty)?;
     let database = service.open_database(&[], Recording::On);
     database.enforce_order(steps.iter().map(|step| step.server).collect());
-    let handles: Vec<_> = scenario
-        .servers()
-        .iter()
-        .enumerate()
-        .map(|(index, requests)| {
-            let id = ServerId(index as u8);
-            let mut server = service.start_server(&database, id);
-            let (requests, database) = (requests.clone(), Arc::clone(&database));
-            runtime::spawn::<Std, _>(move || {
-                let answers: Vec<_> = requests.into_iter().map(|r| server.handle(r)).collect();
-                database.server_finished(id);
-                answers
-            })
-        })
-        .collect();
-    let answers = handles
-        .into_iter()
-        .map(|handle| {
-            handle
-                .join()
-                .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
-        })
-        .collect();
+    let finishing = Arc::clone(&database);
+    let around = Around {
+        finish: Arc::new(move |id| finishing.server_finished(id)),
+        ..Around::default()
+    };
+    let answers = run_servers::<Std, S>(service, &scenario, &database, &around);
     if let Some(why) = database.order_diverged() {
         return Err(Box::new(ReplayMismatch::OrderNotFollowed(why)));
     }
-    let execution = Execution {
-        history: database.history(),
-        membership: database.membership(),
-        answers,
-    };
+    let execution = Execution::of(database.as_ref(), answers);
     let history = &execution.history[..execution.history.len().min(steps.len())];
     if let Some(index) = (0..steps.len()).find(|&i| history.get(i) != steps.get(i)) {
         return Err(Box::new(ReplayMismatch::Differs {

@@ -40,6 +40,15 @@ pub struct Execution {
 }
 
 impl Execution {
+    /// What `database` recorded, with the servers' answers.
+    fn of(database: &impl Database, answers: Vec<Vec<Result<(), JoinError>>>) -> Execution {
+        Execution {
+            history: database.history(),
+            membership: database.membership(),
+            answers,
+        }
+    }
+
     /// How many appends were refused with a conflict (and so retried).
     pub fn conflicts(&self) -> u64 {
         let refused = |step: &&Step| matches!(step.result, OpResult::Conflict { .. });
@@ -95,43 +104,57 @@ pub fn run_once<R: Runtime, S: JoinService<R>>(
     scenario: &Scenario,
     recording: Recording,
 ) -> Execution {
-    run_with_start::<R, S>(service, scenario, recording, Arc::new(|| {}))
+    let database = service.open_database(scenario.initial(), recording);
+    let answers = run_servers::<R, S>(service, scenario, &database, &Around::default());
+    Execution::of(database.as_ref(), answers)
 }
 
-/// [`run_once`], with every server thread calling `start` before its first request (a barrier,
-/// on real threads, so that the servers really run at the same time).
-pub(crate) fn run_with_start<R: Runtime, S: JoinService<R>>(
+/// What every server thread does before its first request and after its last.
+#[derive(Clone)]
+pub(crate) struct Around {
+    /// Before the first request (a barrier, on real threads, so the servers overlap).
+    pub start: Arc<dyn Fn() + Send + Sync>,
+    /// After the last request (telling an enforced order the server is done).
+    pub finish: Arc<dyn Fn(ServerId) + Send + Sync>,
+}
+
+impl Default for Around {
+    fn default() -> Self {
+        Around {
+            start: Arc::new(|| {}),
+            finish: Arc::new(|_| {}),
+        }
+    }
+}
+
+/// Starts one thread per server of `scenario` on `database`, each handling its requests in
+/// order, and returns each server's answers. Panics from the implementation propagate.
+pub(crate) fn run_servers<R: Runtime, S: JoinService<R>>(
     service: &S,
     scenario: &Scenario,
-    recording: Recording,
-    start: Arc<dyn Fn() + Send + Sync>,
-) -> Execution {
-    let database = service.open_database(scenario.initial(), recording);
+    database: &Arc<S::Database>,
+    around: &Around,
+) -> Vec<Vec<Result<(), JoinError>>> {
     let handles: Vec<_> = scenario
         .servers()
         .iter()
         .enumerate()
         .map(|(index, requests)| {
-            let mut server = service.start_server(&database, ServerId(index as u8));
-            let (requests, start) = (requests.clone(), Arc::clone(&start));
+            let id = ServerId(index as u8);
+            let mut server = service.start_server(database, id);
+            let (requests, around) = (requests.clone(), around.clone());
             runtime::spawn::<R, _>(move || {
-                start();
-                requests
-                    .into_iter()
-                    .map(|request| server.handle(request))
-                    .collect::<Vec<_>>()
+                (around.start)();
+                let answers = requests.into_iter().map(|r| server.handle(r)).collect();
+                (around.finish)(id);
+                answers
             })
         })
         .collect();
-    let answers = handles
+    handles
         .into_iter()
         .map(|handle| R::join(handle).unwrap_or_else(|payload| panic::resume_unwind(payload)))
-        .collect();
-    Execution {
-        history: database.history(),
-        membership: database.membership(),
-        answers,
-    }
+        .collect()
 }
 
 /// When to give up on a check before it covers its scope. A check stopped this way is

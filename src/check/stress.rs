@@ -1,7 +1,7 @@
 //! Real std threads, run many times. A race shows up only when the OS happens to interleave the
 //! servers badly, so this is evidence, never proof: it reports how often the invariant broke.
 
-use super::{run_with_start, Execution, Scenario};
+use super::{run_servers, Around, Execution, Scenario};
 use crate::runtime::Std;
 use crate::service::JoinService;
 use crate::store::Recording;
@@ -59,10 +59,15 @@ pub fn run<S: JoinService<Std>>(service: &S, scenario: &Scenario, runs: u64) -> 
 /// and without a common start the servers would hardly overlap.
 pub(crate) fn run_together<S: JoinService<Std>>(service: &S, scenario: &Scenario) -> Execution {
     let barrier = Arc::new(Barrier::new(scenario.servers().len()));
-    let start = Arc::new(move || {
-        barrier.wait();
-    });
-    run_with_start::<Std, S>(service, scenario, Recording::On, start)
+    let around = Around {
+        start: Arc::new(move || {
+            barrier.wait();
+        }),
+        ..Around::default()
+    };
+    let database = service.open_database(scenario.initial(), Recording::On);
+    let answers = run_servers::<Std, S>(service, scenario, &database, &around);
+    Execution::of(database.as_ref(), answers)
 }
 
 impl StressReport {
