@@ -4,9 +4,10 @@
 use joincheck::check::{run_once, stress, Scenario};
 use joincheck::runtime::Std;
 use joincheck::service::{EventSourced, JoinService, Naive, Server};
-use joincheck::store::{EventStore, Recording, TeamsCollection};
+use joincheck::store::{Database, EventStore, Recording, TeamsCollection};
 use joincheck_models::domain::{Event, JoinError, Request, ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, StreamKey};
+use joincheck_models::verdict::Verdict;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -71,7 +72,6 @@ fn agrees_with_reference<S: JoinService<Std>>(service: S, requests: &[Request]) 
             "{request}"
         );
     }
-    use joincheck::store::Database;
     assert_eq!(database.membership(), reference.membership());
 }
 
@@ -121,7 +121,6 @@ fn history_records_each_operation_with_its_result_and_the_membership_after() {
     assert_eq!(one.find_team_of(JOHN), Some(B));
     one.push_member(A, SUE);
     assert!(!one.pull_member(B, SUE));
-    use joincheck::store::Database;
     let history = teams.history();
     let shape: Vec<_> = history
         .iter()
@@ -179,6 +178,13 @@ fn stress_on_real_threads_never_breaks_event_sourcing_and_counts_naive_breaks() 
         let report = stress::run(&service, &scenario, runs);
         assert_eq!(report.violations, 0, "{:?}", report.first_violation);
         assert_eq!(report.runs, runs);
+        let verdict = report.verdict();
+        let Verdict::Holds { scope, stats, .. } = &verdict else {
+            panic!("expected holds, got {verdict:?}");
+        };
+        assert!(scope.starts_with("no violation in 300 runs on real threads of server-1"));
+        assert!(scope.ends_with("(evidence, not proof)"), "{scope}");
+        assert_eq!(stats.iterations, Some(runs));
     }
     // Whether the OS interleaves the naive servers badly is luck: report it, do not assert it.
     // What is asserted is that a break, when one happens, is reported as a real counterexample.
@@ -233,4 +239,31 @@ fn invalid_scenarios_are_refused_with_a_clear_reason() {
         fine.to_string(),
         "server-1: join sue → team-A (initially john ∈ team-B)"
     );
+}
+
+#[test]
+fn an_event_sourced_server_counts_the_conflicts_it_retried() {
+    // server-2 reads, server-1 appends, then server-2's append conflicts and it retries.
+    let service = EventSourced::GLOBAL;
+    let database = JoinService::<Std>::open_database(&service, &[], Recording::On);
+    let mut one = JoinService::<Std>::start_server(&service, &database, ServerId(0));
+    let mut two = JoinService::<Std>::start_server(&service, &database, ServerId(1));
+    database.enforce_order(vec![ServerId(1), ServerId(0), ServerId(0), ServerId(1)]);
+    let second = std::thread::spawn(move || (two.join(SUE, B), two.conflicts()));
+    assert_eq!(one.join(SUE, A), Ok(()));
+    let (answer, conflicts) = second.join().unwrap();
+    assert_eq!(answer, Err(JoinError::AlreadyOnTeam { team: A }));
+    assert_eq!((conflicts, one.conflicts()), (1, 0));
+}
+
+#[test]
+fn the_teams_snapshot_lists_members_as_pushed() {
+    let teams = Arc::new(TeamsCollection::<Std>::with_members(
+        &[(B, JOHN)],
+        Recording::Off,
+    ));
+    let one = teams.connect(ServerId(0));
+    one.push_member(A, SUE);
+    one.push_member(A, SUE);
+    assert_eq!(teams.snapshot(), vec![(A, vec![SUE, SUE]), (B, vec![JOHN])]);
 }

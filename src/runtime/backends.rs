@@ -5,7 +5,7 @@
 use super::Runtime;
 
 macro_rules! backend {
-    ($(#[$doc:meta])* $name:ident, $crate_name:ident, $label:literal $(, round_trip: $round_trip:expr)?) => {
+    ($(#[$doc:meta])* $name:ident, $crate_name:ident $(, round_trip: $round_trip:expr)?) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, Default)]
         pub struct $name;
@@ -15,8 +15,6 @@ macro_rules! backend {
             type Guard<'a, T: Send + 'static> = $crate_name::sync::MutexGuard<'a, T>;
             type RawCondvar = $crate_name::sync::Condvar;
             type Handle<T: Send + 'static> = $crate_name::thread::JoinHandle<T>;
-
-            const NAME: &'static str = $label;
 
             fn new_mutex<T: Send + 'static>(value: T) -> Self::RawMutex<T> {
                 $crate_name::sync::Mutex::new(value)
@@ -64,13 +62,13 @@ macro_rules! backend {
 
 backend!(
     /// Real operating-system threads and `std::sync`.
-    Std, std, "std", round_trip: std::thread::yield_now()
+    Std, std, round_trip: std::thread::yield_now()
 );
 backend!(
     /// loom's primitives: `loom::model` explores every interleaving. Valid only inside a loom run.
-    Loom, loom, "loom"
+    Loom, loom
 );
 backend!(
     /// shuttle's primitives: its schedulers pick the interleavings. Valid only inside a shuttle run.
-    Shuttle, shuttle, "shuttle"
+    Shuttle, shuttle
 );

@@ -26,9 +26,6 @@ pub trait Runtime: Sized + Send + Sync + 'static {
     /// The backend's join handle.
     type Handle<T: Send + 'static>;
 
-    /// A short name: `std`, `loom` or `shuttle`.
-    const NAME: &'static str;
-
     /// Creates a mutex.
     fn new_mutex<T: Send + 'static>(value: T) -> Self::RawMutex<T>;
     /// Locks it. A poisoned lock is taken anyway: the panic that poisoned it is reported already.
