@@ -62,10 +62,19 @@ fn event_sourced_holds_within_a_preemption_bound_where_exhaustive_is_too_slow() 
         preemption_bound: Some(2),
         ..LoomOptions::default()
     };
-    let bounded = "all interleavings with at most 2 preemptions of server-1";
+    let bounded = "all interleavings within preemption bound 2 of server-1";
     let four_servers = Scenario::contended(4, 1, 2).unwrap();
     let verdict = check(EventSourced::GLOBAL, &four_servers, &options).unwrap();
-    assert_holds(verdict, 561, bounded);
+    assert_holds(verdict.clone(), 561, bounded);
+    let Verdict::Holds { scope, .. } = verdict else {
+        unreachable!()
+    };
+    assert!(
+        scope.ends_with(
+            "evidence, not proof (interleavings with more preemptions were not explored)"
+        ),
+        "{scope}"
+    );
     // Three servers with two requests each: 8 million executions unbounded.
     let two_requests = Scenario::contended(3, 2, 2).unwrap();
     let verdict = check(EventSourced::GLOBAL, &two_requests, &options).unwrap();

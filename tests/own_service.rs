@@ -72,32 +72,39 @@ fn every_engine_refutes_a_users_broken_service() {
     }
 }
 
-/// A service whose servers panic on every join: no engine may call that a pass.
+/// A service whose servers panic on every join (leaves work): no engine may call that a pass.
 #[derive(Clone, Copy)]
 struct Panics;
 
 impl<R: Runtime> JoinService<R> for Panics {
     type Database = TeamsCollection<R>;
-    type Server = PanickingServer;
+    type Server = PanickingServer<R>;
 
     fn name(&self) -> String {
         "panics".to_string()
     }
 
-    fn start_server(&self, _database: &Arc<TeamsCollection<R>>, _id: ServerId) -> PanickingServer {
-        PanickingServer
+    fn start_server(&self, database: &Arc<TeamsCollection<R>>, id: ServerId) -> Self::Server {
+        PanickingServer {
+            teams: database.connect(id),
+        }
     }
 }
 
-struct PanickingServer;
+struct PanickingServer<R: Runtime> {
+    teams: TeamsConnection<R>,
+}
 
-impl Server for PanickingServer {
+impl<R: Runtime> Server for PanickingServer<R> {
     fn join(&mut self, _user: UserId, _team: TeamId) -> Result<(), JoinError> {
         panic!("out of database connections")
     }
 
-    fn leave(&mut self, _user: UserId, _team: TeamId) -> Result<(), JoinError> {
-        Ok(())
+    fn leave(&mut self, user: UserId, team: TeamId) -> Result<(), JoinError> {
+        match self.teams.pull_member(team, user) {
+            true => Ok(()),
+            false => Err(JoinError::NotOnTeam),
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 
 use super::proptest::ProptestOptions;
 use super::shuttle::{self as shuttle_engine, ShuttleOptions};
-use super::{run_servers, Around, Execution, Scenario};
+use super::{run_servers, Around, Execution, Judgement, Scenario};
 use crate::runtime::{Shuttle, Std};
 use crate::service::JoinService;
 use crate::store::{Database, Recording};
@@ -159,7 +159,8 @@ impl ConformanceReport {
         }
     }
 
-    /// Matches one execution; returns `false` once a divergence is found.
+    /// Matches one execution; returns `false` once a divergence is found or a run cannot be
+    /// judged.
     fn validate<M: ReferenceModel>(
         &mut self,
         model: &M,
@@ -167,7 +168,15 @@ impl ConformanceReport {
         origin: &str,
     ) -> bool {
         self.histories += 1;
-        self.violations += u64::from(execution.violation().is_some());
+        match execution.judge() {
+            Judgement::Held => {}
+            Judgement::Broke { .. } => self.violations += 1,
+            // An unrecorded run matches any model vacuously: it validates nothing.
+            Judgement::Unjudged(why) => {
+                self.incomplete.get_or_insert(format!("{origin}: {why}"));
+                return false;
+            }
+        }
         match match_history(model, &execution.history, origin) {
             Ok(_) => {
                 self.steps += execution.history.len() as u64;

@@ -3,7 +3,7 @@
 //! loom prints nothing but the panic when a check fails, so the harness records the history of
 //! the failing execution itself and stops loom by unwinding out of the run.
 
-use super::{panic_message, run_once, Limits, Scenario, ScenarioError};
+use super::{panic_message, run_once, Limits, Scenario, ScenarioError, Unjudged};
 use crate::runtime::Loom;
 use crate::service::JoinService;
 use crate::store::Recording;
@@ -27,13 +27,34 @@ pub struct LoomOptions {
     pub limits: Limits,
 }
 
+/// After the first violation, how many more executions [`check`] explores for a shorter one.
+/// loom explores in a fixed order, so the shortest among them is the same on every run.
+pub const SHORTENING_EXECUTIONS: u64 = 1000;
+
 /// Why the harness unwound out of a loom run.
 enum Stop {
-    Violation(Box<Counterexample>),
+    /// The shortening budget after the first violation is spent.
+    Shortened,
+    /// A limit was reached.
     Limit(String),
+    /// An execution could not be judged step by step.
+    Unjudged(Unjudged),
 }
 
-/// Explores every interleaving of `scenario` (within the preemption bound) with loom.
+/// What the loom body keeps between executions.
+#[derive(Default)]
+struct Found {
+    /// The shortest counterexample so far.
+    shortest: Option<Counterexample>,
+    /// The execution that found the first one.
+    first_at: Option<u64>,
+    /// Why the harness stopped loom, if it did.
+    stop: Option<Stop>,
+}
+
+/// Explores every interleaving of `scenario` (within the preemption bound) with loom, judging
+/// the invariant after every step of every execution. After the first violation it explores up
+/// to [`SHORTENING_EXECUTIONS`] more and reports the shortest violation among them.
 pub fn check<S>(
     service: S,
     scenario: &Scenario,
@@ -45,7 +66,7 @@ where
     scenario.at_most_servers(MAX_SERVERS, "loom")?;
     let started = Instant::now();
     let iterations = Arc::new(AtomicU64::new(0));
-    let stop: Arc<Mutex<Option<Stop>>> = Arc::default();
+    let found: Arc<Mutex<Found>> = Arc::default();
     // Builder::new panics on an unreadable LOOM_* variable: say so instead of unwinding.
     let builder = panic::catch_unwind(loom::model::Builder::new);
     let Ok(mut builder) = builder else {
@@ -64,34 +85,50 @@ where
     builder.log = false;
     let protocol = JoinService::<Loom>::name(&service);
     let body = {
-        let (iterations, stop, scenario) = (iterations.clone(), stop.clone(), scenario.clone());
+        let (iterations, found, scenario) = (iterations.clone(), found.clone(), scenario.clone());
         let (max_iterations, limits) = (options.max_iterations, options.limits.clone());
+        let stop = move |found: &Mutex<Found>, why: Stop| -> ! {
+            lock(found).stop = Some(why);
+            panic::resume_unwind(Box::new(()));
+        };
         move || {
             let iteration = iterations.fetch_add(1, Ordering::Relaxed) + 1;
+            if lock(&found)
+                .first_at
+                .is_some_and(|at| iteration > at + SHORTENING_EXECUTIONS)
+            {
+                stop(&found, Stop::Shortened);
+            }
             let over = max_iterations.is_some_and(|limit| iteration > limit);
             if let Some(why) = limits
                 .reached(started)
                 .or(over.then_some("iteration limit"))
             {
-                *stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(Stop::Limit(why.into()));
-                panic::resume_unwind(Box::new(()));
+                stop(&found, Stop::Limit(why.into()));
             }
             let execution = run_once::<Loom, S>(&service, &scenario, Recording::On);
             let replay = Replay::LoomExecution { iteration };
-            let found = execution.counterexample(protocol.clone(), &scenario, Engine::Loom, replay);
-            if let Some(found) = found {
-                *stop.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(Stop::Violation(Box::new(found)));
-                panic::resume_unwind(Box::new(()));
+            match execution.counterexample(protocol.clone(), &scenario, Engine::Loom, replay) {
+                Ok(None) => {}
+                Ok(Some(counterexample)) => {
+                    let mut found = lock(&found);
+                    let shorter =
+                        |best: &Counterexample| counterexample.steps.len() < best.steps.len();
+                    if found.shortest.as_ref().is_none_or(shorter) {
+                        found.shortest = Some(counterexample);
+                    }
+                    found.first_at.get_or_insert(iteration);
+                }
+                Err(unjudged) => stop(&found, Stop::Unjudged(unjudged)),
             }
         }
     };
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| builder.check(body)));
-    let stopped = stop.lock().unwrap_or_else(|e| e.into_inner()).take();
-    // The execution that hit a limit was abandoned before it ran.
+    let found = std::mem::take(&mut *lock(&found));
+    // The execution that hit a limit (or the shortening budget) was abandoned before it ran.
     let begun = iterations.load(Ordering::Relaxed);
-    let done = match stopped {
-        Some(Stop::Limit(_)) => begun.saturating_sub(1),
+    let done = match found.stop {
+        Some(Stop::Limit(_) | Stop::Shortened) => begun.saturating_sub(1),
         _ => begun,
     };
     let stats = Stats {
@@ -101,17 +138,23 @@ where
     };
     let scope = match options.preemption_bound {
         None => format!("all interleavings of {scenario}"),
-        Some(bound) => format!("all interleavings with at most {bound} preemptions of {scenario}"),
+        Some(bound) => format!(
+            "all interleavings within preemption bound {bound} of {scenario}: evidence, not \
+             proof (interleavings with more preemptions were not explored)"
+        ),
     };
-    Ok(match (outcome, stopped) {
+    // A violation found is a violation, whatever stopped the search afterwards.
+    if let Some(counterexample) = found.shortest {
+        return Ok(Verdict::Violated {
+            engine: Engine::Loom,
+            counterexample: Box::new(counterexample),
+            stats,
+        });
+    }
+    Ok(match (outcome, found.stop) {
         (Ok(()), _) => Verdict::Holds {
             engine: Engine::Loom,
             scope,
-            stats,
-        },
-        (Err(_), Some(Stop::Violation(counterexample))) => Verdict::Violated {
-            engine: Engine::Loom,
-            counterexample,
             stats,
         },
         (Err(_), Some(Stop::Limit(why))) => Verdict::Inconclusive {
@@ -121,10 +164,21 @@ where
             ),
             stats,
         },
-        (Err(payload), None) => Verdict::Inconclusive {
+        (Err(_), Some(Stop::Unjudged(why))) => Verdict::Inconclusive {
+            engine: Engine::Loom,
+            reason: format!("execution {begun}: {why}; nothing is proved"),
+            stats,
+        },
+        (Err(payload), _) => Verdict::Inconclusive {
             engine: Engine::Loom,
             reason: format!("the run panicked: {}", panic_message(payload.as_ref())),
             stats,
         },
     })
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -1,10 +1,13 @@
-//! The checking engines. Each runs a [`JoinService`] on a [`Scenario`] and returns a [`Verdict`];
-//! every violation carries a [`Counterexample`] built from the store's operation history.
+//! The checking engines. Each runs a [`JoinService`] on a [`Scenario`] and returns a
+//! [`Verdict`](joincheck_models::verdict::Verdict); every violation carries a
+//! [`Counterexample`](joincheck_models::verdict::Counterexample) built from the store's operation
+//! history, judged after every recorded step ([`Execution::judge`]).
 //!
 //! The engines take the service as a factory and build the database and servers inside every
 //! checked run, so loom and shuttle primitives are only ever created where they are valid.
 
 pub mod conform;
+mod execution;
 pub mod loom;
 pub mod proptest;
 mod scenario;
@@ -12,90 +15,17 @@ pub mod shuttle;
 
 pub mod stress;
 
+pub use execution::{first_broken_step, Execution, Judgement, Unjudged};
 pub use scenario::{Scenario, ScenarioError, MAX_SERVERS};
 
 use crate::runtime::{self, Runtime};
 use crate::service::{JoinService, Server};
-use crate::store::{Database, Recording};
-use joincheck_models::domain::{user_on_several_teams, JoinError, OnSeveralTeams, ServerId};
-use joincheck_models::operation::{OpResult, Step};
-use joincheck_models::verdict::{Counterexample, Engine, Replay};
+use crate::store::Recording;
+use joincheck_models::domain::{JoinError, ServerId};
 use std::panic;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// What one run of a scenario did.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Execution {
-    /// The operations in the order they took effect (empty when not recording).
-    pub history: Vec<Step>,
-    /// Membership at the end.
-    pub membership: Vec<(
-        joincheck_models::domain::TeamId,
-        joincheck_models::domain::UserId,
-    )>,
-    /// Each server's answers, request by request.
-    pub answers: Vec<Vec<Result<(), JoinError>>>,
-}
-
-impl Execution {
-    /// What `database` recorded, with the servers' answers.
-    fn of(database: &impl Database, answers: Vec<Vec<Result<(), JoinError>>>) -> Execution {
-        Execution {
-            history: database.history(),
-            membership: database.membership(),
-            answers,
-        }
-    }
-
-    /// How many appends were refused with a conflict (and so retried).
-    pub fn conflicts(&self) -> u64 {
-        let refused = |step: &&Step| matches!(step.result, OpResult::Conflict { .. });
-        self.history.iter().filter(refused).count() as u64
-    }
-
-    /// The broken invariant at the end of the run, if any.
-    pub fn violation(&self) -> Option<OnSeveralTeams> {
-        user_on_several_teams(
-            self.membership
-                .iter()
-                .map(|(team, user)| (*team, std::slice::from_ref(user))),
-        )
-    }
-
-    /// The history up to and including the first step after which the invariant is broken.
-    pub fn steps_to_violation(&self) -> Vec<Step> {
-        let first_bad = self.history.iter().position(|step| {
-            let pairs = step.membership_after.iter();
-            user_on_several_teams(pairs.map(|(team, user)| (*team, std::slice::from_ref(user))))
-                .is_some()
-        });
-        match first_bad {
-            Some(index) => self.history[..=index].to_vec(),
-            None => self.history.clone(),
-        }
-    }
-
-    /// This run as a counterexample, when it broke the invariant.
-    pub fn counterexample(
-        &self,
-        protocol: String,
-        scenario: &Scenario,
-        engine: Engine,
-        replay: Replay,
-    ) -> Option<Counterexample> {
-        let violation = self.violation()?;
-        Some(Counterexample {
-            protocol,
-            parameters: scenario.to_string(),
-            engine,
-            steps: self.steps_to_violation(),
-            violation,
-            replay,
-        })
-    }
-}
 
 /// Runs `scenario` once on runtime `R`: one thread per server, each handling its requests in
 /// order. Panics from the implementation propagate to the caller.

@@ -4,7 +4,7 @@
 //! wraps shuttle's scheduler to record every scheduling decision itself, so a failing schedule is
 //! returned as a value (not only printed to stderr) and replays to the identical history.
 
-use super::{panic_message, run_once, Execution, Limits, Scenario};
+use super::{panic_message, run_once, Execution, Limits, Scenario, Unjudged};
 use crate::runtime::Shuttle;
 use crate::service::JoinService;
 use crate::store::Recording;
@@ -245,8 +245,9 @@ where
     let options = &options.effective();
     let started = Instant::now();
     let found: Arc<Mutex<Option<Counterexample>>> = Arc::default();
+    let unjudged: Arc<Mutex<Option<(u64, Unjudged)>>> = Arc::default();
     let visit = {
-        let (found, scenario) = (found.clone(), scenario.clone());
+        let (found, unjudged, scenario) = (found.clone(), unjudged.clone(), scenario.clone());
         let protocol = JoinService::<Shuttle>::name(&service);
         let found_by = options.to_string();
         let (mut schedules, mut first_found_at) = (0u64, None);
@@ -256,17 +257,22 @@ where
                 schedule: schedule.0,
                 found_by: found_by.clone(),
             };
-            let counterexample =
-                execution.counterexample(protocol.clone(), &scenario, Engine::Shuttle, replay);
-            if let Some(counterexample) = counterexample {
-                let mut best = lock(&found);
-                if best
-                    .as_ref()
-                    .is_none_or(|b| counterexample.steps.len() < b.steps.len())
-                {
-                    *best = Some(counterexample);
+            match execution.counterexample(protocol.clone(), &scenario, Engine::Shuttle, replay) {
+                Ok(None) => {}
+                Ok(Some(counterexample)) => {
+                    let mut best = lock(&found);
+                    if best
+                        .as_ref()
+                        .is_none_or(|b| counterexample.steps.len() < b.steps.len())
+                    {
+                        *best = Some(counterexample);
+                    }
+                    first_found_at.get_or_insert(schedules);
                 }
-                first_found_at.get_or_insert(schedules);
+                Err(why) => {
+                    *lock(&unjudged) = Some((schedules, why));
+                    return ControlFlow::Break(());
+                }
             }
             match first_found_at {
                 Some(at) if schedules >= at + SHORTENING_SCHEDULES => ControlFlow::Break(()),
@@ -291,13 +297,19 @@ where
     };
     stats.iterations = Some(ran);
     let found = lock(&found).take();
-    match found {
-        Some(counterexample) => Verdict::Violated {
+    let unjudged = lock(&unjudged).take();
+    match (found, unjudged) {
+        (Some(counterexample), _) => Verdict::Violated {
             engine: Engine::Shuttle,
             counterexample: Box::new(counterexample),
             stats,
         },
-        None if ran < options.iterations => Verdict::Inconclusive {
+        (None, Some((schedule, why))) => Verdict::Inconclusive {
+            engine: Engine::Shuttle,
+            reason: format!("schedule {schedule}: {why}; nothing is proved"),
+            stats,
+        },
+        (None, None) if ran < options.iterations => Verdict::Inconclusive {
             engine: Engine::Shuttle,
             reason: format!(
                 "stopped by the {} after {ran} of {} schedules, nothing is proved",
@@ -306,12 +318,12 @@ where
             ),
             stats,
         },
-        None if ran == 0 => Verdict::Inconclusive {
+        (None, None) if ran == 0 => Verdict::Inconclusive {
             engine: Engine::Shuttle,
             reason: "no schedule was run: nothing was checked".to_string(),
             stats,
         },
-        None => Verdict::Holds {
+        (None, None) => Verdict::Holds {
             engine: Engine::Shuttle,
             scope: format!(
                 "no violation in {ran} schedules ({options}) of {scenario}: evidence, not proof"

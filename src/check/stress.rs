@@ -1,7 +1,7 @@
 //! Real std threads, run many times. A race shows up only when the OS happens to interleave the
 //! servers badly, so this is evidence, never proof: it reports how often the invariant broke.
 
-use super::{run_servers, Around, Execution, Scenario};
+use super::{run_servers, Around, Execution, Scenario, Unjudged};
 use crate::runtime::Std;
 use crate::service::JoinService;
 use crate::store::Recording;
@@ -16,12 +16,15 @@ pub struct StressReport {
     pub protocol: String,
     /// Runs of the whole scenario.
     pub runs: u64,
-    /// Runs that ended with a user on more than one team.
+    /// Runs in which a user was on more than one team after some step.
     pub violations: u64,
     /// Conflicting appends seen over all runs (event-sourced protocols retry these).
     pub conflicts: u64,
     /// The first broken run, as recorded by the store.
     pub first_violation: Option<Counterexample>,
+    /// The first run that could not be judged step by step, and why: without a violation, the
+    /// whole report is then inconclusive.
+    pub unjudged: Option<(u64, Unjudged)>,
     /// What ran, in words.
     pub scope: String,
     /// Wall time in seconds.
@@ -37,6 +40,7 @@ pub fn run<S: JoinService<Std>>(service: &S, scenario: &Scenario, runs: u64) -> 
         violations: 0,
         conflicts: 0,
         first_violation: None,
+        unjudged: None,
         scope: format!("{runs} runs on real threads of {scenario}"),
         seconds: 0.0,
     };
@@ -44,11 +48,15 @@ pub fn run<S: JoinService<Std>>(service: &S, scenario: &Scenario, runs: u64) -> 
         let execution = run_together(service, scenario);
         report.conflicts += execution.conflicts();
         let replay = Replay::StressRun { run };
-        if let Some(found) =
-            execution.counterexample(service.name(), scenario, Engine::Stress, replay)
-        {
-            report.violations += 1;
-            report.first_violation.get_or_insert(found);
+        match execution.counterexample(service.name(), scenario, Engine::Stress, replay) {
+            Ok(None) => {}
+            Ok(Some(found)) => {
+                report.violations += 1;
+                report.first_violation.get_or_insert(found);
+            }
+            Err(why) => {
+                report.unjudged.get_or_insert((run, why));
+            }
         }
     }
     report.seconds = started.elapsed().as_secs_f64();
@@ -71,21 +79,27 @@ pub(crate) fn run_together<S: JoinService<Std>>(service: &S, scenario: &Scenario
 }
 
 impl StressReport {
-    /// The verdict: violated if any run broke the invariant; otherwise it held in every run,
-    /// which is evidence and is worded as such.
+    /// The verdict: violated if any run broke the invariant; inconclusive if a run could not be
+    /// judged; otherwise it held after every step of every run, which is evidence and is worded
+    /// as such.
     pub fn verdict(&self) -> Verdict {
         let stats = Stats {
             iterations: Some(self.runs),
             seconds: self.seconds,
             ..Stats::default()
         };
-        match &self.first_violation {
-            Some(found) => Verdict::Violated {
+        match (&self.first_violation, &self.unjudged) {
+            (Some(found), _) => Verdict::Violated {
                 engine: Engine::Stress,
                 counterexample: Box::new(found.clone()),
                 stats,
             },
-            None => Verdict::Holds {
+            (None, Some((run, why))) => Verdict::Inconclusive {
+                engine: Engine::Stress,
+                reason: format!("run {run}: {why}; nothing is proved"),
+                stats,
+            },
+            (None, None) => Verdict::Holds {
                 engine: Engine::Stress,
                 scope: format!("no violation in {} (evidence, not proof)", self.scope),
                 stats,

@@ -10,9 +10,9 @@ use clap::Args;
 use joincheck::check::conform::{replay_on_implementation, ReplayMismatch};
 use joincheck::check::loom::LoomOptions;
 use joincheck::check::shuttle::{self as shuttle_engine, EncodedSchedule};
-use joincheck::check::{Execution, Limits, Scenario};
+use joincheck::check::{first_broken_step, Execution, Limits, Scenario};
 use joincheck::trace;
-use joincheck_models::domain::{user_on_several_teams, Request, TeamId, UserId};
+use joincheck_models::domain::{Request, TeamId, UserId};
 use joincheck_models::verdict::{Counterexample, Engine, Replay, Verdict};
 use joincheck_models::{ProtocolModel, Sizes};
 use serde_json::{json, Value};
@@ -164,19 +164,12 @@ pub fn run(args: &ReplayArgs) -> Result<i32, String> {
             } else {
                 steps
             };
-            let last = steps.last().map(|step| step.membership_after.clone());
-            let violation = last.and_then(|membership| {
-                user_on_several_teams(
-                    membership
-                        .iter()
-                        .map(|(team, user)| (*team, std::slice::from_ref(user))),
-                )
-            });
-            violation.map(|violation| Counterexample {
+            // Judged after every step, as the model checker judges every state.
+            first_broken_step(&steps).map(|(index, violation)| Counterexample {
                 protocol: protocol.name().to_string(),
                 parameters: sizes.to_string(),
                 engine: Engine::Model,
-                steps,
+                steps: steps[..=index].to_vec(),
                 violation,
                 replay: Replay::ModelPath {
                     sizes: sizes.as_array(),
@@ -203,7 +196,9 @@ pub fn run(args: &ReplayArgs) -> Result<i32, String> {
             };
             let execution = with_service(protocol, work).map_err(bad)?;
             let replay = Replay::ShuttleSchedule { schedule, found_by };
-            execution.counterexample(protocol.name().to_string(), &scenario, engine, replay)
+            execution
+                .counterexample(protocol.name().to_string(), &scenario, engine, replay)
+                .map_err(|why| why.to_string())?
         }
         Some("loom-execution") => {
             let scenario = scenario_of(&document).map_err(bad)?;
