@@ -3,6 +3,7 @@
 //! loom prints nothing but the panic when a check fails, so the harness records the history of
 //! the failing execution itself and stops loom by unwinding out of the run.
 
+use super::quiet::EngineRun;
 use super::{panic_message, run_once, Limits, Scenario, ScenarioError, Unjudged};
 use crate::runtime::Loom;
 use crate::service::JoinService;
@@ -64,6 +65,7 @@ where
     S: JoinService<Loom> + Clone,
 {
     scenario.at_most_servers(MAX_SERVERS, "loom")?;
+    let _quiet = EngineRun::start();
     let started = Instant::now();
     let iterations = Arc::new(AtomicU64::new(0));
     let found: Arc<Mutex<Found>> = Arc::default();

@@ -10,6 +10,7 @@ pub mod conform;
 mod execution;
 pub mod loom;
 pub mod proptest;
+mod quiet;
 mod scenario;
 pub mod shuttle;
 

@@ -4,6 +4,7 @@
 //! wraps shuttle's scheduler to record every scheduling decision itself, so a failing schedule is
 //! returned as a value (not only printed to stderr) and replays to the identical history.
 
+use super::quiet::EngineRun;
 use super::{panic_message, run_once, Execution, Limits, Scenario, Unjudged};
 use crate::runtime::Shuttle;
 use crate::service::JoinService;
@@ -200,6 +201,7 @@ where
     V: FnMut(Execution, EncodedSchedule) -> ControlFlow<()> + Send + 'static,
 {
     seed_override()?;
+    let _quiet = EngineRun::start();
     let options = &options.effective();
     let iterations = options.iterations as usize;
     let scheduler: Box<dyn Scheduler + Send> = match options.strategy {
@@ -343,6 +345,7 @@ where
     S: JoinService<Shuttle>,
 {
     let decoded = schedule.decode()?;
+    let _quiet = EngineRun::start();
     let result: Arc<Mutex<Option<Execution>>> = Arc::default();
     let body = {
         let (scenario, result) = (scenario.clone(), result.clone());

@@ -1,0 +1,64 @@
+//! A program that runs loom, shuttle and proptest, in any order, prints nothing it did not print
+//! itself: the engines' control-flow panics and shuttle's "task failed" blocks stay off stderr,
+//! while a panic of the program's own still reaches it.
+//!
+//! The test runs itself again as a child process, so that it sees the child's stderr.
+
+use joincheck::check::loom::{self, LoomOptions};
+use joincheck::check::proptest::{self, ProptestOptions};
+use joincheck::check::shuttle::{self, ShuttleOptions};
+use joincheck::check::Scenario;
+use joincheck::service::{EventSourced, Naive};
+use std::process::Command;
+
+const CHILD: &str = "JOINCHECK_QUIET_CHILD";
+
+/// shuttle first (its panic hook then wraps the process's), loom, proptest, and shuttle again.
+fn every_engine_in_turn() {
+    let article = Scenario::article();
+    let kinds = [
+        shuttle::check(Naive, &article, &ShuttleOptions::default()).kind(),
+        loom::check(Naive, &article, &LoomOptions::default())
+            .unwrap()
+            .kind(),
+        proptest::check(Naive, &ProptestOptions::default()).kind(),
+        loom::check(EventSourced::GLOBAL, &article, &LoomOptions::default())
+            .unwrap()
+            .kind(),
+        shuttle::check(EventSourced::GLOBAL, &article, &ShuttleOptions::default()).kind(),
+    ];
+    assert_eq!(
+        kinds,
+        ["violated", "violated", "violated", "holds", "holds"]
+    );
+    let _ = std::panic::catch_unwind(|| panic!("the program's own panic"));
+}
+
+#[test]
+fn engines_run_in_one_program_print_nothing_extra() {
+    if std::env::var_os(CHILD).is_some() {
+        return every_engine_in_turn();
+    }
+    let this_test = "engines_run_in_one_program_print_nothing_extra";
+    let child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", this_test, "--nocapture", "--test-threads", "1"])
+        .env(CHILD, "1")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&child.stderr);
+    assert!(child.status.success(), "{stderr}");
+    // The default report of the program's own panic, and nothing else.
+    let lines: Vec<&str> = stderr.lines().filter(|line| !line.is_empty()).collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(
+        lines[0].starts_with(&format!("thread '{this_test}'")),
+        "{stderr}"
+    );
+    assert!(lines[0].contains("panicked at tests/quiet.rs"), "{stderr}");
+    assert_eq!(lines[1], "the program's own panic");
+    assert!(
+        lines[2].starts_with("note: run with `RUST_BACKTRACE=1`"),
+        "{stderr}"
+    );
+}
