@@ -3,14 +3,13 @@
 //! (the same workload under the same schedule), a loom counterexample by rerunning loom's
 //! deterministic exploration of the same workload.
 
-use super::check::LoomWork;
-use super::services::{parse_protocol, with_service, Builtin, WithService};
+use super::services;
 use super::{EXIT_INCONCLUSIVE, EXIT_OK, EXIT_UNEXPECTED};
 use clap::Args;
-use joincheck::check::conform::{replay_on_implementation, ReplayMismatch};
 use joincheck::check::loom::LoomOptions;
-use joincheck::check::shuttle::{self as shuttle_engine, EncodedSchedule};
-use joincheck::check::{Execution, Limits, Scenario};
+use joincheck::check::shuttle::EncodedSchedule;
+use joincheck::check::{Limits, Scenario};
+use joincheck::protocols;
 use joincheck::trace;
 use joincheck_models::domain::{user_on_several_teams, Request, TeamId, UserId};
 use joincheck_models::verdict::{Counterexample, Engine, Replay, Verdict};
@@ -104,7 +103,7 @@ pub fn run(args: &ReplayArgs) -> Result<i32, String> {
     let protocol = document["protocol"]
         .as_str()
         .ok_or_else(|| bad("no `protocol`".to_string()))?;
-    let protocol = parse_protocol(protocol).map_err(bad)?;
+    let protocol = protocols::named(protocol).map_err(bad)?;
     let engine = match document["engine"].as_str() {
         Some("model") => Engine::Model,
         Some("loom") => Engine::Loom,
@@ -144,11 +143,8 @@ pub fn run(args: &ReplayArgs) -> Result<i32, String> {
             let steps = joincheck_models::replay(protocol, sizes, &actions)
                 .map_err(|error| bad(error.to_string()))?;
             let steps = if args.on_implementation {
-                let work = OnImplementation {
-                    model: ProtocolModel::new(protocol, sizes),
-                    actions: &actions,
-                };
-                let execution = match with_service(protocol, work) {
+                let model = ProtocolModel::new(protocol, sizes);
+                let execution = match services::on_implementation(&model, &actions) {
                     Ok(execution) => execution,
                     Err(mismatch) => {
                         println!("NOT CONFORMING  the implementation did not follow the model path: {mismatch}");
@@ -197,11 +193,9 @@ pub fn run(args: &ReplayArgs) -> Result<i32, String> {
                 .ok_or_else(|| bad("no `replay.schedule`".into()))?
                 .to_string();
             let found_by = replay["found_by"].as_str().unwrap_or_default().to_string();
-            let work = ShuttleReplay {
-                scenario: &scenario,
-                schedule: &schedule,
-            };
-            let execution = with_service(protocol, work).map_err(bad)?;
+            let encoded = EncodedSchedule(schedule.clone());
+            let execution = services::shuttle_replay(protocol, &scenario, &encoded)
+                .map_err(|error| bad(error.to_string()))?;
             let replay = Replay::ShuttleSchedule { schedule, found_by };
             execution.counterexample(protocol.name().to_string(), &scenario, engine, replay)
         }
@@ -214,11 +208,9 @@ pub fn run(args: &ReplayArgs) -> Result<i32, String> {
                 max_iterations: None,
                 limits: Limits::default(),
             };
-            let work = LoomWork {
-                scenario: &scenario,
-                options: &options,
-            };
-            match with_service(protocol, work).map_err(|error| bad(error.to_string()))? {
+            match services::loom(protocol, &scenario, &options)
+                .map_err(|error| bad(error.to_string()))?
+            {
                 Verdict::Violated { counterexample, .. } => Some(*counterexample),
                 Verdict::Holds { .. } => None,
                 Verdict::Inconclusive { reason, .. } => {
@@ -276,33 +268,6 @@ fn scenario_of(document: &Value) -> Result<Scenario, String> {
         })
         .ok_or_else(|| "`scenario.servers` is not a list of request lists".to_string())?;
     Scenario::new(users, teams, servers, Vec::new()).map_err(|error| error.to_string())
-}
-
-/// Runs a model path on the real service, in the path's order.
-struct OnImplementation<'a> {
-    model: ProtocolModel,
-    actions: &'a [String],
-}
-
-impl WithService for OnImplementation<'_> {
-    type Output = Result<Execution, Box<ReplayMismatch>>;
-    fn run<S: Builtin>(self, service: S) -> Self::Output {
-        replay_on_implementation(&service, &self.model, self.actions)
-    }
-}
-
-/// Reruns the real service under a recorded shuttle schedule.
-struct ShuttleReplay<'a> {
-    scenario: &'a Scenario,
-    schedule: &'a str,
-}
-
-impl WithService for ShuttleReplay<'_> {
-    type Output = Result<Execution, String>;
-    fn run<S: Builtin>(self, service: S) -> Self::Output {
-        let schedule = EncodedSchedule(self.schedule.to_string());
-        shuttle_engine::replay(service, self.scenario, &schedule).map_err(|error| error.to_string())
-    }
 }
 
 #[cfg(test)]
