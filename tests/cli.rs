@@ -4,7 +4,7 @@
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -186,7 +186,7 @@ fn json_is_one_versioned_document_with_the_statistics() {
     let a = serde_json::json!({ "team": "team-A", "user": "sue" });
     let b = serde_json::json!({ "team": "team-B", "user": "sue" });
     let expected = serde_json::json!({
-        "version": 1,
+        "version": 2,
         "protocol": "naive",
         "engine": "model",
         "parameters": "2 servers, 1 user, 2 teams, 1 request each",
@@ -338,7 +338,7 @@ fn out_dir_files_replay_to_the_identical_trace_for_every_engine() {
         );
         let document: Value =
             serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-        assert_eq!(document["version"], 1);
+        assert_eq!(document["version"], 2);
         assert_eq!(document["engine"], engine);
         let replayed = run(&["replay", json.to_str().unwrap()]);
         assert_eq!(
@@ -353,17 +353,18 @@ fn out_dir_files_replay_to_the_identical_trace_for_every_engine() {
         serde_json::from_str(&std::fs::read_to_string(out.join("naive-shuttle.json")).unwrap())
             .unwrap();
     assert_eq!(document["replay"]["kind"], "shuttle-schedule");
+    let join = |team: &str| serde_json::json!({ "request": "join", "user": "sue", "team": team });
     assert_eq!(
-        document["scenario"]["servers"],
-        serde_json::json!([["join sue → team-A"], ["join sue → team-B"]])
+        document["scenario"],
+        serde_json::json!({
+            "users": 1, "teams": 2, "initial": [],
+            "servers": [[join("team-A")], [join("team-B")]],
+        })
     );
     // The same schedule on another workload does not replay: one line, exit 2.
     let mut edited = document.clone();
-    edited["scenario"]["servers"] = serde_json::json!([
-        ["join sue → team-A"],
-        ["join sue → team-B"],
-        ["join sue → team-A"]
-    ]);
+    edited["scenario"]["servers"] =
+        serde_json::json!([[join("team-A")], [join("team-B")], [join("team-A")]]);
     let edited_file = dir.join("edited.json");
     std::fs::write(&edited_file, edited.to_string()).unwrap();
     assert_bad_input(
@@ -373,22 +374,32 @@ fn out_dir_files_replay_to_the_identical_trace_for_every_engine() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// The replay file `check --out` writes for `protocol` under `engine`, as JSON.
+fn saved_file(dir: &Path, protocol: &str, engine: &str) -> Value {
+    let out = dir.join("saved");
+    let args = ["check", "--protocol", protocol, "--engine", engine];
+    let output = run(&[&args[..], &["--out", out.to_str().unwrap()]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let file = out.join(format!("{protocol}-{engine}.json"));
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+}
+
+/// Writes `document` to `dir/name.json`; returns the path.
+fn write_file(dir: &Path, name: &str, document: &Value) -> PathBuf {
+    let file = dir.join(format!("{name}.json"));
+    std::fs::write(&file, document.to_string()).unwrap();
+    file
+}
+
 #[test]
 fn a_replay_that_no_longer_breaks_exits_1() {
     let dir = scratch("fixed");
-    let file = dir.join("path.json");
+    let mut document = saved_file(&dir, "naive", "model");
     // A complete path of the event-sourced model: it ends with the invariant intact.
-    let document = serde_json::json!({
-        "version": 1,
-        "protocol": "event-sourced",
-        "engine": "model",
-        "replay": {
-            "kind": "model-path",
-            "sizes": [2, 1, 2, 1],
-            "actions": ["server-1 read sue → team-A", "server-1 append"],
-        },
-    });
-    std::fs::write(&file, document.to_string()).unwrap();
+    document["protocol"] = "event-sourced".into();
+    document["replay"]["actions"] =
+        serde_json::json!(["server-1 read sue → team-A", "server-1 append"]);
+    let file = write_file(&dir, "path", &document);
     let output = run(&["replay", file.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(stdout(&output).contains("no longer reproduces"));
@@ -398,65 +409,92 @@ fn a_replay_that_no_longer_breaks_exits_1() {
 #[test]
 fn corrupt_replay_files_are_refused_in_one_line() {
     let dir = scratch("corrupt");
-    let model = |actions: Value| {
-        serde_json::json!({
-            "version": 1, "protocol": "naive", "engine": "model",
-            "replay": { "kind": "model-path", "sizes": [2, 1, 2, 1], "actions": actions },
-        })
-        .to_string()
+    let model = saved_file(&dir, "naive", "model");
+    let shuttle = saved_file(&dir, "naive", "shuttle");
+    let edited = |document: &Value, edit: &dyn Fn(&mut Value)| {
+        let mut document = document.clone();
+        edit(&mut document);
+        document
     };
-    let cases = [
-        ("not-json", "{ this is not json".to_string(), "invalid JSON"),
-        ("version", r#"{"version": 99, "protocol": "naive"}"#.to_string(), "version 99"),
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "version",
+            edited(&model, &|d| d["version"] = 99.into()),
+            "version 99 (this joincheck reads version 2)",
+        ),
+        (
+            "version-1",
+            edited(&model, &|d| d["version"] = 1.into()),
+            "version 1, written by an earlier joincheck; this joincheck reads version 2",
+        ),
         (
             "protocol",
-            r#"{"version": 1, "protocol": "nope", "engine": "model"}"#.to_string(),
+            edited(&model, &|d| d["protocol"] = "nope".into()),
             "unknown protocol `nope`",
         ),
         (
+            "engine",
+            edited(&model, &|d| d["engine"] = "tla".into()),
+            "unknown engine `tla`",
+        ),
+        (
+            "steps",
+            edited(&model, &|d| {
+                d.as_object_mut().unwrap().remove("steps");
+            }),
+            "missing field `steps`",
+        ),
+        (
             "action",
-            model(serde_json::json!(["server-1 jump"])),
+            edited(&model, &|d| {
+                d["replay"]["actions"] = serde_json::json!(["server-1 jump"])
+            }),
             "`server-1 jump` is not an action",
         ),
         (
             "not-enabled",
-            model(serde_json::json!(["server-1 act"])),
+            edited(&model, &|d| {
+                d["replay"]["actions"] = serde_json::json!(["server-1 act"])
+            }),
             "is not enabled here",
         ),
         (
             "schedule",
-            serde_json::json!({
-                "version": 1, "protocol": "naive", "engine": "shuttle",
-                "replay": { "kind": "shuttle-schedule", "schedule": "zz-not-a-schedule", "found_by": "" },
-                "scenario": { "users": 1, "teams": 2, "servers": [["join sue → team-A"], ["join sue → team-B"]] },
-            })
-            .to_string(),
+            edited(&shuttle, &|d| {
+                d["replay"]["schedule"] = "zz-not-a-schedule".into()
+            }),
             "not a shuttle schedule that replays: zz-not-a-schedule",
         ),
         (
             "scenario",
-            serde_json::json!({
-                "version": 1, "protocol": "naive", "engine": "shuttle",
-                "replay": { "kind": "shuttle-schedule", "schedule": "9102", "found_by": "" },
-            })
-            .to_string(),
-            "no `scenario.users`",
+            edited(&shuttle, &|d| {
+                d.as_object_mut().unwrap().remove("scenario");
+            }),
+            "no `scenario`",
+        ),
+        (
+            "user",
+            edited(&shuttle, &|d| {
+                d["scenario"]["servers"][0][0]["user"] = "bob".into()
+            }),
+            "`bob` is not a user",
         ),
         (
             "stress",
-            serde_json::json!({
-                "version": 1, "protocol": "naive", "engine": "stress",
-                "replay": { "kind": "stress-run", "run": 3 },
-            })
-            .to_string(),
+            edited(&shuttle, &|d| {
+                d["engine"] = "stress".into();
+                d["replay"] = serde_json::json!({ "kind": "stress-run", "run": 3 });
+            }),
             "cannot be replayed",
         ),
     ];
-    for (name, contents, needle) in cases {
-        let file = dir.join(format!("{name}.json"));
-        std::fs::write(&file, contents).unwrap();
+    for (name, document, needle) in cases {
+        let file = write_file(&dir, name, &document);
         assert_bad_input(&["replay", file.to_str().unwrap()], needle);
     }
+    let not_json = dir.join("not-json.json");
+    std::fs::write(&not_json, "{ this is not json").unwrap();
+    assert_bad_input(&["replay", not_json.to_str().unwrap()], "invalid JSON");
     assert_bad_input(
         &["replay", dir.join("missing.json").to_str().unwrap()],
         "cannot read",

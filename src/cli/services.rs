@@ -57,13 +57,14 @@ pub fn shuttle_replay(
     with_builtin(protocol, Work(scenario, schedule))
 }
 
-/// proptest: generated workloads on `protocol`'s service.
-pub fn proptest(protocol: Protocol, options: &ProptestOptions) -> Verdict {
+/// proptest: generated workloads on `protocol`'s service; with the shrunk workload of a
+/// violation.
+pub fn proptest(protocol: Protocol, options: &ProptestOptions) -> (Verdict, Option<Scenario>) {
     struct Work<'a>(&'a ProptestOptions);
     impl WithBuiltin for Work<'_> {
-        type Output = Verdict;
-        fn run<S: Service>(self, builtin: Builtin<S>) -> Verdict {
-            proptest_engine::check(builtin.service, self.0)
+        type Output = (Verdict, Option<Scenario>);
+        fn run<S: Service>(self, builtin: Builtin<S>) -> Self::Output {
+            proptest_engine::check_workloads(builtin.service, self.0)
         }
     }
     with_builtin(protocol, Work(options))

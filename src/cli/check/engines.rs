@@ -6,7 +6,7 @@ use crate::cli::services;
 use joincheck::check::loom::LoomOptions;
 use joincheck::check::proptest::ProptestOptions;
 use joincheck::check::shuttle::{ShuttleOptions, Strategy};
-use joincheck::check::Limits;
+use joincheck::check::{Limits, Scenario};
 use joincheck_models::verdict::{Engine, Stats, Verdict};
 use joincheck_models::{CheckOptions, Progress, Protocol};
 use std::sync::atomic::AtomicBool;
@@ -26,14 +26,37 @@ pub struct Job {
     pub progress: Arc<Progress>,
 }
 
+/// What an engine concluded, with the workload the real code ran (none for the model): a
+/// counterexample file needs it to rerun the schedule or execution.
+pub struct Ran {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The workload of the verdict.
+    pub workload: Option<Scenario>,
+}
+
+impl Ran {
+    /// A verdict reached without running the real code.
+    pub fn without_workload(verdict: Verdict) -> Ran {
+        Ran {
+            verdict,
+            workload: None,
+        }
+    }
+}
+
 impl Job {
     /// Runs the engine to its verdict.
-    pub fn execute(self) -> Verdict {
+    pub fn execute(self) -> Ran {
         let (sizes, scenario) = (self.settings.sizes, &self.settings.scenario);
         let limits = &self.settings.limits;
         let stop_at = Limits {
             timeout: limits.timeout,
             stop: Some(self.stop.clone()),
+        };
+        let on_scenario = |verdict| Ran {
+            verdict,
+            workload: Some(scenario.clone()),
         };
         match self.engine {
             Engine::Model => {
@@ -45,7 +68,7 @@ impl Job {
                     stop: Some(self.stop),
                     progress: Some(self.progress),
                 };
-                joincheck_models::check(self.protocol, sizes, &options)
+                Ran::without_workload(joincheck_models::check(self.protocol, sizes, &options))
             }
             Engine::Loom => {
                 let options = LoomOptions {
@@ -53,23 +76,25 @@ impl Job {
                     max_iterations: None,
                     limits: stop_at,
                 };
-                services::loom(self.protocol, scenario, &options).unwrap_or_else(|error| {
-                    Verdict::Inconclusive {
-                        engine: Engine::Loom,
-                        reason: format!("not run: {error}"),
-                        stats: Stats::default(),
-                    }
-                })
+                on_scenario(
+                    services::loom(self.protocol, scenario, &options).unwrap_or_else(|error| {
+                        Verdict::Inconclusive {
+                            engine: Engine::Loom,
+                            reason: format!("not run: {error}"),
+                            stats: Stats::default(),
+                        }
+                    }),
+                )
             }
             Engine::Shuttle => {
                 let options = shuttle_options(sizes.servers, limits, stop_at);
-                services::shuttle(self.protocol, scenario, &options)
+                on_scenario(services::shuttle(self.protocol, scenario, &options))
             }
-            Engine::Stress => Verdict::Inconclusive {
+            Engine::Stress => Ran::without_workload(Verdict::Inconclusive {
                 engine: Engine::Stress,
                 reason: "not run: real threads are `joincheck stress`".to_string(),
                 stats: Stats::default(),
-            },
+            }),
             Engine::Proptest => {
                 let options = ProptestOptions {
                     cases: limits.cases,
@@ -84,7 +109,11 @@ impl Job {
                     },
                     limits: stop_at,
                 };
-                services::proptest(self.protocol, &options)
+                let (verdict, shrunk) = services::proptest(self.protocol, &options);
+                Ran {
+                    verdict,
+                    workload: shrunk,
+                }
             }
         }
     }

@@ -2,9 +2,7 @@
 //! Markdown report appended to GitHub's job summary.
 
 use super::outcome::Outcome;
-use crate::cli::replay;
 use joincheck::trace;
-use joincheck_models::Sizes;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -22,20 +20,14 @@ pub fn prepare_out(out: &Path) -> Result<(), String> {
 /// Writes the counterexample of `outcome`, if it has one, to `out` as `PROTOCOL-ENGINE.json` and
 /// `.txt`, and notes the replay file in the outcome. Returns false when a file could not be
 /// written: the counterexample is still in the report, and the run ends with exit 2.
-pub fn save_counterexample(
-    out: &Path,
-    outcome: &mut Outcome,
-    sizes: Sizes,
-    preemption_bound: Option<usize>,
-) -> bool {
-    let Some(found) = outcome.verdict.counterexample() else {
+pub fn save_counterexample(out: &Path, outcome: &mut Outcome) -> bool {
+    let (Some(found), Some(file)) = (outcome.verdict.counterexample(), &outcome.file) else {
         return true;
     };
     let stem = outcome.file_stem();
     let json_path = out.join(format!("{stem}.json"));
     let hint = format!("joincheck replay {}", json_path.display());
-    let document = replay::document(found, sizes, preemption_bound);
-    let saved = save(&json_path, &format!("{document:#}\n")).and_then(|()| {
+    let saved = save(&json_path, &format!("{:#}\n", file.to_json())).and_then(|()| {
         save(
             &out.join(format!("{stem}.txt")),
             &trace::text(found, Some(&hint)),

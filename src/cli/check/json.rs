@@ -1,11 +1,15 @@
-//! The report as one JSON document (schema version [`trace::JSON_VERSION`], see the README).
+//! The report as one JSON document (schema version [`REPORT_VERSION`], see the README). Each
+//! counterexample in it is a replay file ([`joincheck::trace::CounterexampleFile`]).
 
 use super::outcome::{Outcome, Status};
 use super::plan::Skipped;
 use joincheck::check::Scenario;
-use joincheck::trace;
+use joincheck_models::verdict::Verdict;
 use joincheck_models::Sizes;
 use serde_json::{json, Value};
+
+/// The schema version of the report. Bump it when a field changes meaning.
+pub const REPORT_VERSION: u32 = 1;
 
 /// The whole JSON report; `code` is the exit status the run ends with.
 pub fn report(
@@ -18,24 +22,10 @@ pub fn report(
     let count = |status: Status| outcomes.iter().filter(|o| o.status() == status).count();
     let results: Vec<Value> = outcomes
         .iter()
-        .map(|outcome| {
-            let mut value = trace::verdict_json(
-                outcome.protocol.name(),
-                &outcome.parameters,
-                &outcome.verdict,
-            );
-            value["sizes"] = sizes_json(sizes);
-            value["expected"] = json!(outcome.expected.name());
-            value["status"] = json!(outcome.status().name());
-            value["replay_file"] = json!(outcome
-                .replay_file
-                .as_ref()
-                .map(|file| file.display().to_string()));
-            value
-        })
+        .map(|outcome| result(outcome, sizes))
         .collect();
     json!({
-        "version": trace::JSON_VERSION,
+        "version": REPORT_VERSION,
         "command": "check",
         "sizes": sizes_json(sizes),
         "workload": scenario.to_string(),
@@ -53,6 +43,42 @@ pub fn report(
             "exit_code": code,
         },
     })
+}
+
+/// One check: its verdict, figures and status, and its counterexample when violated.
+fn result(outcome: &Outcome, sizes: Sizes) -> Value {
+    let verdict = &outcome.verdict;
+    let stats = verdict.stats();
+    let mut value = json!({
+        "version": REPORT_VERSION,
+        "verdict": verdict.kind(),
+        "engine": verdict.engine().name(),
+        "protocol": outcome.protocol.name(),
+        "parameters": outcome.parameters,
+        "statistics": {
+            "unique_states": stats.unique_states,
+            "generated_states": stats.generated_states,
+            "max_depth": stats.max_depth,
+            "iterations": stats.iterations,
+            "seconds": stats.seconds,
+        },
+        "sizes": sizes_json(sizes),
+        "expected": outcome.expected.name(),
+        "status": outcome.status().name(),
+        "replay_file": outcome
+            .replay_file
+            .as_ref()
+            .map(|file| file.display().to_string()),
+    });
+    match verdict {
+        Verdict::Holds { scope, .. } => value["scope"] = json!(scope),
+        Verdict::Inconclusive { reason, .. } => value["reason"] = json!(reason),
+        Verdict::Violated { .. } => {}
+    }
+    if let Some(file) = &outcome.file {
+        value["counterexample"] = file.to_json();
+    }
+    value
 }
 
 fn sizes_json(sizes: Sizes) -> Value {

@@ -36,12 +36,12 @@ pub fn run(args: &CheckArgs) -> Result<i32, String> {
     let mut outcomes = Vec::new();
     let mut unwritten = false;
     for check in &plan.checks {
-        let verdict = runner::run(check, &settings);
+        let ran = runner::run(check, &settings);
         let parameters = plan::parameters(check.engine, &settings);
-        let mut outcome = Outcome::new(check, parameters, verdict);
+        let bound = settings.limits.preemption_bound;
+        let mut outcome = Outcome::new(check, parameters, ran, bound);
         if let Some(out) = &settings.out {
-            let bound = settings.limits.preemption_bound;
-            unwritten |= !files::save_counterexample(out, &mut outcome, settings.sizes, bound);
+            unwritten |= !files::save_counterexample(out, &mut outcome);
         }
         outcomes.push(outcome);
     }

@@ -1,8 +1,10 @@
 //! A check's result next to what it was expected to be, and the exit status they add up to.
 
+use super::engines::Ran;
 use super::plan::Check;
 use crate::cli::{EXIT_INCONCLUSIVE, EXIT_OK, EXIT_UNEXPECTED};
 use joincheck::protocols::Expected;
+use joincheck::trace::CounterexampleFile;
 use joincheck_models::verdict::{Engine, Verdict};
 use joincheck_models::Protocol;
 use std::path::PathBuf;
@@ -17,6 +19,8 @@ pub struct Outcome {
     pub parameters: String,
     /// The verdict it reached.
     pub verdict: Verdict,
+    /// Its counterexample with what reruns it, when violated.
+    pub file: Option<CounterexampleFile>,
     /// Where its counterexample was saved, if it was.
     pub replay_file: Option<PathBuf>,
 }
@@ -41,13 +45,23 @@ impl Status {
 }
 
 impl Outcome {
-    /// The outcome of `check`, which reached `verdict`.
-    pub fn new(check: &Check, parameters: String, verdict: Verdict) -> Outcome {
+    /// The outcome of `check`, which `ran` (loom with `preemption_bound`).
+    pub fn new(
+        check: &Check,
+        parameters: String,
+        ran: Ran,
+        preemption_bound: Option<usize>,
+    ) -> Outcome {
+        let file = ran
+            .verdict
+            .counterexample()
+            .map(|found| CounterexampleFile::new(found, ran.workload.as_ref(), preemption_bound));
         Outcome {
             protocol: check.protocol,
             expected: check.expected,
             parameters,
-            verdict,
+            verdict: ran.verdict,
+            file,
             replay_file: None,
         }
     }

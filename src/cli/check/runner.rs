@@ -2,7 +2,7 @@
 //! stderr and passes Ctrl-C on as a stop request, so a long check ends with the statistics so far
 //! instead of being killed.
 
-use super::engines::Job;
+use super::engines::{Job, Ran};
 use super::plan::Check;
 use super::settings::Settings;
 use crate::cli::interrupt;
@@ -48,15 +48,15 @@ fn quiet_engine_panics() {
 }
 
 /// Runs `check` in a worker thread, showing progress and honouring Ctrl-C.
-pub fn run(check: &Check, settings: &Settings) -> Verdict {
+pub fn run(check: &Check, settings: &Settings) -> Ran {
     let (protocol, engine) = (check.protocol, check.engine);
     let what = format!("{engine} · {protocol}");
     if interrupt::interrupted() {
-        return Verdict::Inconclusive {
+        return Ran::without_workload(Verdict::Inconclusive {
             engine,
             reason: "not run: interrupted by Ctrl-C".to_string(),
             stats: Stats::default(),
-        };
+        });
     }
     let stop = Arc::new(AtomicBool::new(false));
     let progress = Arc::new(Progress::new());
@@ -74,24 +74,26 @@ pub fn run(check: &Check, settings: &Settings) -> Verdict {
             let _ = sender.send(job.execute());
         });
     let mut ticker = Ticker::start();
-    let stopped_early = |ticker: &Ticker, why: &str| Verdict::Inconclusive {
-        engine,
-        reason: format!(
-            "{why} after {:.1} s; the run did not finish, nothing is proved",
-            ticker.elapsed().as_secs_f64()
-        ),
-        stats: Stats {
-            seconds: ticker.elapsed().as_secs_f64(),
-            ..Stats::default()
-        },
+    let stopped_early = |ticker: &Ticker, why: &str| {
+        Ran::without_workload(Verdict::Inconclusive {
+            engine,
+            reason: format!(
+                "{why} after {:.1} s; the run did not finish, nothing is proved",
+                ticker.elapsed().as_secs_f64()
+            ),
+            stats: Stats {
+                seconds: ticker.elapsed().as_secs_f64(),
+                ..Stats::default()
+            },
+        })
     };
     if spawned.is_err() {
         return stopped_early(&ticker, "could not start a thread");
     }
     let model_progress = (engine == Engine::Model).then_some(&*progress);
-    let verdict = loop {
+    let ran = loop {
         match receiver.recv_timeout(Duration::from_millis(100)) {
-            Ok(verdict) => break verdict,
+            Ok(ran) => break ran,
             Err(RecvTimeoutError::Timeout) => {
                 if interrupt::interrupted() {
                     // Every engine stops at the flag (the model checker at once, the others
@@ -106,5 +108,5 @@ pub fn run(check: &Check, settings: &Settings) -> Verdict {
         }
     };
     ticker.finish();
-    verdict
+    ran
 }
