@@ -407,6 +407,88 @@ fn a_replay_that_no_longer_breaks_exits_1() {
 }
 
 #[test]
+fn a_replay_reproduces_only_the_same_steps_and_violation() {
+    let dir = scratch("compared");
+    let model = saved_file(&dir, "naive", "model");
+    let loom = saved_file(&dir, "naive", "loom");
+    for (name, document) in [("model", &model), ("loom", &loom)] {
+        let file = write_file(&dir, name, document);
+        let output = run(&["replay", file.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+    }
+    let edited = |document: &Value, edit: &dyn Fn(&mut Value)| {
+        let mut document = document.clone();
+        edit(&mut document);
+        document
+    };
+    let executed = loom["replay"]["iteration"].as_u64().unwrap();
+    let differ = "NOT REPRODUCED  the rerun differs from the file in";
+    let cases: Vec<(&str, Value, String)> = vec![
+        (
+            "cut",
+            edited(&model, &|d| d["steps"].as_array_mut().unwrap().truncate(2)),
+            format!(
+                "{differ} step 3: the file has no such step, the rerun has \
+                 `server-1 act push sue → team-A → ok, after: team-A: sue`"
+            ),
+        ),
+        (
+            "membership",
+            edited(&model, &|d| {
+                d["steps"][2]["membership_after"][0]["team"] = "team-B".into()
+            }),
+            format!(
+                "{differ} step 3: the file has `server-1 act push sue → team-A → ok, after: \
+                 team-B: sue`, the rerun has `server-1 act push sue → team-A → ok, after: \
+                 team-A: sue`"
+            ),
+        ),
+        (
+            "violation",
+            edited(&model, &|d| d["violation"]["user"] = "john".into()),
+            format!(
+                "{differ} the violation: the file has john ∈ {{team-A, team-B}}, the rerun \
+                 has sue ∈ {{team-A, team-B}}"
+            ),
+        ),
+        (
+            "sizes",
+            edited(&model, &|d| {
+                d["replay"]["sizes"] = serde_json::json!([2, 1, 3, 1])
+            }),
+            format!(
+                "{differ} what was checked: the file says `2 servers, 1 user, 2 teams, 1 \
+                 request each`, the rerun checked `2 servers, 1 user, 3 teams, 1 request each`"
+            ),
+        ),
+        (
+            "execution",
+            edited(&loom, &|d| d["replay"]["iteration"] = (executed + 1).into()),
+            format!(
+                "{differ} the loom execution: the file has execution {}, the rerun broke the \
+                 invariant at execution {executed}",
+                executed + 1
+            ),
+        ),
+    ];
+    for (name, document, expected) in cases {
+        let file = write_file(&dir, name, &document);
+        let output = run(&["replay", file.to_str().unwrap()]);
+        let out = stdout(&output);
+        assert_eq!(output.status.code(), Some(1), "{name}: {out}");
+        assert_eq!(out.lines().next(), Some(expected.as_str()), "{name}");
+        assert!(out.contains("the rerun:\nnaive · "), "{name}: {out}");
+        assert!(stderr(&output).is_empty(), "{name}");
+    }
+    let not_a_replay = write_file(&dir, "other", &serde_json::json!({ "hello": 1 }));
+    assert_bad_input(
+        &["replay", not_a_replay.to_str().unwrap()],
+        "not a joincheck counterexample: version null",
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn corrupt_replay_files_are_refused_in_one_line() {
     let dir = scratch("corrupt");
     let model = saved_file(&dir, "naive", "model");

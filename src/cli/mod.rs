@@ -55,7 +55,8 @@ enum Command {
     ///
     /// Example: joincheck check --protocol naive --engine model --format json
     Check(check::CheckArgs),
-    /// Rerun a counterexample saved by `check --out DIR` and print its trace again.
+    /// Rerun a counterexample saved by `check --out DIR`, compare the rerun with the file step
+    /// by step, and print its trace again.
     ///
     /// Example: joincheck replay out/naive-shuttle.json
     Replay(replay::ReplayArgs),

@@ -1,8 +1,9 @@
-//! `joincheck replay FILE`: reruns a counterexample saved by `check --out DIR` and prints its
-//! trace again. A model path is replayed on the model, a shuttle schedule on the real service
-//! (the same workload under the same schedule), a loom counterexample by rerunning loom's
-//! deterministic exploration of the same workload.
+//! `joincheck replay FILE`: reruns a counterexample saved by `check --out DIR`, compares the
+//! rerun with the file and prints its trace again. A model path is replayed on the model, a
+//! shuttle schedule on the real service (the same workload under the same schedule), a loom
+//! counterexample by rerunning loom's deterministic exploration of the same workload.
 
+mod compare;
 mod rerun;
 
 use crate::cli::{output, EXIT_OK, EXIT_UNEXPECTED};
@@ -26,9 +27,9 @@ pub struct ReplayArgs {
     on_implementation: bool,
 }
 
-/// Runs `joincheck replay`: 0 when the counterexample is reproduced, 1 when the rerun no longer
-/// breaks the invariant, 2 when the file cannot be read as a counterexample, 3 when the rerun
-/// could not finish.
+/// Runs `joincheck replay`: 0 when the rerun reproduces the file (the same steps and the same
+/// violation), 1 when it differs or no longer breaks the invariant, 2 when the file cannot be
+/// read as a counterexample, 3 when the rerun could not finish.
 pub fn run(args: &ReplayArgs) -> Result<i32, String> {
     let name = args.file.display().to_string();
     let bad = |detail: String| format!("{name}: not a joincheck counterexample: {detail}");
@@ -43,11 +44,18 @@ pub fn run(args: &ReplayArgs) -> Result<i32, String> {
     };
     match rerun.map_err(|refusal| refusal.message(&name))? {
         Rerun::Broke(found) => {
-            output::emit(&trace::text(
-                &found,
-                Some(&format!("joincheck replay {name}")),
-            ));
-            Ok(EXIT_OK)
+            let trace = trace::text(&found, Some(&format!("joincheck replay {name}")));
+            match compare::first_difference(&file, &found) {
+                None => {
+                    output::emit(&trace);
+                    Ok(EXIT_OK)
+                }
+                Some(difference) => {
+                    println!("NOT REPRODUCED  the rerun differs from the file in {difference}");
+                    output::emit(&format!("the rerun:\n{trace}"));
+                    Ok(EXIT_UNEXPECTED)
+                }
+            }
         }
         Rerun::Held => {
             println!(
