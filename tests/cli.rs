@@ -764,6 +764,31 @@ fn a_state_limit_is_inconclusive_with_exit_3() {
     assert!(result["statistics"]["unique_states"].as_u64().unwrap() >= 100);
 }
 
+#[test]
+fn a_bounded_loom_search_that_misses_the_expected_violation_is_inconclusive() {
+    let bounded = ["check", "--protocol", "naive", "--engine", "loom"];
+    let output = run(&[
+        &bounded[..],
+        &["--preemption-bound", "0", "--format", "json"],
+    ]
+    .concat());
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let result = &document["results"][0];
+    assert_eq!(result["verdict"], "inconclusive");
+    assert_eq!(result["status"], "inconclusive");
+    assert_eq!(
+        result["reason"],
+        "a violation is expected and the loom search bounded to 0 preemptions found none; a \
+         bounded search that finds nothing proves nothing"
+    );
+    assert_eq!(document["summary"]["unexpected"], 0);
+    // One preemption is enough for the article's race: then the violation is found.
+    let output = run(&[&bounded[..], &["--preemption-bound", "1"]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("naive · loom: violated — counterexample of 4 steps"));
+}
+
 /// Big enough that no machine finishes it in the time the tests allow.
 const LONG_CHECK: [&str; 13] = [
     "check",

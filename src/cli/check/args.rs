@@ -86,7 +86,8 @@ Examples:
   joincheck check --out counterexamples                    # then: joincheck replay counterexamples/naive-model.json
 
 Exit status: 0 every verdict as expected (naive: violated, others: holds, unless --expect),
-1 a verdict differs, 2 bad usage or input, 3 inconclusive (limit, --timeout or Ctrl-C).")]
+1 a verdict differs, 2 bad usage or input, 3 inconclusive (limit, --timeout, Ctrl-C, or an
+expected violation that a loom search bounded by --preemption-bound did not find).")]
 pub struct CheckArgs {
     /// The protocol to check: naive, event-sourced, event-sourced-per-user, or all.
     /// Example: --protocol event-sourced
@@ -116,7 +117,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "K", default_value_t = 64,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub cases: u32,
-    /// loom: explore only interleavings with at most B preemptions (a smaller, stated scope).
+    /// loom: explore only interleavings with at most B preemptions (a smaller, stated scope:
+    /// holds is then evidence, and an expected violation not found is inconclusive).
     /// Example: --preemption-bound 2
     #[arg(long, value_name = "B", value_parser = clap::value_parser!(u8).range(0..=100))]
     pub preemption_bound: Option<u8>,

@@ -52,15 +52,15 @@ impl Outcome {
         ran: Ran,
         preemption_bound: Option<usize>,
     ) -> Outcome {
-        let file = ran
-            .verdict
+        let verdict = bounded_search_found_nothing(ran.verdict, check.expected, preemption_bound);
+        let file = verdict
             .counterexample()
             .map(|found| CounterexampleFile::new(found, ran.workload.as_ref(), preemption_bound));
         Outcome {
             protocol: check.protocol,
             expected: check.expected,
             parameters,
-            verdict: ran.verdict,
+            verdict,
             file,
             replay_file: None,
         }
@@ -114,6 +114,35 @@ impl Outcome {
                 self.file_stem()
             ),
         }
+    }
+}
+
+/// A loom search bounded in preemptions covers only interleavings within the bound, and the
+/// expected violation may need more: finding none there decides nothing, so it is inconclusive,
+/// not a verdict that differs from the expectation.
+fn bounded_search_found_nothing(
+    verdict: Verdict,
+    expected: Expected,
+    preemption_bound: Option<usize>,
+) -> Verdict {
+    match (verdict, expected, preemption_bound) {
+        (
+            Verdict::Holds {
+                engine: Engine::Loom,
+                stats,
+                ..
+            },
+            Expected::Violated,
+            Some(bound),
+        ) => Verdict::Inconclusive {
+            engine: Engine::Loom,
+            reason: format!(
+                "a violation is expected and the loom search bounded to {bound} preemptions \
+                     found none; a bounded search that finds nothing proves nothing"
+            ),
+            stats,
+        },
+        (verdict, ..) => verdict,
     }
 }
 

@@ -155,7 +155,7 @@ fn summary(outcomes: &[Outcome], skipped: &[Skipped], style: Style) -> String {
     if inconclusive > 0 {
         return style.warn(&format!(
             "{inconclusive} of {total} checks inconclusive: they stopped before covering their \
-             scope, so nothing is proved there"
+             scope or searched too little to decide, so nothing is proved there"
         ));
     }
     let mut line = if total == 1 {
