@@ -236,7 +236,7 @@ fn the_model_check_gives_the_reference_state_count() {
     let document: Value = serde_json::from_slice(&output.stdout).unwrap();
     let result = &document["results"][0];
     assert_eq!(result["verdict"], "holds");
-    // Spin's count for the same semantics (DESIGN.md).
+    // Spin's count for the same semantics.
     assert_eq!(result["statistics"]["unique_states"], 1_799_380);
     assert_eq!(
         result["scope"],

@@ -90,7 +90,8 @@ fn quick_grid() -> Vec<(Config, Option<&'static str>)> {
     .collect()
 }
 
-/// DESIGN.md's figures for the same work: Spin without symmetry, Rumur with.
+/// Published figures of other model checkers for the same work: Spin without symmetry, Rumur
+/// with.
 fn reference(config: &Config) -> &'static str {
     if config.protocol != Protocol::EventSourced {
         return "";
