@@ -7,7 +7,9 @@
 //! - [`store`]: the shared database, recording every operation in the order it took effect.
 //! - [`check`]: the engines (loom, shuttle, proptest, stress, conformance); each returns a
 //!   [`Verdict`](joincheck_models::verdict::Verdict).
-//! - [`trace`]: counterexamples as text, Mermaid and JSON.
+//! - [`trace`]: counterexamples as text, as Mermaid, and as replay files (versioned JSON).
+//! - [`protocols`]: the built-in protocols, each with its model, its service and what checking
+//!   it must conclude.
 //!
 //! The protocol models and their exhaustive checker live in [`models`] (`joincheck-models`).
 //!
@@ -35,6 +37,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod protocols;
 pub mod runtime;
 pub mod service;
 pub mod store;

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -186,7 +186,7 @@ fn json_is_one_versioned_document_with_the_statistics() {
     let a = serde_json::json!({ "team": "team-A", "user": "sue" });
     let b = serde_json::json!({ "team": "team-B", "user": "sue" });
     let expected = serde_json::json!({
-        "version": 1,
+        "version": 2,
         "protocol": "naive",
         "engine": "model",
         "parameters": "2 servers, 1 user, 2 teams, 1 request each",
@@ -236,7 +236,7 @@ fn the_model_check_gives_the_reference_state_count() {
     let document: Value = serde_json::from_slice(&output.stdout).unwrap();
     let result = &document["results"][0];
     assert_eq!(result["verdict"], "holds");
-    // Spin's count for the same semantics (DESIGN.md).
+    // Spin's count for the same semantics.
     assert_eq!(result["statistics"]["unique_states"], 1_799_380);
     assert_eq!(
         result["scope"],
@@ -338,7 +338,7 @@ fn out_dir_files_replay_to_the_identical_trace_for_every_engine() {
         );
         let document: Value =
             serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-        assert_eq!(document["version"], 1);
+        assert_eq!(document["version"], 2);
         assert_eq!(document["engine"], engine);
         let replayed = run(&["replay", json.to_str().unwrap()]);
         assert_eq!(
@@ -353,17 +353,18 @@ fn out_dir_files_replay_to_the_identical_trace_for_every_engine() {
         serde_json::from_str(&std::fs::read_to_string(out.join("naive-shuttle.json")).unwrap())
             .unwrap();
     assert_eq!(document["replay"]["kind"], "shuttle-schedule");
+    let join = |team: &str| serde_json::json!({ "request": "join", "user": "sue", "team": team });
     assert_eq!(
-        document["scenario"]["servers"],
-        serde_json::json!([["join sue → team-A"], ["join sue → team-B"]])
+        document["scenario"],
+        serde_json::json!({
+            "users": 1, "teams": 2, "initial": [],
+            "servers": [[join("team-A")], [join("team-B")]],
+        })
     );
     // The same schedule on another workload does not replay: one line, exit 2.
     let mut edited = document.clone();
-    edited["scenario"]["servers"] = serde_json::json!([
-        ["join sue → team-A"],
-        ["join sue → team-B"],
-        ["join sue → team-A"]
-    ]);
+    edited["scenario"]["servers"] =
+        serde_json::json!([[join("team-A")], [join("team-B")], [join("team-A")]]);
     let edited_file = dir.join("edited.json");
     std::fs::write(&edited_file, edited.to_string()).unwrap();
     assert_bad_input(
@@ -373,22 +374,32 @@ fn out_dir_files_replay_to_the_identical_trace_for_every_engine() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// The replay file `check --out` writes for `protocol` under `engine`, as JSON.
+fn saved_file(dir: &Path, protocol: &str, engine: &str) -> Value {
+    let out = dir.join("saved");
+    let args = ["check", "--protocol", protocol, "--engine", engine];
+    let output = run(&[&args[..], &["--out", out.to_str().unwrap()]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let file = out.join(format!("{protocol}-{engine}.json"));
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+}
+
+/// Writes `document` to `dir/name.json`; returns the path.
+fn write_file(dir: &Path, name: &str, document: &Value) -> PathBuf {
+    let file = dir.join(format!("{name}.json"));
+    std::fs::write(&file, document.to_string()).unwrap();
+    file
+}
+
 #[test]
 fn a_replay_that_no_longer_breaks_exits_1() {
     let dir = scratch("fixed");
-    let file = dir.join("path.json");
+    let mut document = saved_file(&dir, "naive", "model");
     // A complete path of the event-sourced model: it ends with the invariant intact.
-    let document = serde_json::json!({
-        "version": 1,
-        "protocol": "event-sourced",
-        "engine": "model",
-        "replay": {
-            "kind": "model-path",
-            "sizes": [2, 1, 2, 1],
-            "actions": ["server-1 read sue → team-A", "server-1 append"],
-        },
-    });
-    std::fs::write(&file, document.to_string()).unwrap();
+    document["protocol"] = "event-sourced".into();
+    document["replay"]["actions"] =
+        serde_json::json!(["server-1 read sue → team-A", "server-1 append"]);
+    let file = write_file(&dir, "path", &document);
     let output = run(&["replay", file.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(stdout(&output).contains("no longer reproduces"));
@@ -396,67 +407,176 @@ fn a_replay_that_no_longer_breaks_exits_1() {
 }
 
 #[test]
+fn a_replay_reproduces_only_the_same_steps_and_violation() {
+    let dir = scratch("compared");
+    let model = saved_file(&dir, "naive", "model");
+    let loom = saved_file(&dir, "naive", "loom");
+    for (name, document) in [("model", &model), ("loom", &loom)] {
+        let file = write_file(&dir, name, document);
+        let output = run(&["replay", file.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+    }
+    let edited = |document: &Value, edit: &dyn Fn(&mut Value)| {
+        let mut document = document.clone();
+        edit(&mut document);
+        document
+    };
+    let executed = loom["replay"]["iteration"].as_u64().unwrap();
+    let differ = "NOT REPRODUCED  the rerun differs from the file in";
+    let cases: Vec<(&str, Value, String)> = vec![
+        (
+            "cut",
+            edited(&model, &|d| d["steps"].as_array_mut().unwrap().truncate(2)),
+            format!(
+                "{differ} step 3: the file has no such step, the rerun has \
+                 `server-1 act push sue → team-A → ok, after: team-A: sue`"
+            ),
+        ),
+        (
+            "membership",
+            edited(&model, &|d| {
+                d["steps"][2]["membership_after"][0]["team"] = "team-B".into()
+            }),
+            format!(
+                "{differ} step 3: the file has `server-1 act push sue → team-A → ok, after: \
+                 team-B: sue`, the rerun has `server-1 act push sue → team-A → ok, after: \
+                 team-A: sue`"
+            ),
+        ),
+        (
+            "violation",
+            edited(&model, &|d| d["violation"]["user"] = "john".into()),
+            format!(
+                "{differ} the violation: the file has john ∈ {{team-A, team-B}}, the rerun \
+                 has sue ∈ {{team-A, team-B}}"
+            ),
+        ),
+        (
+            "sizes",
+            edited(&model, &|d| {
+                d["replay"]["sizes"] = serde_json::json!([2, 1, 3, 1])
+            }),
+            format!(
+                "{differ} what was checked: the file says `2 servers, 1 user, 2 teams, 1 \
+                 request each`, the rerun checked `2 servers, 1 user, 3 teams, 1 request each`"
+            ),
+        ),
+        (
+            "execution",
+            edited(&loom, &|d| d["replay"]["iteration"] = (executed + 1).into()),
+            format!(
+                "{differ} the loom execution: the file has execution {}, the rerun broke the \
+                 invariant at execution {executed}",
+                executed + 1
+            ),
+        ),
+    ];
+    for (name, document, expected) in cases {
+        let file = write_file(&dir, name, &document);
+        let output = run(&["replay", file.to_str().unwrap()]);
+        let out = stdout(&output);
+        assert_eq!(output.status.code(), Some(1), "{name}: {out}");
+        assert_eq!(out.lines().next(), Some(expected.as_str()), "{name}");
+        assert!(out.contains("the rerun:\nnaive · "), "{name}: {out}");
+        assert!(stderr(&output).is_empty(), "{name}");
+    }
+    let not_a_replay = write_file(&dir, "other", &serde_json::json!({ "hello": 1 }));
+    assert_bad_input(
+        &["replay", not_a_replay.to_str().unwrap()],
+        "not a joincheck counterexample: version null",
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn corrupt_replay_files_are_refused_in_one_line() {
     let dir = scratch("corrupt");
-    let model = |actions: Value| {
-        serde_json::json!({
-            "version": 1, "protocol": "naive", "engine": "model",
-            "replay": { "kind": "model-path", "sizes": [2, 1, 2, 1], "actions": actions },
-        })
-        .to_string()
+    let model = saved_file(&dir, "naive", "model");
+    let shuttle = saved_file(&dir, "naive", "shuttle");
+    let edited = |document: &Value, edit: &dyn Fn(&mut Value)| {
+        let mut document = document.clone();
+        edit(&mut document);
+        document
     };
-    let cases = [
-        ("not-json", "{ this is not json".to_string(), "invalid JSON"),
-        ("version", r#"{"version": 99, "protocol": "naive"}"#.to_string(), "version 99"),
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "version",
+            edited(&model, &|d| d["version"] = 99.into()),
+            "version 99 (this joincheck reads version 2)",
+        ),
+        (
+            "version-1",
+            edited(&model, &|d| d["version"] = 1.into()),
+            "version 1, written by an earlier joincheck; this joincheck reads version 2",
+        ),
         (
             "protocol",
-            r#"{"version": 1, "protocol": "nope", "engine": "model"}"#.to_string(),
+            edited(&model, &|d| d["protocol"] = "nope".into()),
             "unknown protocol `nope`",
         ),
         (
+            "engine",
+            edited(&model, &|d| d["engine"] = "tla".into()),
+            "unknown engine `tla`",
+        ),
+        (
+            "steps",
+            edited(&model, &|d| {
+                d.as_object_mut().unwrap().remove("steps");
+            }),
+            "missing field `steps`",
+        ),
+        (
             "action",
-            model(serde_json::json!(["server-1 jump"])),
+            edited(&model, &|d| {
+                d["replay"]["actions"] = serde_json::json!(["server-1 jump"])
+            }),
             "`server-1 jump` is not an action",
         ),
         (
             "not-enabled",
-            model(serde_json::json!(["server-1 act"])),
+            edited(&model, &|d| {
+                d["replay"]["actions"] = serde_json::json!(["server-1 act"])
+            }),
             "is not enabled here",
         ),
         (
             "schedule",
-            serde_json::json!({
-                "version": 1, "protocol": "naive", "engine": "shuttle",
-                "replay": { "kind": "shuttle-schedule", "schedule": "zz-not-a-schedule", "found_by": "" },
-                "scenario": { "users": 1, "teams": 2, "servers": [["join sue → team-A"], ["join sue → team-B"]] },
-            })
-            .to_string(),
+            edited(&shuttle, &|d| {
+                d["replay"]["schedule"] = "zz-not-a-schedule".into()
+            }),
             "not a shuttle schedule that replays: zz-not-a-schedule",
         ),
         (
             "scenario",
-            serde_json::json!({
-                "version": 1, "protocol": "naive", "engine": "shuttle",
-                "replay": { "kind": "shuttle-schedule", "schedule": "9102", "found_by": "" },
-            })
-            .to_string(),
-            "no `scenario.users`",
+            edited(&shuttle, &|d| {
+                d.as_object_mut().unwrap().remove("scenario");
+            }),
+            "no `scenario`",
+        ),
+        (
+            "user",
+            edited(&shuttle, &|d| {
+                d["scenario"]["servers"][0][0]["user"] = "bob".into()
+            }),
+            "`bob` is not a user",
         ),
         (
             "stress",
-            serde_json::json!({
-                "version": 1, "protocol": "naive", "engine": "stress",
-                "replay": { "kind": "stress-run", "run": 3 },
-            })
-            .to_string(),
+            edited(&shuttle, &|d| {
+                d["engine"] = "stress".into();
+                d["replay"] = serde_json::json!({ "kind": "stress-run", "run": 3 });
+            }),
             "cannot be replayed",
         ),
     ];
-    for (name, contents, needle) in cases {
-        let file = dir.join(format!("{name}.json"));
-        std::fs::write(&file, contents).unwrap();
+    for (name, document, needle) in cases {
+        let file = write_file(&dir, name, &document);
         assert_bad_input(&["replay", file.to_str().unwrap()], needle);
     }
+    let not_json = dir.join("not-json.json");
+    std::fs::write(&not_json, "{ this is not json").unwrap();
+    assert_bad_input(&["replay", not_json.to_str().unwrap()], "invalid JSON");
     assert_bad_input(
         &["replay", dir.join("missing.json").to_str().unwrap()],
         "cannot read",
@@ -642,6 +762,31 @@ fn a_state_limit_is_inconclusive_with_exit_3() {
         .unwrap()
         .contains("distinct states"));
     assert!(result["statistics"]["unique_states"].as_u64().unwrap() >= 100);
+}
+
+#[test]
+fn a_bounded_loom_search_that_misses_the_expected_violation_is_inconclusive() {
+    let bounded = ["check", "--protocol", "naive", "--engine", "loom"];
+    let output = run(&[
+        &bounded[..],
+        &["--preemption-bound", "0", "--format", "json"],
+    ]
+    .concat());
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let result = &document["results"][0];
+    assert_eq!(result["verdict"], "inconclusive");
+    assert_eq!(result["status"], "inconclusive");
+    assert_eq!(
+        result["reason"],
+        "a violation is expected and the loom search bounded to 0 preemptions found none; a \
+         bounded search that finds nothing proves nothing"
+    );
+    assert_eq!(document["summary"]["unexpected"], 0);
+    // One preemption is enough for the article's race: then the violation is found.
+    let output = run(&[&bounded[..], &["--preemption-bound", "1"]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("naive · loom: violated — counterexample of 4 steps"));
 }
 
 /// Big enough that no machine finishes it in the time the tests allow.

@@ -156,6 +156,15 @@ pub fn check<S>(service: S, options: &ProptestOptions) -> Verdict
 where
     S: JoinService<Shuttle> + Clone,
 {
+    check_workloads(service, options).0
+}
+
+/// [`check`], with the shrunk workload when violated: its counterexample's shuttle schedule
+/// replays on that workload.
+pub fn check_workloads<S>(service: S, options: &ProptestOptions) -> (Verdict, Option<Scenario>)
+where
+    S: JoinService<Shuttle> + Clone,
+{
     let started = Instant::now();
     let (users, teams) = (options.users.max(1), options.teams.max(1));
     let mut runner = runner(options);
@@ -164,7 +173,7 @@ where
     let unchecked: RefCell<Option<String>> = RefCell::new(None);
     // proptest keeps the last failing workload as its smallest, so the last counterexample found
     // is the shrunk one; keeping it means a limit hit while shrinking loses nothing.
-    let smallest: RefCell<Option<Box<Counterexample>>> = RefCell::new(None);
+    let smallest: RefCell<Option<(Box<Counterexample>, Scenario)>> = RefCell::new(None);
     let scenario_of = |servers: Vec<Vec<Request>>| {
         Scenario::new(users, teams, by_first_appearance(servers), Vec::new())
     };
@@ -190,7 +199,7 @@ where
         };
         match shuttle_engine::check(service.clone(), &scenario, &shuttle_options) {
             Verdict::Violated { counterexample, .. } => {
-                *smallest.borrow_mut() = Some(counterexample);
+                *smallest.borrow_mut() = Some((counterexample, scenario));
                 Err(TestCaseError::fail("the invariant broke"))
             }
             Verdict::Inconclusive { reason, .. } => {
@@ -206,7 +215,7 @@ where
         seconds: started.elapsed().as_secs_f64(),
         ..Stats::default()
     };
-    match outcome {
+    let verdict = match outcome {
         Ok(()) if options.cases == 0 => Verdict::Inconclusive {
             engine: Engine::Proptest,
             reason: "no workloads were generated (0 cases): nothing was checked".to_string(),
@@ -234,13 +243,14 @@ where
             stats,
         },
         Err(TestError::Fail(..)) => match smallest.into_inner() {
-            Some(mut counterexample) => {
+            Some((mut counterexample, scenario)) => {
                 counterexample.engine = Engine::Proptest;
-                Verdict::Violated {
+                let verdict = Verdict::Violated {
                     engine: Engine::Proptest,
                     counterexample,
                     stats,
-                }
+                };
+                return (verdict, Some(scenario));
             }
             None => Verdict::Inconclusive {
                 engine: Engine::Proptest,
@@ -253,5 +263,6 @@ where
             reason: format!("proptest stopped: {reason}"),
             stats,
         },
-    }
+    };
+    (verdict, None)
 }

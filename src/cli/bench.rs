@@ -5,10 +5,10 @@
 //! (`VmHWM` in `/proc/self/status`) is its own and not the high-water mark of earlier runs.
 
 use super::output::thousands;
-use super::services::parse_protocol;
 use super::sizes::SizeArgs;
 use super::EXIT_OK;
 use clap::Args;
+use joincheck::protocols;
 use joincheck_models::{bench_grid, skip_without_symmetry, CheckOptions, Protocol};
 use serde_json::{json, Value};
 use std::io::Write as _;
@@ -90,7 +90,8 @@ fn quick_grid() -> Vec<(Config, Option<&'static str>)> {
     .collect()
 }
 
-/// DESIGN.md's figures for the same work: Spin without symmetry, Rumur with.
+/// Published figures of other model checkers for the same work: Spin without symmetry, Rumur
+/// with.
 fn reference(config: &Config) -> &'static str {
     if config.protocol != Protocol::EventSourced {
         return "";
@@ -194,7 +195,7 @@ pub fn run(args: &BenchArgs) -> Result<i32, String> {
 
 /// Checks one configuration and prints its figures as one JSON line.
 pub fn run_one(args: &BenchOneArgs) -> Result<i32, String> {
-    let protocol = parse_protocol(&args.protocol)?;
+    let protocol = protocols::named(&args.protocol)?;
     let sizes = args.sizes.sizes()?;
     let options = CheckOptions {
         symmetry: args.symmetry,

@@ -3,7 +3,6 @@
 //! Histories of the real service, under shuttle's random and PCT schedules, generated workloads
 //! and real threads, are matched step by step against the protocol's model.
 
-use super::services::{parse_protocol, with_service, Builtin, WithService};
 use super::sizes::{scenario, SizeArgs};
 use super::{EXIT_INCONCLUSIVE, EXIT_OK, EXIT_UNEXPECTED};
 use clap::Args;
@@ -11,6 +10,7 @@ use joincheck::check::conform::{self, builtin_model, ConformanceReport};
 use joincheck::check::proptest::ProptestOptions;
 use joincheck::check::shuttle::{ShuttleOptions, Strategy};
 use joincheck::check::{Limits, Scenario};
+use joincheck::protocols::{self, with_builtin, Builtin, Service, WithBuiltin};
 use joincheck_models::Protocol;
 
 /// Arguments of `joincheck conform`.
@@ -35,7 +35,7 @@ pub struct ConformArgs {
 /// Runs the trace validation: 0 when every history is a path of the model, 1 at the first one
 /// that is not, 3 when part of the run could not be validated.
 pub fn run(args: &ConformArgs) -> Result<i32, String> {
-    let protocol = parse_protocol(&args.protocol)?;
+    let protocol = protocols::named(&args.protocol)?;
     let sizes = args.sizes.sizes()?;
     let scenario = scenario(sizes)?;
     if sizes.servers < 2 {
@@ -47,7 +47,7 @@ pub fn run(args: &ConformArgs) -> Result<i32, String> {
         iterations: args.iterations,
         seed: args.seed,
     };
-    let report = with_service(protocol, work)?;
+    let report = with_builtin(protocol, work)?;
     println!("{} · conformance · {scenario}", protocol.name());
     println!(
         "validated {} histories, {} steps, against the {} model ({} of them broke the invariant)",
@@ -75,10 +75,11 @@ struct Conform<'a> {
     seed: u64,
 }
 
-impl WithService for Conform<'_> {
+impl WithBuiltin for Conform<'_> {
     type Output = Result<ConformanceReport, String>;
 
-    fn run<S: Builtin>(self, service: S) -> Self::Output {
+    fn run<S: Service>(self, builtin: Builtin<S>) -> Self::Output {
+        let service = builtin.service;
         let model = || builtin_model(self.protocol, self.scenario).map_err(|e| e.to_string());
         let mut report = ConformanceReport::default();
         for strategy in [Strategy::Random, Strategy::Pct { depth: 3 }] {

@@ -4,9 +4,9 @@
 //! with actions shown as `server-1 check sue → team-A` and each step as the database operation
 //! and its answer.
 
-use super::services::parse_protocol;
 use super::sizes::SizeArgs;
 use clap::Args;
+use joincheck::protocols;
 use joincheck_models::stateright_model;
 use stateright::Model;
 use std::io::{Read, Write};
@@ -34,7 +34,7 @@ pub struct ExploreArgs {
 
 /// Runs `joincheck explore`; serves until the process is stopped.
 pub fn run(args: &ExploreArgs) -> Result<i32, String> {
-    let protocol = parse_protocol(&args.protocol)?;
+    let protocol = protocols::named(&args.protocol)?;
     let sizes = args.sizes.sizes()?;
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     // stateright's server panics on a port it cannot bind: find out first, in one line.

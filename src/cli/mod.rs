@@ -2,7 +2,7 @@
 //!
 //! Exit status, for every command: 0 when every verdict is what was expected, 1 when a verdict
 //! differs (the CI gate), 2 for bad usage or input (one line on stderr), 3 when a check was
-//! inconclusive (a limit, a timeout or Ctrl-C stopped it).
+//! inconclusive (a limit, a timeout or Ctrl-C stopped it, or a bounded search found nothing).
 
 mod bench;
 mod check;
@@ -23,12 +23,13 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_UNEXPECTED: i32 = 1;
 /// Exit status: bad usage or input.
 pub const EXIT_USAGE: i32 = 2;
-/// Exit status: a check stopped before covering its scope.
+/// Exit status: a check stopped before covering its scope, or covered too little to decide.
 pub const EXIT_INCONCLUSIVE: i32 = 3;
 
 const AFTER_HELP: &str = "\
 Exit status: 0 every verdict as expected, 1 a verdict differs (a violation where holds was \
-expected), 2 bad usage or input, 3 inconclusive (limit, timeout or Ctrl-C).
+expected), 2 bad usage or input, 3 inconclusive (limit, timeout, Ctrl-C, or a bounded search \
+that found nothing).
 
 Examples:
   joincheck check                                   every protocol, every engine, the article's race
@@ -55,7 +56,8 @@ enum Command {
     ///
     /// Example: joincheck check --protocol naive --engine model --format json
     Check(check::CheckArgs),
-    /// Rerun a counterexample saved by `check --out DIR` and print its trace again.
+    /// Rerun a counterexample saved by `check --out DIR`, compare the rerun with the file step
+    /// by step, and print its trace again.
     ///
     /// Example: joincheck replay out/naive-shuttle.json
     Replay(replay::ReplayArgs),

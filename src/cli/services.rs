@@ -1,51 +1,98 @@
-//! The built-in services by protocol: one generic dispatch for every engine.
+//! The generic engines, run on the service the registry ([`joincheck::protocols`]) has for a
+//! protocol. The engines are generic over the service type; each function here is the one
+//! place an engine meets the registry.
 
-use joincheck::runtime::{Loom, Shuttle, Std};
-use joincheck::service::{EventSourced, JoinService, Naive};
-use joincheck_models::Protocol;
+use joincheck::check::conform::{replay_on_implementation, ReplayMismatch};
+use joincheck::check::loom::{self as loom_engine, LoomOptions};
+use joincheck::check::proptest::{self as proptest_engine, ProptestOptions};
+use joincheck::check::shuttle::ShuttleOptions;
+use joincheck::check::shuttle::{self as shuttle_engine, BadSchedule, EncodedSchedule};
+use joincheck::check::stress::{self as stress_engine, StressReport};
+use joincheck::check::{Execution, Scenario, ScenarioError};
+use joincheck::protocols::{with_builtin, Builtin, Service, WithBuiltin};
+use joincheck_models::verdict::Verdict;
+use joincheck_models::{Protocol, ProtocolModel};
 
-/// A built-in service: runs on every runtime, and is cheap to copy into a checked run.
-pub trait Builtin:
-    JoinService<Loom> + JoinService<Shuttle> + JoinService<Std> + Clone + Copy + Send + Sync + 'static
-{
-}
-
-impl<S> Builtin for S where
-    S: JoinService<Loom>
-        + JoinService<Shuttle>
-        + JoinService<Std>
-        + Clone
-        + Copy
-        + Send
-        + Sync
-        + 'static
-{
-}
-
-/// Work to do with whichever service implements a protocol.
-pub trait WithService {
-    /// What the work returns.
-    type Output;
-    /// Does the work with `service`.
-    fn run<S: Builtin>(self, service: S) -> Self::Output;
-}
-
-/// Runs `work` with the built-in service of `protocol`.
-pub fn with_service<W: WithService>(protocol: Protocol, work: W) -> W::Output {
-    match protocol {
-        Protocol::Naive => work.run(Naive),
-        Protocol::EventSourced => work.run(EventSourced::GLOBAL),
-        Protocol::EventSourcedPerUser => work.run(EventSourced::PER_USER),
+/// loom: every interleaving of `scenario` on `protocol`'s service.
+pub fn loom(
+    protocol: Protocol,
+    scenario: &Scenario,
+    options: &LoomOptions,
+) -> Result<Verdict, ScenarioError> {
+    struct Work<'a>(&'a Scenario, &'a LoomOptions);
+    impl WithBuiltin for Work<'_> {
+        type Output = Result<Verdict, ScenarioError>;
+        fn run<S: Service>(self, builtin: Builtin<S>) -> Self::Output {
+            loom_engine::check(builtin.service, self.0, self.1)
+        }
     }
+    with_builtin(protocol, Work(scenario, options))
 }
 
-/// The protocol named `name`, or one line listing the names.
-pub fn parse_protocol(name: &str) -> Result<Protocol, String> {
-    Protocol::parse(name).ok_or_else(|| {
-        let names: Vec<&str> = Protocol::ALL.iter().map(|p| p.name()).collect();
-        format!(
-            "unknown protocol `{name}`; the protocols are {}",
-            names.join(", ")
-        )
-    })
+/// shuttle: schedules of `scenario` on `protocol`'s service.
+pub fn shuttle(protocol: Protocol, scenario: &Scenario, options: &ShuttleOptions) -> Verdict {
+    struct Work<'a>(&'a Scenario, &'a ShuttleOptions);
+    impl WithBuiltin for Work<'_> {
+        type Output = Verdict;
+        fn run<S: Service>(self, builtin: Builtin<S>) -> Verdict {
+            shuttle_engine::check(builtin.service, self.0, self.1)
+        }
+    }
+    with_builtin(protocol, Work(scenario, options))
+}
+
+/// shuttle again, under one recorded schedule.
+pub fn shuttle_replay(
+    protocol: Protocol,
+    scenario: &Scenario,
+    schedule: &EncodedSchedule,
+) -> Result<Execution, BadSchedule> {
+    struct Work<'a>(&'a Scenario, &'a EncodedSchedule);
+    impl WithBuiltin for Work<'_> {
+        type Output = Result<Execution, BadSchedule>;
+        fn run<S: Service>(self, builtin: Builtin<S>) -> Self::Output {
+            shuttle_engine::replay(builtin.service, self.0, self.1)
+        }
+    }
+    with_builtin(protocol, Work(scenario, schedule))
+}
+
+/// proptest: generated workloads on `protocol`'s service; with the shrunk workload of a
+/// violation.
+pub fn proptest(protocol: Protocol, options: &ProptestOptions) -> (Verdict, Option<Scenario>) {
+    struct Work<'a>(&'a ProptestOptions);
+    impl WithBuiltin for Work<'_> {
+        type Output = (Verdict, Option<Scenario>);
+        fn run<S: Service>(self, builtin: Builtin<S>) -> Self::Output {
+            proptest_engine::check_workloads(builtin.service, self.0)
+        }
+    }
+    with_builtin(protocol, Work(options))
+}
+
+/// A model path run on `model`'s protocol's service, operations admitted in the path's order.
+pub fn on_implementation(
+    model: &ProtocolModel,
+    actions: &[String],
+) -> Result<Execution, Box<ReplayMismatch>> {
+    struct Work<'a>(&'a ProtocolModel, &'a [String]);
+    impl WithBuiltin for Work<'_> {
+        type Output = Result<Execution, Box<ReplayMismatch>>;
+        fn run<S: Service>(self, builtin: Builtin<S>) -> Self::Output {
+            replay_on_implementation(&builtin.service, self.0, self.1)
+        }
+    }
+    with_builtin(model.protocol(), Work(model, actions))
+}
+
+/// `runs` runs of `scenario` on real threads.
+pub fn stress(protocol: Protocol, scenario: &Scenario, runs: u64) -> StressReport {
+    struct Work<'a>(&'a Scenario, u64);
+    impl WithBuiltin for Work<'_> {
+        type Output = StressReport;
+        fn run<S: Service>(self, builtin: Builtin<S>) -> StressReport {
+            stress_engine::run(&builtin.service, self.0, self.1)
+        }
+    }
+    with_builtin(protocol, Work(scenario, runs))
 }

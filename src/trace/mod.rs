@@ -1,11 +1,11 @@
 //! One counterexample, three renderings: text for terminals and panic messages, a Mermaid
-//! `sequenceDiagram` for pull requests and CI summaries, and versioned JSON for tools.
+//! `sequenceDiagram` for pull requests and CI summaries, and a versioned replay file for tools.
 
-mod json;
+pub mod file;
 mod mermaid;
 mod text;
 
-pub use json::{counterexample_json, verdict_json, JSON_VERSION};
+pub use file::{CounterexampleFile, FileError, FILE_VERSION};
 pub use mermaid::mermaid;
 pub use text::text;
 

@@ -1,4 +1,5 @@
-//! The terminal rendering, as in DESIGN.md.
+//! The terminal rendering: a numbered, aligned trace, the broken invariant, why it broke and
+//! how to replay it.
 
 use super::{how_found, outcome, why};
 use joincheck_models::verdict::{Counterexample, Engine};

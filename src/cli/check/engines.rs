@@ -1,0 +1,135 @@
+//! One engine on one protocol: the options it gets from the settings, then the run. Called in a
+//! worker thread by [`super::runner`], with the stop flag Ctrl-C sets and the model's progress.
+
+use super::settings::{EngineLimits, Settings};
+use crate::cli::services;
+use joincheck::check::loom::LoomOptions;
+use joincheck::check::proptest::ProptestOptions;
+use joincheck::check::shuttle::{ShuttleOptions, Strategy};
+use joincheck::check::{Limits, Scenario};
+use joincheck_models::verdict::{Engine, Stats, Verdict};
+use joincheck_models::{CheckOptions, Progress, Protocol};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// One engine on one protocol, as run in its worker thread.
+pub struct Job {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// The engine.
+    pub engine: Engine,
+    /// The command's settings.
+    pub settings: Settings,
+    /// Set to stop the engine early (an inconclusive verdict).
+    pub stop: Arc<AtomicBool>,
+    /// Where the model checker reports how far it got.
+    pub progress: Arc<Progress>,
+}
+
+/// What an engine concluded, with the workload the real code ran (none for the model): a
+/// counterexample file needs it to rerun the schedule or execution.
+pub struct Ran {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The workload of the verdict.
+    pub workload: Option<Scenario>,
+}
+
+impl Ran {
+    /// A verdict reached without running the real code.
+    pub fn without_workload(verdict: Verdict) -> Ran {
+        Ran {
+            verdict,
+            workload: None,
+        }
+    }
+}
+
+impl Job {
+    /// Runs the engine to its verdict.
+    pub fn execute(self) -> Ran {
+        let (sizes, scenario) = (self.settings.sizes, &self.settings.scenario);
+        let limits = &self.settings.limits;
+        let stop_at = Limits {
+            timeout: limits.timeout,
+            stop: Some(self.stop.clone()),
+        };
+        let on_scenario = |verdict| Ran {
+            verdict,
+            workload: Some(scenario.clone()),
+        };
+        match self.engine {
+            Engine::Model => {
+                let options = CheckOptions {
+                    symmetry: limits.symmetry,
+                    threads: limits.threads,
+                    max_states: limits.max_states,
+                    timeout: limits.timeout,
+                    stop: Some(self.stop),
+                    progress: Some(self.progress),
+                };
+                Ran::without_workload(joincheck_models::check(self.protocol, sizes, &options))
+            }
+            Engine::Loom => {
+                let options = LoomOptions {
+                    preemption_bound: limits.preemption_bound,
+                    max_iterations: None,
+                    limits: stop_at,
+                };
+                on_scenario(
+                    services::loom(self.protocol, scenario, &options).unwrap_or_else(|error| {
+                        Verdict::Inconclusive {
+                            engine: Engine::Loom,
+                            reason: format!("not run: {error}"),
+                            stats: Stats::default(),
+                        }
+                    }),
+                )
+            }
+            Engine::Shuttle => {
+                let options = shuttle_options(sizes.servers, limits, stop_at);
+                on_scenario(services::shuttle(self.protocol, scenario, &options))
+            }
+            Engine::Stress => Ran::without_workload(Verdict::Inconclusive {
+                engine: Engine::Stress,
+                reason: "not run: real threads are `joincheck stress`".to_string(),
+                stats: Stats::default(),
+            }),
+            Engine::Proptest => {
+                let options = ProptestOptions {
+                    cases: limits.cases,
+                    seed: limits.seed,
+                    max_servers: sizes.servers,
+                    max_requests: sizes.requests,
+                    users: sizes.users,
+                    teams: sizes.teams,
+                    shuttle: ShuttleOptions {
+                        seed: limits.seed,
+                        ..ProptestOptions::default().shuttle
+                    },
+                    limits: stop_at,
+                };
+                let (verdict, shrunk) = services::proptest(self.protocol, &options);
+                Ran {
+                    verdict,
+                    workload: shrunk,
+                }
+            }
+        }
+    }
+}
+
+/// shuttle's options: PCT refuses a run without concurrency, so one server gets random
+/// schedules.
+fn shuttle_options(servers: u8, limits: &EngineLimits, stop_at: Limits) -> ShuttleOptions {
+    ShuttleOptions {
+        strategy: if servers >= 2 {
+            Strategy::Pct { depth: 3 }
+        } else {
+            Strategy::Random
+        },
+        seed: limits.seed,
+        iterations: limits.iterations,
+        limits: stop_at,
+    }
+}

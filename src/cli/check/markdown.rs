@@ -1,0 +1,55 @@
+//! The report as Markdown: the verdict table, then each counterexample as a Mermaid
+//! `sequenceDiagram`. Printed by `--format mermaid` and appended to `GITHUB_STEP_SUMMARY`.
+
+use super::outcome::{Outcome, Status};
+use super::plan::Skipped;
+use super::text::figure;
+use joincheck::trace;
+use joincheck_models::Sizes;
+use std::fmt::Write as _;
+
+/// The whole Markdown report.
+pub fn report(sizes: Sizes, outcomes: &[Outcome], skipped: &[Skipped]) -> String {
+    let mut out = format!("### joincheck · {sizes}\n\n");
+    out.push_str(
+        "| protocol | engine | verdict | expected | unique states | depth | runs | seconds | |\n\
+         |---|---|---|---|--:|--:|--:|--:|---|\n",
+    );
+    for outcome in outcomes {
+        let stats = outcome.verdict.stats();
+        let mark = match outcome.status() {
+            Status::AsExpected => "✓",
+            Status::Unexpected => "✗ unexpected",
+            Status::Inconclusive => "? inconclusive",
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {:.2} | {mark} |",
+            outcome.protocol,
+            outcome.engine(),
+            outcome.verdict.kind(),
+            outcome.expected.name(),
+            figure(stats.unique_states),
+            figure(stats.max_depth),
+            figure(stats.iterations),
+            stats.seconds
+        );
+    }
+    for skip in skipped {
+        let _ = writeln!(out, "\n{} skipped: {}", skip.engine, skip.reason);
+    }
+    for outcome in outcomes {
+        if let Some(found) = outcome.verdict.counterexample() {
+            let _ = write!(
+                out,
+                "\n#### {} · {}: {}\n\n{}\n\n```mermaid\n{}```\n",
+                outcome.protocol,
+                outcome.engine(),
+                outcome.scope_line(),
+                found.parameters,
+                trace::mermaid(found)
+            );
+        }
+    }
+    out
+}

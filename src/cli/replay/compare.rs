@@ -1,0 +1,75 @@
+//! A rerun against its file: the same run, step for step (server, operation, result, membership
+//! after), the same violation, and for loom the same execution. Anything less is not a
+//! reproduction, however much the rerun looks like one.
+
+use joincheck::trace::file::{CounterexampleFile, ReplayRecord, StepRecord, ViolationRecord};
+use joincheck_models::verdict::Counterexample;
+
+/// The first way `rerun` differs from `file`, in words; `None` when it reproduces the file.
+pub fn first_difference(file: &CounterexampleFile, rerun: &Counterexample) -> Option<String> {
+    let rerun = CounterexampleFile::new(rerun, None, None);
+    if file.parameters != rerun.parameters {
+        return Some(format!(
+            "what was checked: the file says `{}`, the rerun checked `{}`",
+            file.parameters, rerun.parameters
+        ));
+    }
+    let longest = file.steps.len().max(rerun.steps.len());
+    for index in 0..longest {
+        let (saved, rerun) = (file.steps.get(index), rerun.steps.get(index));
+        if saved != rerun {
+            return Some(format!(
+                "step {}: the file has {}, the rerun has {}",
+                index + 1,
+                step(saved),
+                step(rerun)
+            ));
+        }
+    }
+    if file.violation != rerun.violation {
+        return Some(format!(
+            "the violation: the file has {}, the rerun has {}",
+            violation(&file.violation),
+            violation(&rerun.violation)
+        ));
+    }
+    if let (
+        ReplayRecord::LoomExecution { iteration: saved },
+        ReplayRecord::LoomExecution { iteration: rerun },
+    ) = (&file.replay, &rerun.replay)
+    {
+        if saved != rerun {
+            return Some(format!(
+                "the loom execution: the file has execution {saved}, the rerun broke the \
+                 invariant at execution {rerun}"
+            ));
+        }
+    }
+    None
+}
+
+/// `server-2 act push sue → team-B → ok, after: team-A: sue, team-B: sue`.
+fn step(step: Option<&StepRecord>) -> String {
+    let Some(step) = step else {
+        return "no such step".to_string();
+    };
+    let after: Vec<String> = step
+        .membership_after
+        .iter()
+        .map(|member| format!("{}: {}", member.team, member.user))
+        .collect();
+    let after = match after.is_empty() {
+        true => "nobody on a team".to_string(),
+        false => after.join(", "),
+    };
+    format!(
+        "`{} {} {} → {}, after: {after}`",
+        step.server, step.operation, step.detail, step.result
+    )
+}
+
+/// `sue ∈ {team-A, team-B}`.
+fn violation(violation: &ViolationRecord) -> String {
+    let teams: Vec<String> = violation.teams.iter().map(ToString::to_string).collect();
+    format!("{} ∈ {{{}}}", violation.user, teams.join(", "))
+}

@@ -1,0 +1,161 @@
+//! Reruns what a replay file recorded: the model path on the model (or on the real service), the
+//! shuttle schedule or the loom exploration on the real service, on the file's workload.
+
+use crate::cli::services;
+use crate::cli::{EXIT_INCONCLUSIVE, EXIT_UNEXPECTED};
+use joincheck::check::loom::LoomOptions;
+use joincheck::check::shuttle::EncodedSchedule;
+use joincheck::check::{first_broken_step, Limits, Scenario};
+use joincheck::trace::file::{CounterexampleFile, ReplayRecord};
+use joincheck_models::operation::Step;
+use joincheck_models::verdict::{Counterexample, Engine, Replay, Verdict};
+use joincheck_models::{Protocol, ProtocolModel, Sizes};
+
+/// How a rerun ended.
+pub enum Rerun {
+    /// It broke the invariant, as here.
+    Broke(Counterexample),
+    /// It ran to the end with the invariant intact.
+    Held,
+    /// It ended otherwise, already reported, with this exit status.
+    Stopped(i32),
+}
+
+/// Why a file cannot be rerun.
+pub enum Refusal {
+    /// The file does not describe a run this joincheck can make.
+    Unreadable(String),
+    /// The file describes a run, but not one that can be made again.
+    Impossible(String),
+}
+
+impl Refusal {
+    /// The one line saying why `file` was refused.
+    pub fn message(self, file: &str) -> String {
+        match self {
+            Refusal::Unreadable(why) => format!("{file}: not a joincheck counterexample: {why}"),
+            Refusal::Impossible(why) => format!("{file}: {why}"),
+        }
+    }
+}
+
+fn unreadable(why: impl ToString) -> Refusal {
+    Refusal::Unreadable(why.to_string())
+}
+
+/// Reruns `file` the way its engine found it.
+pub fn rerun(file: &CounterexampleFile, protocol: Protocol) -> Result<Rerun, Refusal> {
+    match &file.replay {
+        ReplayRecord::ModelPath { sizes, actions } => {
+            let sizes = sizes_of(*sizes)?;
+            let steps = joincheck_models::replay(protocol, sizes, actions).map_err(unreadable)?;
+            Ok(model_outcome(protocol, sizes, actions, steps))
+        }
+        ReplayRecord::ShuttleSchedule { schedule, found_by } => {
+            let scenario = workload(file)?;
+            let encoded = EncodedSchedule(schedule.clone());
+            let execution =
+                services::shuttle_replay(protocol, &scenario, &encoded).map_err(unreadable)?;
+            let replay = Replay::ShuttleSchedule {
+                schedule: schedule.clone(),
+                found_by: found_by.clone(),
+            };
+            let found = execution.counterexample(
+                protocol.name().to_string(),
+                &scenario,
+                file.engine,
+                replay,
+            );
+            match found {
+                Ok(found) => Ok(found.map_or(Rerun::Held, Rerun::Broke)),
+                Err(unjudged) => {
+                    eprintln!("joincheck: the shuttle rerun was inconclusive: {unjudged}");
+                    Ok(Rerun::Stopped(EXIT_INCONCLUSIVE))
+                }
+            }
+        }
+        ReplayRecord::LoomExecution { .. } => {
+            let scenario = workload(file)?;
+            let options = LoomOptions {
+                preemption_bound: file.loom.and_then(|loom| loom.preemption_bound),
+                max_iterations: None,
+                limits: Limits::default(),
+            };
+            match services::loom(protocol, &scenario, &options).map_err(unreadable)? {
+                Verdict::Violated { counterexample, .. } => Ok(Rerun::Broke(*counterexample)),
+                Verdict::Holds { .. } => Ok(Rerun::Held),
+                Verdict::Inconclusive { reason, .. } => {
+                    eprintln!("joincheck: the loom rerun was inconclusive: {reason}");
+                    Ok(Rerun::Stopped(EXIT_INCONCLUSIVE))
+                }
+            }
+        }
+        ReplayRecord::StressRun { .. } => Err(Refusal::Impossible(
+            "a run on real threads cannot be replayed: the operating system chose its \
+             interleaving (its recorded steps are in the file)"
+                .to_string(),
+        )),
+    }
+}
+
+/// Runs `file`'s model path on the real service, operations admitted in the path's order.
+pub fn on_implementation(file: &CounterexampleFile, protocol: Protocol) -> Result<Rerun, Refusal> {
+    let ReplayRecord::ModelPath { sizes, actions } = &file.replay else {
+        return Err(Refusal::Impossible(
+            "--on-implementation replays model counterexamples; this one was found on the \
+             implementation already"
+                .to_string(),
+        ));
+    };
+    let sizes = sizes_of(*sizes)?;
+    // The path must be one of the model's before the implementation is held to it.
+    joincheck_models::replay(protocol, sizes, actions).map_err(unreadable)?;
+    let model = ProtocolModel::new(protocol, sizes);
+    let execution = match services::on_implementation(&model, actions) {
+        Ok(execution) => execution,
+        Err(mismatch) => {
+            println!(
+                "NOT CONFORMING  the implementation did not follow the model path: {mismatch}"
+            );
+            return Ok(Rerun::Stopped(EXIT_UNEXPECTED));
+        }
+    };
+    println!(
+        "on the implementation: the real {} service on real threads, operations admitted in \
+         the model path's order; its history equals the model's",
+        protocol.name()
+    );
+    Ok(model_outcome(protocol, sizes, actions, execution.history))
+}
+
+/// A model path's steps as a rerun: broken at the first step after which a user is on two
+/// teams, judged after every step as the model checker judges every state.
+fn model_outcome(protocol: Protocol, sizes: Sizes, actions: &[String], steps: Vec<Step>) -> Rerun {
+    let Some((index, violation)) = first_broken_step(&steps) else {
+        return Rerun::Held;
+    };
+    Rerun::Broke(Counterexample {
+        protocol: protocol.name().to_string(),
+        parameters: sizes.to_string(),
+        engine: Engine::Model,
+        steps: steps[..=index].to_vec(),
+        violation,
+        replay: Replay::ModelPath {
+            sizes: sizes.as_array(),
+            actions: actions.to_vec(),
+        },
+    })
+}
+
+fn sizes_of([servers, users, teams, requests]: [u8; 4]) -> Result<Sizes, Refusal> {
+    Sizes::new(servers, users, teams, requests).map_err(unreadable)
+}
+
+/// The workload the file's real-code run ran.
+fn workload(file: &CounterexampleFile) -> Result<Scenario, Refusal> {
+    let workload = file
+        .scenario
+        .as_ref()
+        .ok_or_else(|| unreadable("no `scenario`: the workload the real code ran"))?;
+    workload.scenario().map_err(unreadable)
+}

@@ -1,0 +1,178 @@
+//! The built-in protocols: for each, the models' [`Protocol`], the real service that implements
+//! it, and what checking it must conclude.
+//!
+//! Every command finds its protocols here. [`with_builtin`] matches every [`Protocol`], so a
+//! protocol the models know but the registry does not is a compile error, not a protocol some
+//! command silently leaves out. Adding one is one line there.
+
+use crate::runtime::{Loom, Shuttle, Std};
+use crate::service::{EventSourced, JoinService, Naive};
+use joincheck_models::{Protocol, Sizes};
+
+/// Every built-in protocol, in the order reports list them.
+pub const ALL: [Protocol; 3] = Protocol::ALL;
+
+/// The service behind a built-in protocol, for [`with_builtin`]: the engines take it by value,
+/// on any runtime, and copy it into every checked run.
+pub trait Service:
+    JoinService<Loom> + JoinService<Shuttle> + JoinService<Std> + Copy + Send + Sync + 'static
+{
+}
+
+impl<S> Service for S where
+    S: JoinService<Loom> + JoinService<Shuttle> + JoinService<Std> + Copy + Send + Sync + 'static
+{
+}
+
+/// A verdict a check must reach.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expected {
+    /// The invariant holds.
+    Holds,
+    /// The invariant is violated.
+    Violated,
+}
+
+impl Expected {
+    /// `holds` or `violated`, as verdicts are named.
+    pub fn name(self) -> &'static str {
+        match self {
+            Expected::Holds => "holds",
+            Expected::Violated => "violated",
+        }
+    }
+}
+
+/// What is known about a protocol, from which a check's expected verdict follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Known {
+    /// Correct on any number of servers.
+    Correct,
+    /// The article's check-then-act: correct on one server, broken on two or more.
+    CheckThenAct,
+}
+
+impl Known {
+    /// The verdict a check at `sizes` must reach.
+    pub fn expected(self, sizes: Sizes) -> Expected {
+        match self {
+            Known::CheckThenAct if sizes.servers >= 2 => Expected::Violated,
+            _ => Expected::Holds,
+        }
+    }
+
+    /// Why a violation is expected, in words, for reports.
+    pub fn why_broken(self) -> Option<&'static str> {
+        match self {
+            Known::Correct => None,
+            Known::CheckThenAct => Some("the article's broken check-then-act"),
+        }
+    }
+}
+
+/// One built-in protocol: its model, its real service, what is known about it.
+#[derive(Clone, Copy, Debug)]
+pub struct Builtin<S> {
+    /// The protocol's model (and name).
+    pub protocol: Protocol,
+    /// The real service implementing it.
+    pub service: S,
+    /// What checking it must conclude.
+    pub known: Known,
+}
+
+/// Work to do with a built-in protocol, whatever the type of its service: the engines are generic
+/// over the service, so [`with_builtin`] hands each entry to `run` with its own type.
+pub trait WithBuiltin {
+    /// What the work returns.
+    type Output;
+    /// Does the work with `builtin`.
+    fn run<S: Service>(self, builtin: Builtin<S>) -> Self::Output;
+}
+
+/// The registry: runs `work` with the built-in entry of `protocol`.
+pub fn with_builtin<W: WithBuiltin>(protocol: Protocol, work: W) -> W::Output {
+    use Known::{CheckThenAct, Correct};
+    match protocol {
+        Protocol::Naive => work.run(entry(protocol, Naive, CheckThenAct)),
+        Protocol::EventSourced => work.run(entry(protocol, EventSourced::GLOBAL, Correct)),
+        Protocol::EventSourcedPerUser => work.run(entry(protocol, EventSourced::PER_USER, Correct)),
+    }
+}
+
+fn entry<S>(protocol: Protocol, service: S, known: Known) -> Builtin<S> {
+    Builtin {
+        protocol,
+        service,
+        known,
+    }
+}
+
+/// What is known about `protocol`.
+pub fn known(protocol: Protocol) -> Known {
+    struct KnownOf;
+    impl WithBuiltin for KnownOf {
+        type Output = Known;
+        fn run<S: Service>(self, builtin: Builtin<S>) -> Known {
+            builtin.known
+        }
+    }
+    with_builtin(protocol, KnownOf)
+}
+
+/// The protocol named `name`, or one line listing the names.
+pub fn named(name: &str) -> Result<Protocol, String> {
+    ALL.into_iter()
+        .find(|protocol| protocol.name() == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = ALL.iter().map(|p| p.name()).collect();
+            format!(
+                "unknown protocol `{name}`; the protocols are {}",
+                names.join(", ")
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The service's own name is the one reports print for it.
+    #[test]
+    fn every_service_is_registered_under_its_own_name() {
+        struct Name;
+        impl WithBuiltin for Name {
+            type Output = (String, String);
+            fn run<S: Service>(self, builtin: Builtin<S>) -> (String, String) {
+                let name = JoinService::<Std>::name(&builtin.service);
+                (builtin.protocol.name().to_string(), name)
+            }
+        }
+        for protocol in ALL {
+            let (registered, service) = with_builtin(protocol, Name);
+            assert_eq!(registered, service);
+        }
+    }
+
+    #[test]
+    fn only_check_then_act_on_two_servers_is_expected_to_break() {
+        let one = Sizes::new(1, 1, 2, 1).unwrap();
+        let two = Sizes::new(2, 1, 2, 1).unwrap();
+        assert_eq!(known(Protocol::Naive).expected(one), Expected::Holds);
+        assert_eq!(known(Protocol::Naive).expected(two), Expected::Violated);
+        for protocol in [Protocol::EventSourced, Protocol::EventSourcedPerUser] {
+            assert_eq!(known(protocol).expected(two), Expected::Holds);
+            assert_eq!(known(protocol).why_broken(), None);
+        }
+    }
+
+    #[test]
+    fn names_look_up_and_unknown_names_list_the_protocols() {
+        assert_eq!(named("event-sourced"), Ok(Protocol::EventSourced));
+        assert_eq!(
+            named("mongo").unwrap_err(),
+            "unknown protocol `mongo`; the protocols are naive, event-sourced, \
+             event-sourced-per-user"
+        );
+    }
+}

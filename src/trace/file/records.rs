@@ -1,0 +1,245 @@
+//! The parts of a replay file: the recorded steps and violation, what reruns it, and the
+//! workload, each convertible from the harness's own types.
+
+use super::names::{Server, Team, User};
+use crate::check::{Scenario, ScenarioError};
+use joincheck_models::domain::Request;
+use joincheck_models::operation::{OpResult, Operation, Step};
+use joincheck_models::verdict::Replay;
+use serde::{Deserialize, Serialize};
+
+/// `sue ∈ {team-A, team-B}` as data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViolationRecord {
+    /// The user on several teams.
+    pub user: User,
+    /// Every team listing the user.
+    pub teams: Vec<Team>,
+}
+
+/// One recorded operation: who, what, its answer, and membership right after.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// The server that performed it.
+    pub server: Server,
+    /// The protocol-level verb: check, act, read, append, …
+    pub operation: String,
+    /// The operation in words.
+    pub detail: String,
+    /// The operation's arguments.
+    pub arguments: Arguments,
+    /// What it returned, in words.
+    pub result: String,
+    /// Whether an append was refused.
+    pub conflict: bool,
+    /// Team membership right after.
+    pub membership_after: Vec<Member>,
+}
+
+/// The arguments of an operation; each operation has some of these.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Arguments {
+    /// The user asked about or moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    /// The team pushed to or pulled from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<Team>,
+    /// The stream read or appended to, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<String>,
+    /// The version an append expected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_version: Option<u64>,
+    /// The events appended, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<String>>,
+}
+
+/// A user listed by a team.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// The team.
+    pub team: Team,
+    /// The user.
+    pub user: User,
+}
+
+/// What reruns a counterexample, by `kind`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ReplayRecord {
+    /// A path of model actions from the initial state.
+    ModelPath {
+        /// Servers, users, teams, requests.
+        sizes: [u8; 4],
+        /// The action at each step, by name.
+        actions: Vec<String>,
+    },
+    /// A shuttle schedule of the real code on [`CounterexampleFile::scenario`].
+    ShuttleSchedule {
+        /// shuttle's encoded schedule.
+        schedule: String,
+        /// The scheduler and seed that found it, in words.
+        found_by: String,
+    },
+    /// The loom execution (counted from 1) at which loom's exploration broke the invariant.
+    LoomExecution {
+        /// The execution.
+        iteration: u64,
+    },
+    /// A run on real threads: the operating system chose the interleaving.
+    StressRun {
+        /// Which run it was.
+        run: u64,
+    },
+}
+
+/// The workload the real code ran: each server's requests over declared users and teams.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workload {
+    /// Users declared.
+    pub users: u8,
+    /// Teams declared.
+    pub teams: u8,
+    /// Each server's requests, in order.
+    pub servers: Vec<Vec<RequestRecord>>,
+    /// The memberships the database starts with.
+    #[serde(default)]
+    pub initial: Vec<Member>,
+}
+
+/// One request, by `request`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "lowercase")]
+pub enum RequestRecord {
+    /// Add `user` to `team`.
+    Join {
+        /// The user.
+        user: User,
+        /// The team.
+        team: Team,
+    },
+    /// Remove `user` from `team`.
+    Leave {
+        /// The user.
+        user: User,
+        /// The team.
+        team: Team,
+    },
+}
+
+/// loom's settings for the run that found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoomRecord {
+    /// At most this many preemptions per interleaving, if bounded.
+    pub preemption_bound: Option<usize>,
+}
+
+impl StepRecord {
+    /// The record of `step`.
+    pub fn of(step: &Step) -> StepRecord {
+        let mut arguments = Arguments::default();
+        match &step.operation {
+            Operation::FindTeamOf { user } => arguments.user = Some(User(*user)),
+            Operation::PushMember { team, user } | Operation::PullMember { team, user } => {
+                arguments.team = Some(Team(*team));
+                arguments.user = Some(User(*user));
+            }
+            Operation::Read { stream } => arguments.stream = Some(stream.to_string()),
+            Operation::Append {
+                stream,
+                expected,
+                events,
+            } => {
+                arguments.stream = Some(stream.to_string());
+                arguments.expected_version = Some(*expected);
+                arguments.events = Some(events.iter().map(ToString::to_string).collect());
+            }
+        }
+        StepRecord {
+            server: Server(step.server),
+            operation: step.operation.verb().to_string(),
+            detail: step.operation.to_string(),
+            arguments,
+            result: step.result.to_string(),
+            conflict: matches!(step.result, OpResult::Conflict { .. }),
+            membership_after: step
+                .membership_after
+                .iter()
+                .map(|&(team, user)| Member {
+                    team: Team(team),
+                    user: User(user),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl ReplayRecord {
+    /// The record of `replay`.
+    pub fn of(replay: &Replay) -> ReplayRecord {
+        match replay.clone() {
+            Replay::ModelPath { sizes, actions } => ReplayRecord::ModelPath { sizes, actions },
+            Replay::ShuttleSchedule { schedule, found_by } => {
+                ReplayRecord::ShuttleSchedule { schedule, found_by }
+            }
+            Replay::LoomExecution { iteration } => ReplayRecord::LoomExecution { iteration },
+            Replay::StressRun { run } => ReplayRecord::StressRun { run },
+        }
+    }
+}
+
+impl Workload {
+    /// The record of `scenario`.
+    pub fn of(scenario: &Scenario) -> Workload {
+        let record = |request: &Request| match *request {
+            Request::Join { user, team } => RequestRecord::Join {
+                user: User(user),
+                team: Team(team),
+            },
+            Request::Leave { user, team } => RequestRecord::Leave {
+                user: User(user),
+                team: Team(team),
+            },
+        };
+        Workload {
+            users: scenario.users(),
+            teams: scenario.teams(),
+            servers: scenario
+                .servers()
+                .iter()
+                .map(|requests| requests.iter().map(record).collect())
+                .collect(),
+            initial: scenario
+                .initial()
+                .iter()
+                .map(|&(team, user)| Member {
+                    team: Team(team),
+                    user: User(user),
+                })
+                .collect(),
+        }
+    }
+
+    /// The scenario this workload describes, if it is a valid one.
+    pub fn scenario(&self) -> Result<Scenario, ScenarioError> {
+        let request = |record: &RequestRecord| match *record {
+            RequestRecord::Join { user, team } => Request::Join {
+                user: user.0,
+                team: team.0,
+            },
+            RequestRecord::Leave { user, team } => Request::Leave {
+                user: user.0,
+                team: team.0,
+            },
+        };
+        let servers = self
+            .servers
+            .iter()
+            .map(|requests| requests.iter().map(request).collect())
+            .collect();
+        let initial = self.initial.iter().map(|m| (m.team.0, m.user.0)).collect();
+        Scenario::new(self.users, self.teams, servers, initial)
+    }
+}
