@@ -7,7 +7,7 @@ use joincheck::service::JoinService;
 use joincheck::service::{EventSourced, Naive};
 use joincheck::store::Recording;
 use joincheck_models::domain::{Request, ServerId, TeamId, UserId};
-use joincheck_models::verdict::Verdict;
+use joincheck_models::verdict::{Replay, Verdict};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -230,4 +230,37 @@ fn join_workloads_are_joins_from_no_memberships() {
             "{scenario}"
         );
     }
+}
+
+/// With no random schedules, only the PCT ones run: the race is still found, by PCT.
+#[test]
+fn zero_random_schedules_leave_the_pct_ones() {
+    let options = ProptestOptions {
+        random_schedules: 0,
+        ..ProptestOptions::default()
+    };
+    let verdict = check(Naive, &options);
+    let Verdict::Violated { counterexample, .. } = &verdict else {
+        panic!("expected a violation, got {verdict:?}");
+    };
+    assert_eq!(
+        counterexample.parameters,
+        "server-1: join sue → team-A; server-2: join sue → team-B"
+    );
+    let Replay::ShuttleSchedule { found_by, .. } = &counterexample.replay else {
+        panic!("not a shuttle schedule: {:?}", counterexample.replay);
+    };
+    assert_eq!(found_by, "PCT depth 3, seed 42");
+    let options = ProptestOptions {
+        cases: 4,
+        ..options
+    };
+    let verdict = check(EventSourced::GLOBAL, &options);
+    let Verdict::Holds { scope, .. } = &verdict else {
+        panic!("expected holds, got {verdict:?}");
+    };
+    assert!(
+        scope.contains("each under 0 shuttle schedules (random, seed 42) and 50 (PCT depth 3"),
+        "{scope}"
+    );
 }
