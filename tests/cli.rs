@@ -1011,8 +1011,8 @@ fn conform_validates_histories_against_the_model() {
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
-    // 50 random + 50 PCT schedules, 50 runs on real threads, 64 workloads × 50 schedules.
-    assert!(text.contains("validated 3350 histories"), "{text}");
+    // 50 random + 50 PCT schedules, 50 runs on real threads, 256 workloads × 50 PCT schedules.
+    assert!(text.contains("validated 12950 histories"), "{text}");
     assert!(
         text.contains("CONFORMS  every history is a path of the model"),
         "{text}"

@@ -1,11 +1,13 @@
 //! proptest: generated workloads, each run under shuttle; a failure shrinks to the smallest
 //! workload that still breaks, with its schedule.
 //!
-//! Each workload is checked with the same seeded shuttle schedules, so a workload either fails or
-//! passes deterministically and shrinking is meaningful. Passing is evidence, not proof.
+//! A workload is a few servers, each with a few joins, leaves and switches, from an initial
+//! membership. Each is checked with the same seeded shuttle schedules, random ones and then PCT
+//! ones, so a workload either fails or passes deterministically and shrinking is meaningful.
+//! Passing is evidence, not proof.
 
-use super::shuttle::{self as shuttle_engine, ShuttleOptions};
-use super::{Limits, Scenario};
+use super::shuttle::{self as shuttle_engine, ShuttleOptions, Strategy as Schedules};
+use super::{Limits, Scenario, ScenarioError};
 use crate::runtime::Shuttle;
 use crate::service::JoinService;
 use joincheck_models::domain::{Request, TeamId, UserId};
@@ -15,6 +17,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// What workloads to generate and how hard to check each.
@@ -27,13 +30,26 @@ pub struct ProptestOptions {
     /// At most this many servers per workload. Every workload has at least two: one server
     /// alone has nothing to race with.
     pub max_servers: u8,
-    /// At most this many requests per server.
+    /// At most this many requests per server, a switch counting as two.
     pub max_requests: u8,
     /// Users requests are drawn from.
     pub users: u8,
     /// Teams requests are drawn from.
     pub teams: u8,
-    /// The shuttle schedules tried on each workload.
+    /// Whether requests may also be leaves and switches (a leave and then a join of the same
+    /// user by one server), instead of joins only. A service's leave, and what a server does
+    /// after its own leave, can break the invariant as much as a join can.
+    pub leaves: bool,
+    /// Whether some users may already be on a team when the servers start. A leave only means
+    /// something for a user who is on a team, and a service may treat existing members apart.
+    pub initial_members: bool,
+    /// Uniformly random schedules tried on each workload, from `shuttle.seed`, before the
+    /// `shuttle` ones. Random schedules switch servers often, which a bug that needs several
+    /// conflicts within one request wants (PCT at depth 3 changes priorities only twice); PCT
+    /// schedules (the default of `shuttle`) reach any bug of their depth with a known probability.
+    /// 0 runs only the `shuttle` ones.
+    pub random_schedules: u64,
+    /// The schedules tried on each workload after the random ones: PCT by default.
     pub shuttle: ShuttleOptions,
     /// Stop early on a time limit or a stop request: the verdict is then inconclusive.
     pub limits: Limits,
@@ -42,12 +58,15 @@ pub struct ProptestOptions {
 impl Default for ProptestOptions {
     fn default() -> Self {
         ProptestOptions {
-            cases: 64,
+            cases: 256,
             seed: 42,
             max_servers: 4,
-            max_requests: 2,
+            max_requests: 3,
             users: 2,
             teams: 2,
+            leaves: true,
+            initial_members: true,
+            random_schedules: 50,
             shuttle: ShuttleOptions {
                 iterations: 50,
                 ..ShuttleOptions::default()
@@ -57,25 +76,157 @@ impl Default for ProptestOptions {
     }
 }
 
-/// One request: `join` first so that shrinking (towards `false`, user 0, team 0) prefers joins
-/// of the first user to the first team.
-fn request(users: u8, teams: u8) -> impl Strategy<Value = Request> {
-    (any::<bool>(), 0..users, 0..teams).prop_map(|(leave, user, team)| {
-        let (user, team) = (UserId(user), TeamId(team));
-        if leave {
-            Request::Leave { user, team }
-        } else {
-            Request::Join { user, team }
-        }
+/// What a generated request asks for, before a leave knows its team.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Join the user to the team.
+    Join,
+    /// The user leaves the team the server believes they are on (the drawn team if it has no
+    /// belief).
+    Leave,
+    /// Move the user to the team: a leave, as above, and then a join, one right after the other.
+    Switch,
+}
+
+/// One generated request, or two for a switch.
+#[derive(Clone, Copy, Debug)]
+struct Intent {
+    kind: Kind,
+    user: UserId,
+    team: TeamId,
+}
+
+/// One intent. Shrinking moves towards the first alternative, user 0 and team 0, so it prefers
+/// joins of the first user to the first team. Three intents in five are joins (the invariant is
+/// about joins), which makes a third of the requests leaves.
+fn intent(options: &ProptestOptions) -> impl Strategy<Value = Intent> {
+    let kind = match options.leaves {
+        true => prop_oneof![3 => Just(Kind::Join), 1 => Just(Kind::Leave), 1 => Just(Kind::Switch)]
+            .boxed(),
+        false => Just(Kind::Join).boxed(),
+    };
+    (kind, 0..options.users.max(1), 0..options.teams.max(1)).prop_map(|(kind, user, team)| Intent {
+        kind,
+        user: UserId(user),
+        team: TeamId(team),
     })
 }
 
-/// Workloads: 2..=max_servers servers with 1..=max_requests requests each.
-fn workload(options: &ProptestOptions) -> impl Strategy<Value = Vec<Vec<Request>>> {
-    let requests = 1..=usize::from(options.max_requests.max(1));
+/// The team each user starts on, if any: each user is on a team with probability 1/4 (with two
+/// users, close to half the workloads start with someone on a team), and shrinking (towards
+/// `None`) removes them.
+fn initial_teams(options: &ProptestOptions) -> BoxedStrategy<Vec<Option<TeamId>>> {
+    let users = usize::from(options.users.max(1));
+    if !options.initial_members {
+        return Just(vec![None; users]).boxed();
+    }
+    let team = (0..options.teams.max(1)).prop_map(TeamId);
+    prop::collection::vec(prop::option::weighted(0.25, team), users).boxed()
+}
+
+/// A generated workload, before it is checked as a [`Scenario`].
+#[derive(Clone, Debug)]
+struct Workload {
+    /// Who is on which team when the servers start.
+    initial: Vec<(TeamId, UserId)>,
+    /// Each server's requests.
+    servers: Vec<Vec<Request>>,
+}
+
+impl Workload {
+    /// The requests of each server's intents, at most `max_requests` per server. A leave goes to
+    /// the team the server last asked the user to join, else to the user's initial team: users
+    /// leave the team they are on, not a team drawn at random.
+    fn new(initial: Vec<Option<TeamId>>, intents: Vec<Vec<Intent>>, max_requests: u8) -> Self {
+        let initial: Vec<(TeamId, UserId)> = (0u8..)
+            .zip(initial)
+            .filter_map(|(user, team)| Some((team?, UserId(user))))
+            .collect();
+        let servers = intents
+            .into_iter()
+            .map(|intents| {
+                let mut believed: BTreeMap<UserId, TeamId> =
+                    initial.iter().map(|(team, user)| (*user, *team)).collect();
+                let mut requests = Vec::new();
+                for Intent { kind, user, team } in intents {
+                    if kind != Kind::Join {
+                        let current = believed.get(&user).copied().unwrap_or(team);
+                        requests.push(Request::Leave {
+                            user,
+                            team: current,
+                        });
+                    }
+                    if kind != Kind::Leave {
+                        believed.insert(user, team);
+                        requests.push(Request::Join { user, team });
+                    }
+                }
+                requests.truncate(usize::from(max_requests.max(1)));
+                requests
+            })
+            .collect();
+        Workload { initial, servers }
+    }
+
+    /// Renames users and teams in order of first appearance, in the requests and then in the
+    /// initial membership. Users and teams are interchangeable, so this changes no verdict, and
+    /// a shrunk workload reads `sue → team-A` whichever ids it drew.
+    fn by_first_appearance(self) -> Workload {
+        let (mut users, mut teams): (Vec<UserId>, Vec<TeamId>) = (Vec::new(), Vec::new());
+        fn index_of<T: PartialEq>(seen: &mut Vec<T>, id: T) -> u8 {
+            let index = seen.iter().position(|s| *s == id).unwrap_or_else(|| {
+                seen.push(id);
+                seen.len() - 1
+            });
+            index as u8
+        }
+        let servers = self
+            .servers
+            .into_iter()
+            .map(|requests| {
+                let rename = |request: Request| {
+                    let user = UserId(index_of(&mut users, request.user()));
+                    let team = TeamId(index_of(&mut teams, request.team()));
+                    match request {
+                        Request::Join { .. } => Request::Join { user, team },
+                        Request::Leave { .. } => Request::Leave { user, team },
+                    }
+                };
+                requests.into_iter().map(rename).collect()
+            })
+            .collect();
+        let mut initial: Vec<(TeamId, UserId)> = self
+            .initial
+            .into_iter()
+            .map(|(team, user)| {
+                (
+                    TeamId(index_of(&mut teams, team)),
+                    UserId(index_of(&mut users, user)),
+                )
+            })
+            .collect();
+        initial.sort();
+        Workload { initial, servers }
+    }
+
+    fn scenario(self, users: u8, teams: u8) -> Result<Scenario, ScenarioError> {
+        let Workload { initial, servers } = self.by_first_appearance();
+        Scenario::new(users, teams, servers, initial)
+    }
+}
+
+/// Workloads: 2..=max_servers servers with 1..=max_requests intents each (cut to max_requests
+/// requests), from initial memberships where each user is on at most one team. Each request
+/// draws its user anew, so servers ask for the users in different orders. Shrinking removes
+/// servers and requests, tries switches and leaves as joins, and drops initial members.
+fn workload(options: &ProptestOptions) -> impl Strategy<Value = Workload> {
+    let max_requests = options.max_requests.max(1);
+    let intents = 1..=usize::from(max_requests);
     let servers = 2..=usize::from(options.max_servers.max(2));
-    let one_server = prop::collection::vec(request(options.users, options.teams), requests);
-    prop::collection::vec(one_server, servers)
+    let one_server = prop::collection::vec(intent(options), intents);
+    let servers = prop::collection::vec(one_server, servers);
+    (initial_teams(options), servers)
+        .prop_map(move |(initial, intents)| Workload::new(initial, intents, max_requests))
 }
 
 /// `2 servers`, `2 to 4 servers`.
@@ -86,50 +237,41 @@ fn between(low: u8, high: u8, noun: &str) -> String {
     }
 }
 
-/// Renames users and teams in order of first appearance. Users and teams are interchangeable, so
-/// this changes no verdict, and a shrunk workload reads `sue → team-A` whichever ids it drew.
-fn by_first_appearance(servers: Vec<Vec<Request>>) -> Vec<Vec<Request>> {
-    let (mut users, mut teams): (Vec<UserId>, Vec<TeamId>) = (Vec::new(), Vec::new());
-    fn index_of<T: PartialEq>(seen: &mut Vec<T>, id: T) -> u8 {
-        let index = seen.iter().position(|s| *s == id).unwrap_or_else(|| {
-            seen.push(id);
-            seen.len() - 1
-        });
-        index as u8
-    }
-    let mut rename = |request: Request| {
-        let user = UserId(index_of(&mut users, request.user()));
-        let team = TeamId(index_of(&mut teams, request.team()));
-        match request {
-            Request::Join { .. } => Request::Join { user, team },
-            Request::Leave { .. } => Request::Leave { user, team },
-        }
+/// What kinds of workload `options` generates, for the scope of a verdict.
+fn kinds(options: &ProptestOptions) -> String {
+    // A switch is two requests: with one request per server it is cut to its leave.
+    let requests = match (options.leaves, options.max_requests >= 2) {
+        (true, true) => "joins, leaves and switches",
+        (true, false) => "joins and leaves",
+        (false, _) => "joins",
     };
-    servers
-        .into_iter()
-        .map(|requests| requests.into_iter().map(&mut rename).collect())
+    match options.initial_members {
+        true => format!("{requests}, some users on a team at the start"),
+        false => format!("{requests} from no memberships"),
+    }
+}
+
+/// `options.cases` workloads from the generator [`check`] uses, seeded by `options.seed` (not
+/// necessarily the ones `check` draws: its runner seeds each case on its own).
+pub fn workloads(options: &ProptestOptions) -> Vec<Scenario> {
+    let (users, teams) = (options.users.max(1), options.teams.max(1));
+    let mut runner = runner(options);
+    let generate = workload(options);
+    (0..options.cases)
+        .filter_map(|_| generate.new_tree(&mut runner).ok())
+        .filter_map(|tree| tree.current().scenario(users, teams).ok())
         .collect()
 }
 
-/// The join-only workloads of `options.cases` generated cases, for conformance runs (the
-/// models have no leave requests).
+/// The [`workloads`] of `options` with joins only and no initial members, whatever `options`
+/// says: conformance runs match them against the models, which have joins only and start with
+/// everyone on no team.
 pub fn join_workloads(options: &ProptestOptions) -> Vec<Scenario> {
-    let (users, teams) = (options.users.max(1), options.teams.max(1));
-    let mut runner = runner(options);
-    let joins = workload(options).prop_map(|servers| {
-        let joins = servers.into_iter().map(|requests| {
-            let only_joins = requests.into_iter().map(|r| Request::Join {
-                user: r.user(),
-                team: r.team(),
-            });
-            only_joins.collect()
-        });
-        by_first_appearance(joins.collect())
-    });
-    (0..options.cases)
-        .filter_map(|_| joins.new_tree(&mut runner).ok())
-        .filter_map(|tree| Scenario::new(users, teams, tree.current(), Vec::new()).ok())
-        .collect()
+    workloads(&ProptestOptions {
+        leaves: false,
+        initial_members: false,
+        ..options.clone()
+    })
 }
 
 /// A test runner seeded from `options.seed`, so that the same seed generates the same workloads.
@@ -151,7 +293,23 @@ fn runner(options: &ProptestOptions) -> TestRunner {
     TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed))
 }
 
-/// Generates workloads, runs each under shuttle, and shrinks the first one that breaks.
+/// Runs `scenario` under the random schedules and, if they find nothing, under the PCT ones.
+fn check_workload<S>(service: &S, scenario: &Scenario, schedules: &[ShuttleOptions; 2]) -> Verdict
+where
+    S: JoinService<Shuttle> + Clone,
+{
+    let [random, pct] = schedules;
+    if random.iterations > 0 {
+        let verdict = shuttle_engine::check(service.clone(), scenario, random);
+        if !matches!(verdict, Verdict::Holds { .. }) {
+            return verdict;
+        }
+    }
+    shuttle_engine::check(service.clone(), scenario, pct)
+}
+
+/// Generates workloads, runs each under random and then PCT shuttle schedules, and shrinks the
+/// first one that breaks.
 pub fn check<S>(service: S, options: &ProptestOptions) -> Verdict
 where
     S: JoinService<Shuttle> + Clone,
@@ -174,14 +332,17 @@ where
     // proptest keeps the last failing workload as its smallest, so the last counterexample found
     // is the shrunk one; keeping it means a limit hit while shrinking loses nothing.
     let smallest: RefCell<Option<(Box<Counterexample>, Scenario)>> = RefCell::new(None);
-    let scenario_of = |servers: Vec<Vec<Request>>| {
-        Scenario::new(users, teams, by_first_appearance(servers), Vec::new())
-    };
-    let shuttle_options = ShuttleOptions {
+    let pct = ShuttleOptions {
         limits: options.limits.clone(),
         ..options.shuttle.effective()
     };
-    let outcome = runner.run(&workload(options), |servers| {
+    let random = ShuttleOptions {
+        strategy: Schedules::Random,
+        iterations: options.random_schedules,
+        ..pct.clone()
+    };
+    let schedules = [random, pct];
+    let outcome = runner.run(&workload(options), |workload| {
         if let Some(why) = options.limits.reached(started) {
             let done = workloads_run.get();
             let reason = format!("stopped by the {why} after {done} workloads, nothing is proved");
@@ -189,7 +350,7 @@ where
             return Ok(());
         }
         workloads_run.set(workloads_run.get() + 1);
-        let scenario = match scenario_of(servers) {
+        let scenario = match workload.scenario(users, teams) {
             Ok(scenario) => scenario,
             Err(refused) => {
                 let why = format!("a generated workload was refused: {refused}");
@@ -197,7 +358,7 @@ where
                 return Ok(());
             }
         };
-        match shuttle_engine::check(service.clone(), &scenario, &shuttle_options) {
+        match check_workload(&service, &scenario, &schedules) {
             Verdict::Violated { counterexample, .. } => {
                 *smallest.borrow_mut() = Some((counterexample, scenario));
                 Err(TestCaseError::fail("the invariant broke"))
@@ -215,6 +376,7 @@ where
         seconds: started.elapsed().as_secs_f64(),
         ..Stats::default()
     };
+    let [random, pct] = &schedules;
     let verdict = match outcome {
         Ok(()) if options.cases == 0 => Verdict::Inconclusive {
             engine: Engine::Proptest,
@@ -229,16 +391,18 @@ where
         Ok(()) => Verdict::Holds {
             engine: Engine::Proptest,
             scope: format!(
-                "no violation in {} generated workloads (seed {}, {} × {} each over {} and {}), \
-                 {} shuttle schedules each ({}): evidence, not proof",
+                "no violation in {} generated workloads (seed {}, {} × {} each over {} and {}: \
+                 {}), each under {} shuttle schedules ({random}) and {} ({pct}): \
+                 evidence, not proof",
                 options.cases,
                 options.seed,
                 between(2, options.max_servers.max(2), "server"),
                 between(1, options.max_requests.max(1), "request"),
                 count(users, "user"),
                 count(teams, "team"),
-                shuttle_options.iterations,
-                shuttle_options
+                kinds(options),
+                random.iterations,
+                pct.iterations,
             ),
             stats,
         },

@@ -116,15 +116,36 @@ impl Scenario {
         }
     }
 
-    /// Each of `servers` servers joins every user to a team, round-robin over the teams, starting
-    /// at a different team per server: many requests, many races.
+    /// Each of `servers` servers joins every user to a team: [`Scenario::round_robin`] with one
+    /// request per user. Many requests, many races.
     pub fn contended(servers: u8, users: u8, teams: u8) -> Result<Scenario, ScenarioError> {
-        let per_server = (0..servers)
+        Scenario::round_robin(servers, users, teams, users)
+    }
+
+    /// The fixed workload of the real-code engines: request `k` of server `s` (both from 0) joins
+    /// user `u = (s + k) mod U` to team `(s + u) mod T`.
+    ///
+    /// Each server starts at its own user, so servers ask for the users in different orders
+    /// (a server that is late for one user is early for another), and servers next to each
+    /// other put a user on different teams, which is the race. At 2 servers, 1 user, 2 teams and
+    /// 1 request each this is [`Scenario::article`].
+    pub fn round_robin(
+        servers: u8,
+        users: u8,
+        teams: u8,
+        requests: u8,
+    ) -> Result<Scenario, ScenarioError> {
+        // Zero users or teams still name user and team 0, which `new` refuses as unknown.
+        let (user_count, team_count) = (usize::from(users.max(1)), usize::from(teams.max(1)));
+        let per_server = (0..usize::from(servers))
             .map(|server| {
-                (0..users)
-                    .map(|user| Request::Join {
-                        user: UserId(user),
-                        team: TeamId((server + user) % teams.max(1)),
+                (0..usize::from(requests))
+                    .map(|k| {
+                        let user = (server + k) % user_count;
+                        Request::Join {
+                            user: UserId(user as u8),
+                            team: TeamId(((server + user) % team_count) as u8),
+                        }
                     })
                     .collect()
             })

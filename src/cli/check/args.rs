@@ -112,7 +112,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "K", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     pub iterations: u64,
-    /// proptest: how many workloads to generate (each tried under 50 shuttle schedules).
+    /// proptest: how many workloads to generate (each tried under 50 random and 50 PCT shuttle
+    /// schedules).
     /// Example: --cases 256
     #[arg(long, value_name = "K", default_value_t = 64,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]

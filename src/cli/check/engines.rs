@@ -108,6 +108,7 @@ impl Job {
                         ..ProptestOptions::default().shuttle
                     },
                     limits: stop_at,
+                    ..ProptestOptions::default()
                 };
                 let (verdict, shrunk) = services::proptest(self.protocol, &options);
                 Ran {
