@@ -5,6 +5,8 @@
 //! stateright ([`stateright_model()`]), both driven by the same transition code
 //! ([`ProtocolModel`]). No I/O.
 
+#![deny(missing_docs, missing_debug_implementations)]
+
 pub mod action;
 pub mod bench;
 pub mod checker;
