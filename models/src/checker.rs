@@ -121,13 +121,18 @@ pub fn check(protocol: Protocol, sizes: Sizes, options: &CheckOptions) -> Verdic
 
 /// Like [`check`], with the outcome of every property.
 ///
-/// Sizes built field by field and invalid give an inconclusive verdict that says why.
+/// Sizes built field by field and invalid, or at which a state of `protocol` is too wide to pack
+/// ([`ProtocolModel::checkable`]), give an inconclusive verdict that says why.
 pub fn check_report(protocol: Protocol, sizes: Sizes, options: &CheckOptions) -> Report {
     let started = Instant::now();
-    match ProtocolModel::try_new(protocol, sizes) {
-        Ok(model) => report(&model, options, started),
-        Err(error) => nothing_checked(&error),
+    let model = match ProtocolModel::try_new(protocol, sizes) {
+        Ok(model) => model,
+        Err(error) => return nothing_checked(&error),
+    };
+    if let Err(error) = model.checkable() {
+        return nothing_checked(&error);
     }
+    report(&model, options, started)
 }
 
 /// The report of a check that could not start, and why.
@@ -143,7 +148,7 @@ fn nothing_checked(why: &dyn std::fmt::Display) -> Report {
     }
 }
 
-/// Explores `model` and turns what the search found into a report.
+/// Explores `model`, which fits the packing, and turns what the search found into a report.
 fn report(model: &ProtocolModel, options: &CheckOptions, started: Instant) -> Report {
     let found = bfs::search(model, options, started);
     let stats = Stats {
@@ -399,6 +404,38 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "cannot replay: servers = 9 is above the limit of 8"
+        );
+    }
+
+    /// Packing is per protocol: at 8,8,4,2 the global log's state is too wide, naive's is not.
+    #[test]
+    fn a_model_too_wide_to_pack_is_not_checked() {
+        let verdict = check(
+            Protocol::EventSourced,
+            sizes(8, 8, 4, 2),
+            &CheckOptions::default(),
+        );
+        let Verdict::Inconclusive { reason, stats, .. } = verdict else {
+            panic!("nothing can be checked")
+        };
+        assert_eq!(
+            reason,
+            "nothing was checked: one state of the event-sourced protocol at these sizes needs \
+             148 bits, more than the 127 a packed state holds; use fewer servers, users, teams or \
+             requests"
+        );
+        assert_eq!(stats, Stats::default());
+        let options = CheckOptions {
+            max_states: Some(1_000),
+            ..CheckOptions::default()
+        };
+        let naive = check(Protocol::Naive, sizes(8, 8, 4, 2), &options);
+        let Verdict::Inconclusive { reason, .. } = naive else {
+            panic!("the search stops at the state limit")
+        };
+        assert!(
+            reason.starts_with("stopped by the state limit (1,000) after "),
+            "{reason}"
         );
     }
 

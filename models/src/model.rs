@@ -8,10 +8,11 @@
 use crate::action::Action;
 use crate::domain::{Event, ServerId, TeamId, UserId};
 use crate::event_sourced::{self, Streams};
+use crate::layout::{Layout, StateTooWide};
 use crate::naive;
 use crate::operation::{OpResult, Operation, Step, StreamKey};
 use crate::sizes::{SizeError, Sizes};
-use crate::state::{Layout, Phase, State};
+use crate::state::{Phase, State};
 use crate::Protocol;
 use std::fmt;
 
@@ -125,6 +126,13 @@ impl ProtocolModel {
     /// The sizes modelled.
     pub fn sizes(&self) -> Sizes {
         self.sizes
+    }
+
+    /// Whether joincheck's checker can explore this model: it stores every state packed into
+    /// 127 bits, and the protocol's state at these sizes may need more. Replay, conformance and
+    /// stateright work on unpacked states and take any model.
+    pub fn checkable(&self) -> Result<(), StateTooWide> {
+        self.layout.fits(self.protocol.name())
     }
 
     pub(crate) fn layout(&self) -> &Layout {
@@ -401,5 +409,29 @@ mod tests {
             end(Protocol::EventSourced, &sue_first),
             end(Protocol::EventSourced, &john_first)
         );
+    }
+
+    /// The packing limit is a property of one protocol's model: at 8,8,4,2 the global log is too
+    /// wide for the checker, naive and per-user streams are not, and all three can be replayed.
+    #[test]
+    fn only_a_model_too_wide_to_pack_is_refused_by_the_checker() {
+        let sizes = Sizes::new(8, 8, 4, 2).unwrap();
+        let checkable: Vec<bool> = Protocol::ALL
+            .map(|protocol| ProtocolModel::new(protocol, sizes).checkable().is_ok())
+            .to_vec();
+        assert_eq!(checkable, [true, false, true]);
+        let global = ProtocolModel::new(Protocol::EventSourced, sizes);
+        assert_eq!(
+            global.checkable().unwrap_err().to_string(),
+            "one state of the event-sourced protocol at these sizes needs 148 bits, more than \
+             the 127 a packed state holds; use fewer servers, users, teams or requests"
+        );
+        let steps = global
+            .replay(&[
+                "server-8 read user-8 → team-D".into(),
+                "server-8 append".into(),
+            ])
+            .unwrap();
+        assert_eq!(steps[1].result, OpResult::Appended { version: 1 });
     }
 }

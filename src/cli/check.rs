@@ -14,7 +14,7 @@ use joincheck::check::Limits;
 use joincheck::check::{Scenario, ScenarioError};
 use joincheck::trace;
 use joincheck_models::verdict::{Engine, Stats, Verdict};
-use joincheck_models::{CheckOptions, Progress, Protocol, Sizes};
+use joincheck_models::{CheckOptions, Progress, Protocol, ProtocolModel, Sizes};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -281,6 +281,12 @@ pub fn run(args: &CheckArgs) -> Result<i32, String> {
             Engine::Proptest,
         ],
     };
+    if engines.contains(&Engine::Model) {
+        for protocol in &protocols {
+            let model = ProtocolModel::new(*protocol, sizes);
+            model.checkable().map_err(|error| error.to_string())?;
+        }
+    }
     let mut skipped = Vec::new();
     if engines.contains(&Engine::Loom) {
         if let Err(error) = scenario.at_most_servers(loom_engine::MAX_SERVERS, "loom") {
