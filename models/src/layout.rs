@@ -2,9 +2,9 @@
 //! states as one `u64` or `u128` each, so this width decides whether a model can be checked.
 
 use crate::domain::{TeamId, UserId};
+use crate::protocol::{Database, JoinProtocol};
 use crate::sizes::Sizes;
 use crate::state::{Phase, Server, State, MAX};
-use crate::Protocol;
 use std::fmt;
 
 /// The number of bits a packed state may use: one bit of the 128 marks an occupied slot in the
@@ -58,20 +58,16 @@ const PHASE_BITS: u32 = 2;
 
 impl Layout {
     /// The layout for `protocol` at `sizes`.
-    pub(crate) fn new(protocol: Protocol, sizes: Sizes) -> Layout {
+    pub(crate) fn new<P: JoinProtocol + ?Sized>(protocol: &P, sizes: Sizes) -> Layout {
         let servers = u32::from(sizes.servers);
         let users = u32::from(sizes.users);
         let teams = u32::from(sizes.teams);
-        let max_log = match protocol {
-            Protocol::Naive => 0,
-            Protocol::EventSourced | Protocol::EventSourcedPerUser => {
-                users.min(servers * u32::from(sizes.requests))
-            }
-        };
-        let max_version = match protocol {
-            Protocol::Naive => 0,
-            Protocol::EventSourced => max_log,
-            Protocol::EventSourcedPerUser => 1,
+        let (max_log, max_version) = match protocol.database(sizes) {
+            Database::MemberSets => (0, 0),
+            Database::EventLog {
+                capacity,
+                max_version,
+            } => (u32::from(capacity), u32::from(max_version)),
         };
         Layout {
             servers,
@@ -224,6 +220,7 @@ mod tests {
     use super::*;
     use crate::model::ProtocolModel;
     use crate::reference::{reachable, small_grid};
+    use crate::Protocol;
 
     /// Only its own protocol's width decides whether a model can be packed: at 8,8,4,2 naive and
     /// per-user streams fit, the global log does not.
@@ -231,7 +228,7 @@ mod tests {
     fn each_protocol_packs_to_its_own_width() {
         let widths = |[s, u, t, n]: [u8; 4]| {
             let sizes = Sizes::new(s, u, t, n).unwrap();
-            Protocol::ALL.map(|protocol| Layout::new(protocol, sizes).bits())
+            Protocol::ALL.map(|protocol| Layout::new(protocol.spec(), sizes).bits())
         };
         assert_eq!(widths([2, 1, 2, 1]), [10, 12, 12]);
         assert_eq!(widths([8, 8, 4, 2]), [104, 148, 124]);
@@ -242,7 +239,7 @@ mod tests {
     fn packing_round_trips_every_reachable_state() {
         for protocol in Protocol::ALL {
             for sizes in small_grid() {
-                let layout = Layout::new(protocol, sizes);
+                let layout = Layout::new(protocol.spec(), sizes);
                 let states = reachable(protocol, sizes);
                 let mut packed: Vec<u128> = states.iter().map(|s| layout.pack(s)).collect();
                 for (state, word) in states.iter().zip(&packed) {
@@ -261,7 +258,7 @@ mod tests {
         for protocol in Protocol::ALL {
             let sizes = Sizes::new(2, 2, 2, 2).unwrap();
             let model = ProtocolModel::new(protocol, sizes);
-            let layout = Layout::new(protocol, sizes);
+            let layout = Layout::new(protocol.spec(), sizes);
             for state in reachable(protocol, sizes) {
                 for (action, _, next) in model.successors(&state) {
                     let index = usize::from(action.server().0);

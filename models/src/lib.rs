@@ -11,12 +11,11 @@ pub mod action;
 pub mod bench;
 pub mod checker;
 pub mod domain;
-pub mod event_sourced;
 mod layout;
 pub mod model;
-pub mod naive;
 pub mod operation;
 pub mod protocol;
+pub mod protocols;
 pub mod sizes;
 pub mod state;
 pub mod stateright_model;
@@ -28,10 +27,12 @@ pub use bench::{bench_grid, skip_without_symmetry};
 pub use checker::{check, check_report, replay, thousands, CheckOptions, Progress, Report};
 pub use layout::{StateTooWide, STATE_BITS};
 pub use model::{ProtocolModel, ReplayError};
-pub use protocol::Protocol;
+pub use protocol::{Database, JoinProtocol};
+pub use protocols::Protocol;
 pub use sizes::{plural, SizeError, Sizes};
 pub use state::{Phase, Server, State};
 pub use stateright_model::{stateright_model, StaterightModel};
+pub use symmetry::Renaming;
 pub use verdict::{Counterexample, Engine, Replay, Stats, Verdict};
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::Protocol;
 use stateright::{Model, Property};
 
 /// A protocol at given sizes, as a stateright model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct StaterightModel {
     model: ProtocolModel,
 }

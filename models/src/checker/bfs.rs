@@ -4,6 +4,7 @@
 use super::state_set::{hash, key_of, Key, StateSet};
 use super::{thousands, CheckOptions};
 use crate::model::ProtocolModel;
+use crate::protocol::JoinProtocol;
 use crate::symmetry;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -41,7 +42,11 @@ pub(super) struct SearchEnd {
 
 /// Explores `model` breadth-first, level by level, until every state is found, a level breaks
 /// the invariant, or a limit of `options` stops it (checked since `started`).
-pub(super) fn search(model: &ProtocolModel, options: &CheckOptions, started: Instant) -> SearchEnd {
+pub(super) fn search<P: JoinProtocol + ?Sized>(
+    model: &ProtocolModel<P>,
+    options: &CheckOptions,
+    started: Instant,
+) -> SearchEnd {
     let search = Search {
         model,
         options,
@@ -56,14 +61,14 @@ pub(super) fn search(model: &ProtocolModel, options: &CheckOptions, started: Ins
 }
 
 /// One search: the model, how to run it, and how many threads (parts of the state set) share it.
-struct Search<'a> {
-    model: &'a ProtocolModel,
+struct Search<'a, P: JoinProtocol + ?Sized> {
+    model: &'a ProtocolModel<P>,
     options: &'a CheckOptions,
     started: Instant,
     parts: usize,
 }
 
-impl Search<'_> {
+impl<P: JoinProtocol + ?Sized> Search<'_, P> {
     /// The thread that owns the states with this hash.
     fn owner(&self, hash: u64) -> usize {
         ((u128::from(hash) * self.parts as u128) >> 64) as usize
@@ -90,7 +95,7 @@ impl Search<'_> {
                 found.stuck = true;
             }
             for action in &actions {
-                let Some((next, _)) = model.apply(&state, *action) else {
+                let Some(next) = model.next_state(&state, *action) else {
                     continue;
                 };
                 found.generated += 1;

@@ -4,20 +4,27 @@
 use super::state_set::key_of;
 use crate::action::Action;
 use crate::model::ProtocolModel;
+use crate::protocol::JoinProtocol;
 use crate::state::State;
 use crate::verdict::{Counterexample, Engine, Replay};
 use std::collections::HashMap;
 
 /// True when requests are left in `state` but no action is enabled: "every request completes"
 /// fails there.
-pub(super) fn state_is_stuck(model: &ProtocolModel, state: &State) -> bool {
+pub(super) fn state_is_stuck<P: JoinProtocol + ?Sized>(
+    model: &ProtocolModel<P>,
+    state: &State,
+) -> bool {
     let mut actions = Vec::new();
     model.actions(state, &mut actions);
     actions.is_empty() && !state.all_requests_done(model.sizes())
 }
 
 /// The counterexample of a path from the initial state, if its last state breaks the invariant.
-pub(super) fn counterexample(model: &ProtocolModel, path: &[Action]) -> Option<Counterexample> {
+pub(super) fn counterexample<P: JoinProtocol + ?Sized>(
+    model: &ProtocolModel<P>,
+    path: &[Action],
+) -> Option<Counterexample> {
     let mut state = model.initial_state();
     let mut steps = Vec::with_capacity(path.len());
     for action in path {
@@ -42,14 +49,14 @@ pub(super) fn counterexample(model: &ProtocolModel, path: &[Action]) -> Option<C
 /// The first path of exactly `depth` actions, in action order, that ends in a state meeting
 /// `target`, if there is one. With `depth` the smallest depth at which `target` is met,
 /// this is the shortest such path, and the same on every run.
-pub(super) fn first_path(
-    model: &ProtocolModel,
+pub(super) fn first_path<P: JoinProtocol + ?Sized>(
+    model: &ProtocolModel<P>,
     symmetry: bool,
     depth: u64,
     target: impl Fn(&State) -> bool,
 ) -> Option<Vec<Action>> {
-    struct Dfs<'a, T> {
-        model: &'a ProtocolModel,
+    struct Dfs<'a, P: JoinProtocol + ?Sized, T> {
+        model: &'a ProtocolModel<P>,
         symmetry: bool,
         target: T,
         /// States known not to reach `target` within this many steps (keyed by representative:
@@ -57,7 +64,7 @@ pub(super) fn first_path(
         dead_ends: HashMap<u128, u64>,
         path: Vec<Action>,
     }
-    impl<T: Fn(&State) -> bool> Dfs<'_, T> {
+    impl<P: JoinProtocol + ?Sized, T: Fn(&State) -> bool> Dfs<'_, P, T> {
         fn search(&mut self, state: &State, remaining: u64) -> bool {
             if remaining == 0 {
                 return (self.target)(state);

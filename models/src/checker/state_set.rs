@@ -2,12 +2,17 @@
 //! fits in 63 bits and `u128` otherwise.
 
 use crate::model::ProtocolModel;
+use crate::protocol::JoinProtocol;
 use crate::state::State;
 use crate::symmetry;
 
 /// The packed state the checker stores: the canonical representative under symmetry, or the
 /// state itself.
-pub(super) fn key_of(model: &ProtocolModel, symmetry: bool, state: &State) -> u128 {
+pub(super) fn key_of<P: JoinProtocol + ?Sized>(
+    model: &ProtocolModel<P>,
+    symmetry: bool,
+    state: &State,
+) -> u128 {
     if symmetry {
         symmetry::canonical(model, state)
     } else {
