@@ -49,6 +49,9 @@ pub trait JoinProtocol: fmt::Debug + Send + Sync + 'static {
     /// reduction then fixes users and teams by their first appearance in it, which no renaming
     /// can change, instead of trying their orders.
     fn orders_all_events(&self) -> bool;
+
+    /// The expected verdict at `sizes`: true when some interleaving puts a user on two teams.
+    fn breaks_at(&self, sizes: Sizes) -> bool;
 }
 
 /// Which part of [`State`]'s shared database a protocol uses, and its bounds.

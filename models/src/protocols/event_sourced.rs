@@ -284,6 +284,13 @@ impl JoinProtocol for EventSourced {
     fn orders_all_events(&self) -> bool {
         self.streams == Streams::Global
     }
+
+    /// A user's join is appended at the version that shows them on no team, and any other
+    /// append about them moves that version on: the second append conflicts, and its reread
+    /// finds them.
+    fn breaks_at(&self, _: Sizes) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

@@ -79,6 +79,7 @@ impl fmt::Display for Protocol {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checker::{check, CheckOptions};
     use crate::model::ProtocolModel;
     use crate::reference::{reachable, small_grid};
     use crate::state::{Phase, State};
@@ -93,6 +94,40 @@ mod tests {
             assert_eq!(protocol.to_string(), protocol.name());
         }
         assert_eq!(Protocol::parse("Naive"), None);
+    }
+
+    /// The expected verdict is computed, so it must be the checker's on every size it covers:
+    /// one team cannot hold anyone twice, one server has no race, and event sourcing never breaks.
+    #[test]
+    fn the_expected_verdict_is_the_checkers() {
+        let more = [[2, 1, 1, 2], [1, 2, 3, 2], [3, 1, 1, 1], [2, 2, 1, 1]];
+        let grid = small_grid()
+            .into_iter()
+            .chain(more.map(|[s, u, t, n]| Sizes::new(s, u, t, n).unwrap()));
+        let mut broken = Vec::new();
+        for sizes in grid {
+            for protocol in Protocol::ALL {
+                let verdict = check(protocol, sizes, &CheckOptions::default());
+                let expected = if protocol.spec().breaks_at(sizes) {
+                    broken.push(format!("{protocol} {:?}", sizes.as_array()));
+                    "violated"
+                } else {
+                    "holds"
+                };
+                assert_eq!(verdict.kind(), expected, "{protocol} {sizes}");
+            }
+        }
+        assert_eq!(
+            broken,
+            [
+                "naive [2, 1, 2, 1]",
+                "naive [2, 2, 2, 1]",
+                "naive [2, 2, 2, 2]",
+                "naive [3, 2, 2, 1]",
+                "naive [2, 3, 2, 1]",
+                "naive [2, 2, 3, 1]",
+            ]
+        );
     }
 
     /// The progress measure of [`crate::checker`]'s docs.

@@ -120,6 +120,12 @@ impl JoinProtocol for Naive {
     fn orders_all_events(&self) -> bool {
         false
     }
+
+    /// Two servers can both check before either pushes, and two teams are needed to be on both;
+    /// one server alone checks and acts in turn, which is correct.
+    fn breaks_at(&self, sizes: Sizes) -> bool {
+        sizes.servers >= 2 && sizes.teams >= 2
+    }
 }
 
 #[cfg(test)]
