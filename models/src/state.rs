@@ -1,9 +1,10 @@
 //! The state of a model: each server's request in progress and the shared database.
 //!
-//! A state holds exactly what DESIGN.md's reference semantics name and nothing else (no step
-//! counter, no history), so its reachable count is comparable with any other faithful model:
-//! per server `(requests done, phase, user, team, version seen)`, and the shared state — the
-//! member set of each team (naive) or the event log as an ordered sequence (event sourcing).
+//! A state holds exactly what the reference semantics of `docs/ARCHITECTURE.md` name and nothing
+//! else (no step counter, no history), so its reachable count is comparable with any other
+//! faithful model: per server `(requests done, phase, user, team, version seen)`, and the shared
+//! state — the member set of each team (naive) or the event log as an ordered sequence (event
+//! sourcing).
 //!
 //! [`crate::layout`] packs a state into one `u128` (or `u64` when it fits), which is what the
 //! checker stores and hashes.

@@ -374,7 +374,8 @@ mod tests {
         }
     }
 
-    /// The reference count of DESIGN.md (Spin, no reduction). Release: a few seconds.
+    /// The reference count of `docs/ARCHITECTURE.md` (Spin, no reduction). Release: a few
+    /// seconds.
     #[test]
     #[ignore = "1.8 million states: run with --ignored, ideally in release"]
     fn reference_count_3_3_3_2() {
@@ -388,7 +389,7 @@ mod tests {
         );
     }
 
-    /// The reference count of DESIGN.md (Spin, no reduction). Release: about 5 s.
+    /// The reference count of `docs/ARCHITECTURE.md` (Spin, no reduction). Release: about 5 s.
     #[test]
     #[ignore = "8.2 million states: run with --ignored, ideally in release"]
     fn reference_count_3_3_3_3() {
@@ -402,8 +403,9 @@ mod tests {
         );
     }
 
-    /// DESIGN.md's large configurations, reduced over servers, users and teams (exact orbits;
-    /// Rumur reports 1,780,794 and 2,254,157 with its own reduction). Release: a few seconds.
+    /// The large configurations of `docs/ARCHITECTURE.md`, reduced over servers, users and teams
+    /// (exact orbits; Rumur reports 1,780,794 and 2,254,157 with its own reduction). Release: a
+    /// few seconds.
     #[test]
     #[ignore = "millions of states: run with --ignored, ideally in release"]
     fn reduced_counts_of_the_large_configurations() {
