@@ -3,7 +3,18 @@
 //! The domain types, the database operations, the verdict types, and the protocols as state
 //! machines that are explored exhaustively — by joincheck's own fast checker ([`check`]) or by
 //! stateright ([`stateright_model()`]), both driven by the same transition code
-//! ([`ProtocolModel`]). No I/O.
+//! ([`ProtocolModel`]). No I/O. The exact semantics, the reference counts they are checked
+//! against and stateright's traps are in `docs/ARCHITECTURE.md`.
+//!
+//! # Adding a protocol
+//!
+//! A protocol is one type implementing one trait, [`JoinProtocol`]: its name, the action that
+//! starts a request, its transitions, the database it keeps, how symmetry renames that database,
+//! and the verdict expected at given sizes. Write it in one new file under `src/protocols/`
+//! (`naive.rs` is the smallest example) and add it to [`Protocol`] in `src/protocols/mod.rs`:
+//! the model, packing, symmetry reduction, both checkers and the stateright adapter then take
+//! it, by name. (The engines of the joincheck crate run real code: there the protocol also needs
+//! its service.)
 
 #![deny(missing_docs, missing_debug_implementations)]
 
