@@ -6,8 +6,8 @@
 //! state — the member set of each team (naive) or the event log as an ordered sequence (event
 //! sourcing).
 //!
-//! [`crate::layout`] packs a state into one `u128` (or `u64` when it fits), which is what the
-//! checker stores and hashes.
+//! The private `layout` module packs a state into one `u128` (or `u64` when it fits), which is
+//! what the checker stores and hashes.
 
 use crate::domain::{Event, OnSeveralTeams, ServerId, TeamId, UserId};
 use crate::sizes::{Sizes, MAX_DIMENSION};
