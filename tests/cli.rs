@@ -620,6 +620,8 @@ fn every_bad_input_is_one_line_and_exit_2() {
         (
             vec![
                 "check",
+                "--engine",
+                "model",
                 "--servers",
                 "8",
                 "--users",
@@ -629,7 +631,7 @@ fn every_bad_input_is_one_line_and_exit_2() {
                 "--requests",
                 "15",
             ],
-            "bits",
+            "one state of the naive protocol at these sizes needs 160 bits",
         ),
         (
             vec!["check", "--engine", "proptest", "--servers", "1"],
@@ -1054,4 +1056,67 @@ fn a_model_counterexample_replays_on_the_implementation_with_the_identical_trace
     );
     assert_eq!(trace, on_model);
     assert!(trace.contains("VIOLATED"));
+}
+
+/// The packing limit is the model engine's, per protocol: with `--engine all` the model is
+/// skipped for the protocols too wide to pack (saying why), and the other engines still run.
+#[test]
+fn a_state_too_wide_to_pack_skips_the_model_engine_not_the_others() {
+    let output = joincheck()
+        .args(["check", "--protocol", "naive", "--engine", "shuttle"])
+        .args(["--servers", "8", "--users", "8", "--teams", "8"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let output = joincheck()
+        .args([
+            "check",
+            "--servers",
+            "8",
+            "--users",
+            "8",
+            "--teams",
+            "8",
+            "--requests",
+            "15",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let skipped: Vec<String> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|skip| format!("{}: {}", skip["engine"], skip["reason"]))
+        .collect();
+    assert_eq!(skipped.len(), 4, "{skipped:?}");
+    assert!(
+        skipped[1].contains("naive: one state of the naive protocol"),
+        "{skipped:?}"
+    );
+}
+
+/// With one team nobody can be on two teams: naive is expected to hold there, and does.
+#[test]
+fn naive_is_expected_to_hold_on_one_team() {
+    let output = joincheck()
+        .args([
+            "check",
+            "--protocol",
+            "naive",
+            "--teams",
+            "1",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for result in report["results"].as_array().unwrap() {
+        assert_eq!(result["expected"], "holds", "{result}");
+        assert_eq!(result["verdict"], "holds", "{result}");
+    }
 }

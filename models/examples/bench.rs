@@ -1,5 +1,6 @@
-//! Benchmarks joincheck's checker on the grid of DESIGN.md (event sourcing at 3,3,3,2 / 3,3,3,3
-//! / 4,4,4,2 / 5,3,3,2, naive too), with and without symmetry, on 1 and 2 threads.
+//! Benchmarks joincheck's checker on the grid of `docs/ARCHITECTURE.md` (event sourcing at
+//! 3,3,3,2 / 3,3,3,3 / 4,4,4,2 / 5,3,3,2, naive too), with and without symmetry, on 1 and 2
+//! threads.
 //!
 //! ```text
 //! cargo run --release -p joincheck-models --example bench [-- --quick]

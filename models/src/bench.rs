@@ -1,11 +1,11 @@
-//! The benchmark grid: the configurations DESIGN.md compares with Spin and Rumur, so that the
-//! `bench` example and a CLI `bench` command measure the same thing.
+//! The benchmark grid: the configurations `docs/ARCHITECTURE.md` compares with Spin and Rumur, so
+//! that the `bench` example and a CLI `bench` command measure the same thing.
 
 use crate::{Protocol, Sizes};
 
 /// The configurations to benchmark, smallest first: naive's race, then event sourcing (global
-/// stream and per user) at 3,3,3,2 / 3,3,3,3 / 4,4,4,2 / 5,3,3,2, the sizes of DESIGN.md's
-/// table.
+/// stream and per user) at 3,3,3,2 / 3,3,3,3 / 4,4,4,2 / 5,3,3,2, the sizes of the table in
+/// `docs/ARCHITECTURE.md`.
 pub fn bench_grid() -> Vec<(Protocol, Sizes)> {
     let mut grid = Vec::new();
     for [s, u, t, n] in [[2, 1, 2, 1], [3, 3, 3, 2]] {
@@ -20,9 +20,9 @@ pub fn bench_grid() -> Vec<(Protocol, Sizes)> {
 }
 
 /// Why a configuration is not worth running without symmetry reduction, if it is not: Spin
-/// needs over 120 s for these (DESIGN.md). Unreduced counts are about 0.9·S!·U!·T! times the
-/// reduced ones at 3,3,3,2 and 3,3,3,3, which puts 4,4,4,2 near 20 billion states and 5,3,3,2
-/// near 8 billion: beyond memory, let alone 60 s.
+/// needs over 120 s for these (`docs/ARCHITECTURE.md`). Unreduced counts are about 0.9·S!·U!·T!
+/// times the reduced ones at 3,3,3,2 and 3,3,3,3, which puts 4,4,4,2 near 20 billion states and
+/// 5,3,3,2 near 8 billion: beyond memory, let alone 60 s.
 pub fn skip_without_symmetry(protocol: Protocol, sizes: Sizes) -> Option<&'static str> {
     let big =
         sizes.servers >= 4 && sizes.servers * sizes.requests >= 8 && sizes.users * sizes.teams >= 9;

@@ -89,9 +89,19 @@ impl fmt::Display for ServerId {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Request {
     /// Add `user` to `team`, unless the user is already on a team.
-    Join { user: UserId, team: TeamId },
+    Join {
+        /// The user asking to join.
+        user: UserId,
+        /// The team asked for.
+        team: TeamId,
+    },
     /// Remove `user` from `team`.
-    Leave { user: UserId, team: TeamId },
+    Leave {
+        /// The user asking to leave.
+        user: UserId,
+        /// The team to leave.
+        team: TeamId,
+    },
 }
 
 impl Request {
@@ -123,9 +133,19 @@ impl fmt::Display for Request {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Event {
     /// `user` joined `team`.
-    Joined { user: UserId, team: TeamId },
+    Joined {
+        /// Who joined.
+        user: UserId,
+        /// The team joined.
+        team: TeamId,
+    },
     /// `user` left `team`.
-    Left { user: UserId, team: TeamId },
+    Left {
+        /// Who left.
+        user: UserId,
+        /// The team left.
+        team: TeamId,
+    },
 }
 
 impl Event {
@@ -150,11 +170,19 @@ impl fmt::Display for Event {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum JoinError {
     /// The check found the user on a team already.
-    AlreadyOnTeam { team: TeamId },
+    AlreadyOnTeam {
+        /// The team the check found the user on.
+        team: TeamId,
+    },
     /// A leave for a user who is not on that team.
     NotOnTeam,
     /// An append expected the stream at `expected`, but it had moved on to `actual`.
-    Conflict { expected: u64, actual: u64 },
+    Conflict {
+        /// The version the append expected: the one read.
+        expected: u64,
+        /// The version the stream was at.
+        actual: u64,
+    },
 }
 
 impl fmt::Display for JoinError {

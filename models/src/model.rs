@@ -1,42 +1,44 @@
 //! A protocol at given sizes as a state machine: its initial state, its enabled actions in a
 //! fixed order, and what each action does.
 //!
-//! This is the single definition of the semantics. The fast checker, stateright's checker,
-//! replay and the conformance work all go through [`ProtocolModel`]; the per-protocol rules live
-//! in [`crate::naive`] and [`crate::event_sourced`].
+//! The fast checker, stateright's checker, replay and the conformance work all go through
+//! [`ProtocolModel`]; what each action does is the protocol's ([`JoinProtocol`]).
 
 use crate::action::Action;
-use crate::domain::{Event, ServerId, TeamId, UserId};
-use crate::event_sourced::{self, Streams};
-use crate::naive;
-use crate::operation::{OpResult, Operation, Step, StreamKey};
+use crate::domain::{ServerId, TeamId, UserId};
+use crate::layout::{Layout, StateTooWide};
+use crate::operation::Step;
+use crate::protocol::JoinProtocol;
+use crate::protocols::Protocol;
 use crate::sizes::{SizeError, Sizes};
-use crate::state::{Layout, Phase, State};
-use crate::Protocol;
+use crate::state::{Phase, State};
 use std::fmt;
 
-/// What the database answered to one action: enough, with the states before and after, to
-/// write the [`Step`] down.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// findOne found the user on this team, or on none.
-    Found(Option<TeamId>),
-    /// $push done.
-    Pushed,
-    /// The stream read was at this version.
-    Read { version: u8 },
-    /// The append took effect; the stream is now at this version.
-    Appended { version: u8 },
-    /// The append was refused; the stream is at this version.
-    Conflict { actual: u8 },
-}
-
 /// One protocol at one size: the state machine the checkers explore.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ProtocolModel {
-    protocol: Protocol,
+///
+/// `P` is the protocol's type, so that the checker's hot loop is compiled for it; the default,
+/// `dyn JoinProtocol`, is the one type for every built-in protocol ([`ProtocolModel::new`]).
+pub struct ProtocolModel<P: JoinProtocol + ?Sized = dyn JoinProtocol> {
+    protocol: &'static P,
     sizes: Sizes,
     layout: Layout,
+}
+
+impl<P: JoinProtocol + ?Sized> Clone for ProtocolModel<P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P: JoinProtocol + ?Sized> Copy for ProtocolModel<P> {}
+
+impl<P: JoinProtocol + ?Sized> fmt::Debug for ProtocolModel<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProtocolModel")
+            .field("protocol", &self.protocol.name())
+            .field("sizes", &self.sizes)
+            .finish()
+    }
 }
 
 /// Why a path of actions could not be replayed.
@@ -94,7 +96,7 @@ impl fmt::Display for ReplayError {
 impl std::error::Error for ReplayError {}
 
 impl ProtocolModel {
-    /// The model of `protocol` at `sizes`, which must have come from [`Sizes::new`].
+    /// The model of the built-in `protocol` at `sizes`, which must have come from [`Sizes::new`].
     ///
     /// # Panics
     ///
@@ -107,8 +109,15 @@ impl ProtocolModel {
         }
     }
 
-    /// The model of `protocol` at `sizes`, or why the sizes are not acceptable.
+    /// The model of the built-in `protocol` at `sizes`, or why the sizes are not acceptable.
     pub fn try_new(protocol: Protocol, sizes: Sizes) -> Result<ProtocolModel, SizeError> {
+        ProtocolModel::of(protocol.spec(), sizes)
+    }
+}
+
+impl<P: JoinProtocol + ?Sized> ProtocolModel<P> {
+    /// The model of `protocol` at `sizes`, or why the sizes are not acceptable.
+    pub fn of(protocol: &'static P, sizes: Sizes) -> Result<ProtocolModel<P>, SizeError> {
         let sizes = sizes.validate()?;
         Ok(ProtocolModel {
             protocol,
@@ -118,13 +127,20 @@ impl ProtocolModel {
     }
 
     /// The protocol modelled.
-    pub fn protocol(&self) -> Protocol {
+    pub fn protocol(&self) -> &'static P {
         self.protocol
     }
 
     /// The sizes modelled.
     pub fn sizes(&self) -> Sizes {
         self.sizes
+    }
+
+    /// Whether joincheck's checker can explore this model: it stores every state packed into
+    /// 127 bits, and the protocol's state at these sizes may need more. Replay, conformance and
+    /// stateright work on unpacked states and take any model.
+    pub fn checkable(&self) -> Result<(), StateTooWide> {
+        self.layout.fits(self.protocol.name())
     }
 
     pub(crate) fn layout(&self) -> &Layout {
@@ -147,18 +163,7 @@ impl ProtocolModel {
                     for user in 0..self.sizes.users {
                         for team in 0..self.sizes.teams {
                             let (user, team) = (UserId(user), TeamId(team));
-                            out.push(match self.protocol {
-                                Protocol::Naive => Action::Check {
-                                    server: id,
-                                    user,
-                                    team,
-                                },
-                                _ => Action::Read {
-                                    server: id,
-                                    user,
-                                    team,
-                                },
-                            });
+                            out.push(self.protocol.first_action(id, user, team));
                         }
                     }
                 }
@@ -170,34 +175,33 @@ impl ProtocolModel {
         }
     }
 
-    /// The state after `action`, and what the database answered; `None` when the action is not
-    /// enabled in `state`.
-    pub(crate) fn apply(&self, state: &State, action: Action) -> Option<(State, Outcome)> {
-        let server = usize::from(action.server().0);
-        if server >= usize::from(self.sizes.servers) {
-            return None;
-        }
-        match self.protocol {
-            Protocol::Naive => naive::apply(self.sizes, state, server, action),
-            Protocol::EventSourced => {
-                event_sourced::apply(Streams::Global, self.sizes, state, server, action)
-            }
-            Protocol::EventSourcedPerUser => {
-                event_sourced::apply(Streams::PerUser, self.sizes, state, server, action)
-            }
-        }
+    /// True when `action`'s server is one of the model's.
+    fn has_server(&self, action: Action) -> bool {
+        action.server().0 < self.sizes.servers
     }
 
     /// The state after `action`, or `None` when it is not enabled in `state`.
     pub fn next_state(&self, state: &State, action: Action) -> Option<State> {
-        self.apply(state, action).map(|(next, _)| next)
+        if !self.has_server(action) {
+            return None;
+        }
+        self.protocol.next_state(self.sizes, state, action)
     }
 
     /// The [`Step`] `action` records from `state` (operation, result, membership after) and the
     /// state it leads to, or `None` when it is not enabled.
     pub fn step(&self, state: &State, action: Action) -> Option<(Step, State)> {
-        let (next, outcome) = self.apply(state, action)?;
-        Some((self.describe(state, action, outcome, &next), next))
+        if !self.has_server(action) {
+            return None;
+        }
+        let (next, operation, result) = self.protocol.step(self.sizes, state, action)?;
+        let step = Step {
+            server: action.server(),
+            operation,
+            result,
+            membership_after: next.membership(),
+        };
+        Some((step, next))
     }
 
     /// Every enabled action in `state`, in [`ProtocolModel::actions`] order, with the step it
@@ -242,68 +246,13 @@ impl ProtocolModel {
         }
         Ok(steps)
     }
-
-    /// The stream an event-sourced action of `user` reads and appends to.
-    fn stream(&self, user: UserId) -> StreamKey {
-        match self.protocol {
-            Protocol::EventSourcedPerUser => StreamKey::User(user),
-            _ => StreamKey::Global,
-        }
-    }
-
-    /// Writes down one transition as the store would record it.
-    fn describe(&self, before: &State, action: Action, outcome: Outcome, after: &State) -> Step {
-        let server = action.server();
-        let record = before.servers[usize::from(server.0)];
-        let (user, team) = match action {
-            Action::Check { user, team, .. } | Action::Read { user, team, .. } => (user, team),
-            _ => (record.user, record.team),
-        };
-        let operation = match action {
-            Action::Check { .. } => Operation::FindTeamOf { user },
-            Action::Act { .. } => Operation::PushMember { team, user },
-            Action::Read { .. } | Action::Reread { .. } => Operation::Read {
-                stream: self.stream(user),
-            },
-            Action::Append { .. } => Operation::Append {
-                stream: self.stream(user),
-                expected: u64::from(record.version),
-                events: vec![Event::Joined { user, team }],
-            },
-        };
-        let result = match outcome {
-            Outcome::Found(team) => OpResult::Found(team),
-            Outcome::Pushed => OpResult::Pushed,
-            Outcome::Read { version } => OpResult::Read {
-                version: u64::from(version),
-                events: before
-                    .events()
-                    .into_iter()
-                    .filter(|event| match self.stream(user) {
-                        StreamKey::Global => true,
-                        StreamKey::User(of) => event.user() == of,
-                    })
-                    .collect(),
-            },
-            Outcome::Appended { version } => OpResult::Appended {
-                version: u64::from(version),
-            },
-            Outcome::Conflict { actual } => OpResult::Conflict {
-                actual: u64::from(actual),
-            },
-        };
-        Step {
-            server,
-            operation,
-            result,
-            membership_after: after.membership(),
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Event;
+    use crate::operation::OpResult;
 
     fn model(protocol: Protocol, s: u8, u: u8, t: u8, n: u8) -> ProtocolModel {
         ProtocolModel::new(protocol, Sizes::new(s, u, t, n).unwrap())
@@ -401,5 +350,29 @@ mod tests {
             end(Protocol::EventSourced, &sue_first),
             end(Protocol::EventSourced, &john_first)
         );
+    }
+
+    /// The packing limit is a property of one protocol's model: at 8,8,4,2 the global log is too
+    /// wide for the checker, naive and per-user streams are not, and all three can be replayed.
+    #[test]
+    fn only_a_model_too_wide_to_pack_is_refused_by_the_checker() {
+        let sizes = Sizes::new(8, 8, 4, 2).unwrap();
+        let checkable: Vec<bool> = Protocol::ALL
+            .map(|protocol| ProtocolModel::new(protocol, sizes).checkable().is_ok())
+            .to_vec();
+        assert_eq!(checkable, [true, false, true]);
+        let global = ProtocolModel::new(Protocol::EventSourced, sizes);
+        assert_eq!(
+            global.checkable().unwrap_err().to_string(),
+            "one state of the event-sourced protocol at these sizes needs 148 bits, more than \
+             the 127 a packed state holds; use fewer servers, users, teams or requests"
+        );
+        let steps = global
+            .replay(&[
+                "server-8 read user-8 → team-D".into(),
+                "server-8 append".into(),
+            ])
+            .unwrap();
+        assert_eq!(steps[1].result, OpResult::Appended { version: 1 });
     }
 }

@@ -30,17 +30,36 @@ impl fmt::Display for StreamKey {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Operation {
     /// findOne: which team lists `user`? (the naive protocol's *check*)
-    FindTeamOf { user: UserId },
+    FindTeamOf {
+        /// The user looked for.
+        user: UserId,
+    },
     /// $push: add `user` to `team`'s members (the naive protocol's *act*)
-    PushMember { team: TeamId, user: UserId },
+    PushMember {
+        /// The team pushed into.
+        team: TeamId,
+        /// The user pushed.
+        user: UserId,
+    },
     /// $pull: remove `user` from `team`'s members.
-    PullMember { team: TeamId, user: UserId },
+    PullMember {
+        /// The team pulled from.
+        team: TeamId,
+        /// The user pulled.
+        user: UserId,
+    },
     /// Read a stream: its version and events.
-    Read { stream: StreamKey },
+    Read {
+        /// The stream read.
+        stream: StreamKey,
+    },
     /// Append `events` to `stream` if it is still at version `expected`.
     Append {
+        /// The stream appended to.
         stream: StreamKey,
+        /// The version the stream must still be at: the one read.
         expected: u64,
+        /// The events appended.
         events: Vec<Event>,
     },
 }
@@ -55,11 +74,22 @@ pub enum OpResult {
     /// $pull done; `false` when the user was not a member.
     Pulled(bool),
     /// The stream's version and events at the time of the read.
-    Read { version: u64, events: Vec<Event> },
+    Read {
+        /// The stream's version: how many events it holds.
+        version: u64,
+        /// The stream's events, in order.
+        events: Vec<Event>,
+    },
     /// The append took effect; the stream is now at `version`.
-    Appended { version: u64 },
+    Appended {
+        /// The stream's version after the append.
+        version: u64,
+    },
     /// The append was refused: the stream had moved on to `actual`.
-    Conflict { actual: u64 },
+    Conflict {
+        /// The stream's version, which the append did not expect.
+        actual: u64,
+    },
 }
 
 /// One recorded operation: who did what, what it returned, and membership right after.

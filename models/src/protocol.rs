@@ -1,63 +1,70 @@
-//! The protocols joincheck knows, by name.
+//! What a join protocol is to the models: one type implementing [`JoinProtocol`].
+//!
+//! The model ([`crate::ProtocolModel`]), the packing of states, symmetry reduction, both checkers
+//! and the stateright adapter only ever go through this trait; the built-in protocols implement it
+//! in [`crate::protocols`], one file each.
 
+use crate::action::Action;
+use crate::domain::{ServerId, TeamId, UserId};
+use crate::operation::{OpResult, Operation};
+use crate::sizes::Sizes;
+use crate::state::State;
+use crate::symmetry::Renaming;
 use std::fmt;
 
-/// A join protocol: how a server turns "add user to team" into database operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Protocol {
-    /// Check-then-act: read "is the user on a team?", then push the user into the team.
-    /// Broken once two servers run it: both checks can pass before either push.
-    Naive,
-    /// Event sourcing over one global stream: read the log's version, append `Joined` expecting
-    /// that version, reread and retry on conflict. Any concurrent append conflicts.
-    EventSourced,
-    /// Event sourcing with one stream per user: only appends about the same user conflict.
-    EventSourcedPerUser,
+/// A join protocol as a state machine over [`State`]: how a server turns "add user to team" into
+/// atomic database operations, and what it keeps in the shared database.
+///
+/// A state machine only, so that transitions are all the checkers see: `next_state` is the hot
+/// path (no allocation), `step` writes the same transition down as the store would record it.
+pub trait JoinProtocol: fmt::Debug + Send + Sync + 'static {
+    /// The protocol's name as the CLI takes it and traces print it: `naive`, `event-sourced`, …
+    fn name(&self) -> &'static str;
+
+    /// The action that starts a request "join `user` → `team`" at an idle `server`.
+    fn first_action(&self, server: ServerId, user: UserId, team: TeamId) -> Action;
+
+    /// The state after `action`, or `None` when it is not enabled in `state`. The model has
+    /// already checked that `action.server()` is one of the `sizes.servers` servers.
+    fn next_state(&self, sizes: Sizes, state: &State, action: Action) -> Option<State>;
+
+    /// Like [`JoinProtocol::next_state`], with the operation the action performed and what the
+    /// database returned, as the real store records them.
+    fn step(
+        &self,
+        sizes: Sizes,
+        state: &State,
+        action: Action,
+    ) -> Option<(State, Operation, OpResult)>;
+
+    /// The part of [`State`]'s database this protocol uses at `sizes`, and how large it gets:
+    /// what packing a state into as few bits as possible needs to know.
+    fn database(&self, sizes: Sizes) -> Database;
+
+    /// Renames the users and teams in `state`'s database (the caller renames the servers'
+    /// requests), keeping whatever order the protocol stores its database in.
+    fn rename_database(&self, sizes: Sizes, state: &mut State, renaming: &Renaming);
+
+    /// True when the database keeps one order over all its events (a global log). Symmetry
+    /// reduction then fixes users and teams by their first appearance in it, which no renaming
+    /// can change, instead of trying their orders.
+    fn orders_all_events(&self) -> bool;
+
+    /// The expected verdict at `sizes`: true when some interleaving puts a user on two teams.
+    fn breaks_at(&self, sizes: Sizes) -> bool;
 }
 
-impl Protocol {
-    /// Every protocol, in the order the CLI lists them.
-    pub const ALL: [Protocol; 3] = [
-        Protocol::Naive,
-        Protocol::EventSourced,
-        Protocol::EventSourcedPerUser,
-    ];
-
-    /// The protocol's name as the CLI takes it and traces print it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Protocol::Naive => "naive",
-            Protocol::EventSourced => "event-sourced",
-            Protocol::EventSourcedPerUser => "event-sourced-per-user",
-        }
-    }
-
-    /// The protocol named `name` (as [`Protocol::name`] prints it), if any.
-    pub fn parse(name: &str) -> Option<Protocol> {
-        Protocol::ALL.into_iter().find(|p| p.name() == name)
-    }
-}
-
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.name())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_parse_back() {
-        for protocol in Protocol::ALL {
-            assert_eq!(Protocol::parse(protocol.name()), Some(protocol));
-            assert_eq!(protocol.to_string(), protocol.name());
-        }
-        assert_eq!(
-            Protocol::parse("event-sourced"),
-            Some(Protocol::EventSourced)
-        );
-        assert_eq!(Protocol::parse("Naive"), None);
-    }
+/// Which part of [`State`]'s shared database a protocol uses, and its bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Database {
+    /// Each team's member set.
+    MemberSets,
+    /// An event log of at most `capacity` events, whose streams a server reads at versions up
+    /// to `max_version`.
+    EventLog {
+        /// The most events the log can hold at these sizes.
+        capacity: u8,
+        /// The largest version a server can have read.
+        max_version: u8,
+    },
 }

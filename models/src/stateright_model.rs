@@ -2,9 +2,9 @@
 //! checker ([`ProtocolModel`]), so that stateright's checkers and its Explorer web UI can be
 //! pointed at them.
 //!
-//! Mind the traps of stateright 0.31 (DESIGN.md): an early stop (timeout, state or depth target)
-//! looks like a proof, `symmetry()` is ignored by BFS, and BFS counterexamples are not always the
-//! shortest. [`crate::check`] has none of these; use this for exploring and cross-checking.
+//! Mind the traps of stateright 0.31 (`docs/ARCHITECTURE.md`): an early stop (timeout, state or
+//! depth target) looks like a proof, `symmetry()` is ignored by BFS, and BFS counterexamples are
+//! not always the shortest. [`crate::check`] has none of these; use this for exploring and cross-checking.
 
 use crate::action::Action;
 use crate::model::ProtocolModel;
@@ -14,7 +14,7 @@ use crate::Protocol;
 use stateright::{Model, Property};
 
 /// A protocol at given sizes, as a stateright model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct StaterightModel {
     model: ProtocolModel,
 }

@@ -19,8 +19,8 @@
 
 use crate::domain::{TeamId, UserId};
 use crate::model::ProtocolModel;
-use crate::state::{Phase, State, MAX};
-use crate::Protocol;
+use crate::protocol::JoinProtocol;
+use crate::state::{Phase, Server, State, MAX};
 use std::sync::OnceLock;
 
 /// All orders of `0..k`, for each `k` up to [`MAX`], computed once.
@@ -52,50 +52,42 @@ fn collect_orders(items: &mut Vec<u8>, at: usize, out: &mut Vec<[u8; MAX]>) {
     }
 }
 
-/// A renaming of users and teams: `users[old] = new`, `teams[old] = new`.
-#[derive(Clone, Copy)]
-pub(crate) struct Renaming {
-    pub(crate) users: [u8; MAX],
-    pub(crate) teams: [u8; MAX],
+/// A renaming of users and teams, one of the permutations symmetry reduction tries.
+#[derive(Clone, Copy, Debug)]
+pub struct Renaming {
+    /// `users[old] = new`.
+    users: [u8; MAX],
+    /// `teams[old] = new`.
+    teams: [u8; MAX],
+}
+
+impl Renaming {
+    /// The new name of `user`.
+    pub fn user(&self, user: UserId) -> UserId {
+        UserId(self.users[usize::from(user.0)])
+    }
+
+    /// The new name of `team`.
+    pub fn team(&self, team: TeamId) -> TeamId {
+        TeamId(self.teams[usize::from(team.0)])
+    }
 }
 
 /// `state` with users and teams renamed (servers stay in place).
-pub(crate) fn rename(model: &ProtocolModel, state: &State, renaming: &Renaming) -> State {
+fn rename<P: JoinProtocol + ?Sized>(
+    model: &ProtocolModel<P>,
+    state: &State,
+    renaming: &Renaming,
+) -> State {
+    let sizes = model.sizes();
     let mut next = *state;
-    for server in next.servers[..usize::from(model.sizes().servers)].iter_mut() {
+    for server in next.servers[..usize::from(sizes.servers)].iter_mut() {
         if server.phase != Phase::Idle {
-            server.user = UserId(renaming.users[usize::from(server.user.0)]);
-            server.team = TeamId(renaming.teams[usize::from(server.team.0)]);
+            server.user = renaming.user(server.user);
+            server.team = renaming.team(server.team);
         }
     }
-    match model.protocol() {
-        Protocol::Naive => {
-            let sizes = model.sizes();
-            next.members = [0; MAX];
-            for (team, mask) in state.members[..usize::from(sizes.teams)].iter().enumerate() {
-                let mut renamed = 0u8;
-                for user in 0..usize::from(sizes.users) {
-                    if mask & (1 << user) != 0 {
-                        renamed |= 1 << renaming.users[user];
-                    }
-                }
-                next.members[usize::from(renaming.teams[team])] = renamed;
-            }
-        }
-        Protocol::EventSourced | Protocol::EventSourcedPerUser => {
-            let len = usize::from(state.log_len);
-            for entry in next.log[..len].iter_mut() {
-                *entry = (
-                    UserId(renaming.users[usize::from(entry.0 .0)]),
-                    TeamId(renaming.teams[usize::from(entry.1 .0)]),
-                );
-            }
-            if model.protocol() == Protocol::EventSourcedPerUser {
-                // Streams are kept in user order; each stream's own order stays (stable sort).
-                next.log[..len].sort_by_key(|entry| entry.0);
-            }
-        }
-    }
+    model.protocol().rename_database(sizes, &mut next, renaming);
     next
 }
 
@@ -186,7 +178,7 @@ impl Labels {
 }
 
 /// The canonical representative of `state`'s orbit, packed.
-pub(crate) fn canonical(model: &ProtocolModel, state: &State) -> u128 {
+pub(crate) fn canonical<P: JoinProtocol + ?Sized>(model: &ProtocolModel<P>, state: &State) -> u128 {
     let sizes = model.sizes();
     let mut users = Labels::new();
     let mut teams = Labels::new();
@@ -194,7 +186,7 @@ pub(crate) fn canonical(model: &ProtocolModel, state: &State) -> u128 {
         users.add(user.0);
         teams.add(team.0);
     }
-    if model.protocol() == Protocol::EventSourced {
+    if model.protocol().orders_all_events() {
         users.anchor();
         teams.anchor();
     }
@@ -257,10 +249,10 @@ pub(crate) fn canonical(model: &ProtocolModel, state: &State) -> u128 {
 /// database mentions it, and the (requests done, phase, version) of each server working on it,
 /// sorted. Labels with different signatures can never be swapped by a symmetry, so only labels
 /// with equal signatures need their orders tried.
-fn signature(
-    model: &ProtocolModel,
+fn signature<P: JoinProtocol + ?Sized>(
+    model: &ProtocolModel<P>,
     state: &State,
-    works_on: impl Fn(&crate::state::Server) -> bool,
+    works_on: impl Fn(&Server) -> bool,
     in_database: impl Fn(u8, u8) -> bool,
 ) -> u128 {
     let sizes = model.sizes();
@@ -299,7 +291,7 @@ mod tests {
     use super::*;
     use crate::checker::{check, CheckOptions};
     use crate::reference::{reachable, small_grid};
-    use crate::Sizes;
+    use crate::{Protocol, Sizes};
     use std::collections::HashMap;
 
     /// `state` with servers, users and teams permuted (`server[old] = new`, …).
@@ -366,7 +358,7 @@ mod tests {
                     "{protocol} {sizes}: orbits merged"
                 );
             }
-            if protocol != Protocol::Naive {
+            if !protocol.spec().breaks_at(sizes) {
                 let options = CheckOptions {
                     symmetry: true,
                     ..CheckOptions::default()

@@ -107,22 +107,29 @@ pub enum Replay {
 pub enum Verdict {
     /// Everything in `scope` was explored and the invariant held throughout.
     Holds {
+        /// The engine that checked.
         engine: Engine,
         /// Exactly what was covered, e.g. "all interleavings of 3 servers × 3 users × …".
         scope: String,
+        /// The run's figures.
         stats: Stats,
     },
     /// The invariant broke; here is how.
     Violated {
+        /// The engine that found it.
         engine: Engine,
+        /// The steps that break it.
         counterexample: Box<Counterexample>,
+        /// The run's figures.
         stats: Stats,
     },
     /// The check stopped before covering its scope; nothing is proved.
     Inconclusive {
+        /// The engine that stopped.
         engine: Engine,
         /// Why it stopped, and what was covered until then.
         reason: String,
+        /// The run's figures until it stopped.
         stats: Stats,
     },
 }

@@ -123,12 +123,15 @@ impl Scenario {
     }
 
     /// The fixed workload of the real-code engines: request `k` of server `s` (both from 0) joins
-    /// user `u = (s + k) mod U` to team `(s + u) mod T`.
+    /// user `u` to team `(s + k) mod T`, where `u = (⌊s/2⌋ + k) mod U` for an even `s` and
+    /// `u = (⌊s/2⌋ − k) mod U` for an odd one.
     ///
-    /// Each server starts at its own user, so servers ask for the users in different orders
-    /// (a server that is late for one user is early for another), and servers next to each
-    /// other put a user on different teams, which is the race. At 2 servers, 1 user, 2 teams and
-    /// 1 request each this is [`Scenario::article`].
+    /// Servers come in pairs that start at the same user and put that user on different teams,
+    /// so every pair races from its first request on: the workload breaks check-then-act whenever
+    /// the model can (two servers, two teams). The second server of a pair walks the users
+    /// backwards and each pair starts one user later, so servers ask for the users in different
+    /// orders (a server that is late for one user is early for another). At 2 servers, 1 user,
+    /// 2 teams and 1 request each this is [`Scenario::article`].
     pub fn round_robin(
         servers: u8,
         users: u8,
@@ -139,12 +142,16 @@ impl Scenario {
         let (user_count, team_count) = (usize::from(users.max(1)), usize::from(teams.max(1)));
         let per_server = (0..usize::from(servers))
             .map(|server| {
+                let start = server / 2;
                 (0..usize::from(requests))
                     .map(|k| {
-                        let user = (server + k) % user_count;
+                        let user = match server % 2 {
+                            0 => (start + k) % user_count,
+                            _ => (start + user_count - k % user_count) % user_count,
+                        };
                         Request::Join {
                             user: UserId(user as u8),
-                            team: TeamId(((server + user) % team_count) as u8),
+                            team: TeamId(((server + k) % team_count) as u8),
                         }
                     })
                     .collect()

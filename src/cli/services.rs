@@ -72,6 +72,7 @@ pub fn proptest(protocol: Protocol, options: &ProptestOptions) -> (Verdict, Opti
 
 /// A model path run on `model`'s protocol's service, operations admitted in the path's order.
 pub fn on_implementation(
+    protocol: Protocol,
     model: &ProtocolModel,
     actions: &[String],
 ) -> Result<Execution, Box<ReplayMismatch>> {
@@ -82,7 +83,7 @@ pub fn on_implementation(
             replay_on_implementation(&builtin.service, self.0, self.1)
         }
     }
-    with_builtin(model.protocol(), Work(model, actions))
+    with_builtin(protocol, Work(model, actions))
 }
 
 /// `runs` runs of `scenario` on real threads.

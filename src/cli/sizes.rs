@@ -65,13 +65,20 @@ mod tests {
     }
 
     #[test]
-    fn other_sizes_give_a_round_robin_workload_each_server_starting_at_its_own_user() {
+    fn other_sizes_give_a_round_robin_workload_in_which_servers_race_in_pairs() {
         let sizes = Sizes::new(3, 2, 2, 2).unwrap();
         assert_eq!(
             scenario(sizes).unwrap().to_string(),
             "server-1: join sue → team-A, join john → team-B; \
-             server-2: join john → team-A, join sue → team-B; \
-             server-3: join sue → team-A, join john → team-B"
+             server-2: join sue → team-B, join john → team-A; \
+             server-3: join john → team-A, join sue → team-B"
+        );
+        // One request each, more users than servers: the first pair still races for sue.
+        let sizes = Sizes::new(4, 2, 2, 1).unwrap();
+        assert_eq!(
+            scenario(sizes).unwrap().to_string(),
+            "server-1: join sue → team-A; server-2: join sue → team-B; \
+             server-3: join john → team-A; server-4: join john → team-B"
         );
     }
 

@@ -6,9 +6,9 @@ use super::args::EngineArg;
 use super::settings::Settings;
 use clap::ValueEnum;
 use joincheck::check::loom::MAX_SERVERS as LOOM_MAX_SERVERS;
-use joincheck::protocols::{self, Expected};
+use joincheck::protocols::Expected;
 use joincheck_models::verdict::Engine;
-use joincheck_models::{Protocol, Sizes};
+use joincheck_models::{Protocol, ProtocolModel, Sizes};
 
 /// One check to make.
 #[derive(Clone, Copy, Debug)]
@@ -69,21 +69,41 @@ impl Plan {
             engines.retain(|e| *e != engine);
             skipped.push(Skipped { engine, reason });
         }
-        let checks = settings
-            .protocols
-            .iter()
-            .flat_map(|&protocol| {
-                let expected = settings
-                    .expect
-                    .unwrap_or_else(|| protocols::known(protocol).expected(settings.sizes));
-                engines.iter().map(move |&engine| Check {
+        let mut checks = Vec::new();
+        for &protocol in &settings.protocols {
+            let expected = settings
+                .expect
+                .unwrap_or_else(|| expected(protocol, settings.sizes));
+            for &engine in &engines {
+                // Only the model engine packs states, and only some protocols' states are wide.
+                if engine == Engine::Model {
+                    let model = ProtocolModel::new(protocol, settings.sizes);
+                    if let Err(too_wide) = model.checkable() {
+                        if settings.engine == EngineArg::One(Engine::Model) {
+                            return Err(too_wide.to_string());
+                        }
+                        let reason = format!("{protocol}: {too_wide}");
+                        skipped.push(Skipped { engine, reason });
+                        continue;
+                    }
+                }
+                checks.push(Check {
                     protocol,
                     engine,
                     expected,
-                })
-            })
-            .collect();
+                });
+            }
+        }
         Ok(Plan { checks, skipped })
+    }
+}
+
+/// What a check of `protocol` at `sizes` must conclude: the model says at which sizes it breaks
+/// (check-then-act needs two servers and two teams), and the real service is held to the same.
+fn expected(protocol: Protocol, sizes: Sizes) -> Expected {
+    match protocol.spec().breaks_at(sizes) {
+        true => Expected::Violated,
+        false => Expected::Holds,
     }
 }
 

@@ -111,7 +111,7 @@ pub fn on_implementation(file: &CounterexampleFile, protocol: Protocol) -> Resul
     // The path must be one of the model's before the implementation is held to it.
     joincheck_models::replay(protocol, sizes, actions).map_err(unreadable)?;
     let model = ProtocolModel::new(protocol, sizes);
-    let execution = match services::on_implementation(&model, actions) {
+    let execution = match services::on_implementation(protocol, &model, actions) {
         Ok(execution) => execution,
         Err(mismatch) => {
             println!(

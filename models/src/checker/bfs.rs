@@ -1,0 +1,377 @@
+//! The breadth-first search: level by level, each thread expanding the states it owns and
+//! handing their successors to the threads that own them.
+
+use super::state_set::{hash, key_of, Key, StateSet};
+use super::{thousands, CheckOptions};
+use crate::model::ProtocolModel;
+use crate::protocol::JoinProtocol;
+use crate::symmetry;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+/// States a thread expands before the threads hand successors over (and limits are checked).
+const CHUNK: usize = 1 << 16;
+
+/// What one thread found while expanding a chunk.
+struct Expansion<K> {
+    /// Successors, by the thread that owns them.
+    by_owner: Vec<Vec<K>>,
+    generated: u64,
+    violation: bool,
+    joined: bool,
+    stuck: bool,
+}
+
+/// Where a search ended.
+pub(super) struct SearchEnd {
+    /// Distinct states found.
+    pub(super) unique: u64,
+    /// States generated, duplicates included.
+    pub(super) generated: u64,
+    /// Levels completed (or being explored when stopped): the deepest state found.
+    pub(super) depth: u64,
+    /// The first level with a state that breaks the invariant; the search ends there.
+    pub(super) violation_depth: Option<u64>,
+    /// The first level with a state where requests are left and no action is enabled.
+    pub(super) stuck_depth: Option<u64>,
+    /// True when some state found has a member.
+    pub(super) someone_joined: bool,
+    /// The limit that stopped the search, in words.
+    pub(super) stopped_by: Option<String>,
+}
+
+/// Explores `model` breadth-first, level by level, until every state is found, a level breaks
+/// the invariant, or a limit of `options` stops it (checked since `started`).
+pub(super) fn search<P: JoinProtocol + ?Sized>(
+    model: &ProtocolModel<P>,
+    options: &CheckOptions,
+    started: Instant,
+) -> SearchEnd {
+    let search = Search {
+        model,
+        options,
+        started,
+        parts: options.threads.max(1),
+    };
+    if model.layout().bits() < u64::BITS {
+        search.run::<u64>()
+    } else {
+        search.run::<u128>()
+    }
+}
+
+/// One search: the model, how to run it, and how many threads (parts of the state set) share it.
+struct Search<'a, P: JoinProtocol + ?Sized> {
+    model: &'a ProtocolModel<P>,
+    options: &'a CheckOptions,
+    started: Instant,
+    parts: usize,
+}
+
+impl<P: JoinProtocol + ?Sized> Search<'_, P> {
+    /// The thread that owns the states with this hash.
+    fn owner(&self, hash: u64) -> usize {
+        ((u128::from(hash) * self.parts as u128) >> 64) as usize
+    }
+
+    /// Expands `states` into `found` (cleared first), sorting successors by owner.
+    fn expand<K: Key>(&self, states: &[K], found: &mut Expansion<K>) {
+        let model = self.model;
+        let layout = model.layout();
+        let sizes = model.sizes();
+        found.by_owner.resize_with(self.parts, Vec::new);
+        found.by_owner.iter_mut().for_each(Vec::clear);
+        found.generated = 0;
+        found.violation = false;
+        found.joined = false;
+        found.stuck = false;
+        let mut actions = Vec::new();
+        for slot in states {
+            let packed = slot.packed();
+            let state = layout.unpack(packed);
+            actions.clear();
+            model.actions(&state, &mut actions);
+            if actions.is_empty() && !state.all_requests_done(sizes) {
+                found.stuck = true;
+            }
+            for action in &actions {
+                let Some(next) = model.next_state(&state, *action) else {
+                    continue;
+                };
+                found.generated += 1;
+                // The invariant is about the database alone: only a changed one can break it.
+                let database_changed =
+                    next.log_len != state.log_len || next.members != state.members;
+                if database_changed {
+                    found.violation |= next.breaks_invariant();
+                    found.joined |= next.someone_joined();
+                }
+                let key = if self.options.symmetry {
+                    symmetry::canonical(model, &next)
+                } else {
+                    let index = usize::from(action.server().0);
+                    let key = layout.with_server(packed, index, &next.servers[index]);
+                    if database_changed {
+                        layout.with_shared(key, &next)
+                    } else {
+                        key
+                    }
+                };
+                let owner = self.owner(hash(key));
+                found.by_owner[owner].push(K::occupied(key));
+            }
+        }
+    }
+
+    /// Why the search must stop now, if it must.
+    fn limit_reached(&self, unique: u64) -> Option<String> {
+        let options = self.options;
+        if let Some(max) = options.max_states.filter(|max| unique >= *max) {
+            return Some(format!("the state limit ({})", thousands(max)));
+        }
+        if let Some(timeout) = options.timeout.filter(|t| self.started.elapsed() >= *t) {
+            return Some(format!("the timeout ({:.1} s)", timeout.as_secs_f64()));
+        }
+        if options
+            .stop
+            .as_ref()
+            .is_some_and(|stop| stop.load(Ordering::Relaxed))
+        {
+            return Some("a stop request".to_string());
+        }
+        None
+    }
+
+    /// Runs the search, storing states as `K`: the smallest key type the layout fits in.
+    fn run<K: Key>(&self) -> SearchEnd {
+        let parts = self.parts;
+        let mut sets: Vec<StateSet<K>> = (0..parts).map(|_| StateSet::new()).collect();
+        let mut frontier: Vec<Vec<K>> = vec![Vec::new(); parts];
+        // Reused from round to round: fresh large buffers would cost a page fault per page.
+        let mut expansions: Vec<Expansion<K>> = (0..parts)
+            .map(|_| Expansion {
+                by_owner: Vec::new(),
+                generated: 0,
+                violation: false,
+                joined: false,
+                stuck: false,
+            })
+            .collect();
+        let initial = self.model.initial_state();
+        let packed = key_of(self.model, self.options.symmetry, &initial);
+        let owner = self.owner(hash(packed));
+        sets[owner].insert(K::occupied(packed), hash(packed));
+        frontier[owner].push(K::occupied(packed));
+        let mut so_far = SearchEnd {
+            unique: 1,
+            generated: 1,
+            depth: 0,
+            violation_depth: initial.breaks_invariant().then_some(0),
+            stuck_depth: None,
+            someone_joined: initial.someone_joined(),
+            stopped_by: None,
+        };
+        // The next level, kept from level to level like the round buffers: with two threads,
+        // freeing and faulting in big buffers also costs TLB shootdowns.
+        let mut next: Vec<Vec<K>> = vec![Vec::new(); parts];
+        while so_far.violation_depth.is_none() && frontier.iter().any(|f| !f.is_empty()) {
+            for (next, current) in next.iter_mut().zip(&frontier) {
+                next.clear();
+                next.reserve(current.len() * 2);
+            }
+            let rounds = frontier
+                .iter()
+                .map(|f| f.len().div_ceil(CHUNK))
+                .max()
+                .unwrap_or(0);
+            let mut violation = false;
+            let mut stuck = false;
+            for round in 0..rounds {
+                if let Some(limit) = self.limit_reached(so_far.unique) {
+                    so_far.stopped_by = Some(limit);
+                    return so_far;
+                }
+                let chunk = |p: usize| {
+                    let states = &frontier[p];
+                    let start = (round * CHUNK).min(states.len());
+                    &states[start..(start + CHUNK).min(states.len())]
+                };
+                if parts == 1 {
+                    self.expand(chunk(0), &mut expansions[0]);
+                } else {
+                    std::thread::scope(|scope| {
+                        for (p, found) in expansions.iter_mut().enumerate() {
+                            let states = chunk(p);
+                            scope.spawn(move || self.expand(states, found));
+                        }
+                    });
+                }
+                for expansion in &expansions {
+                    so_far.generated += expansion.generated;
+                    violation |= expansion.violation;
+                    stuck |= expansion.stuck;
+                    so_far.someone_joined |= expansion.joined;
+                }
+                let added: u64 = if parts == 1 {
+                    insert_all(&mut sets[0], &expansions, 0, &mut next[0])
+                } else {
+                    std::thread::scope(|scope| {
+                        let handles: Vec<_> = sets
+                            .iter_mut()
+                            .zip(next.iter_mut())
+                            .enumerate()
+                            .map(|(p, (set, next))| {
+                                let expansions = &expansions;
+                                scope.spawn(move || insert_all(set, expansions, p, next))
+                            })
+                            .collect();
+                        handles.into_iter().map(join).sum()
+                    })
+                };
+                so_far.unique += added;
+                self.report_progress(&so_far);
+            }
+            if stuck && so_far.stuck_depth.is_none() {
+                so_far.stuck_depth = Some(so_far.depth);
+            }
+            std::mem::swap(&mut frontier, &mut next);
+            if frontier.iter().any(|f| !f.is_empty()) {
+                so_far.depth += 1;
+            }
+            if violation {
+                so_far.violation_depth = Some(so_far.depth);
+            }
+            self.report_progress(&so_far);
+        }
+        so_far
+    }
+
+    fn report_progress(&self, so_far: &SearchEnd) {
+        if let Some(progress) = &self.options.progress {
+            progress.publish(so_far.unique, so_far.generated, so_far.depth);
+        }
+    }
+}
+
+/// Joins a worker, passing its panic on (a worker only panics on a bug in the checker).
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    match handle.join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// How many keys ahead [`insert_all`] prefetches the hash slot: enough to hide a memory access.
+const PREFETCH_AHEAD: usize = 16;
+
+/// Inserts the successors owned by `part` into its set, collecting the new ones in `next`.
+fn insert_all<K: Key>(
+    set: &mut StateSet<K>,
+    expansions: &[Expansion<K>],
+    part: usize,
+    next: &mut Vec<K>,
+) -> u64 {
+    let mut added = 0;
+    for expansion in expansions {
+        let keys = &expansion.by_owner[part];
+        set.reserve(keys.len());
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(ahead) = keys.get(i + PREFETCH_AHEAD) {
+                set.prefetch(hash(ahead.packed()));
+            }
+            if set.insert(*key, hash(key.packed())) {
+                next.push(*key);
+                added += 1;
+            }
+        }
+    }
+    added
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checker::{check, CheckOptions};
+    use crate::verdict::Verdict;
+    use crate::{Protocol, Sizes};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn sizes(s: u8, u: u8, t: u8, n: u8) -> Sizes {
+        Sizes::new(s, u, t, n).unwrap()
+    }
+
+    #[test]
+    fn two_threads_find_the_same_states_and_the_same_counterexample() {
+        for protocol in Protocol::ALL {
+            for sizes in [sizes(3, 3, 3, 1), sizes(2, 2, 2, 2), sizes(3, 2, 2, 2)] {
+                for symmetry in [false, true] {
+                    let one = CheckOptions {
+                        symmetry,
+                        ..CheckOptions::default()
+                    };
+                    let two = CheckOptions {
+                        threads: 2,
+                        ..one.clone()
+                    };
+                    let (a, b) = (check(protocol, sizes, &one), check(protocol, sizes, &two));
+                    assert_eq!(a.kind(), b.kind());
+                    assert_eq!(a.stats().unique_states, b.stats().unique_states);
+                    assert_eq!(a.stats().generated_states, b.stats().generated_states);
+                    assert_eq!(
+                        a.counterexample().map(|c| &c.steps),
+                        b.counterexample().map(|c| &c.steps)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_state_limit_is_inconclusive_and_says_how_far_it_got() {
+        let options = CheckOptions {
+            max_states: Some(100),
+            ..CheckOptions::default()
+        };
+        let verdict = check(Protocol::EventSourced, sizes(3, 3, 3, 1), &options);
+        let Verdict::Inconclusive { reason, stats, .. } = &verdict else {
+            panic!("{verdict:?}")
+        };
+        assert!(
+            reason.starts_with("stopped by the state limit (100) after "),
+            "{reason}"
+        );
+        assert!(reason.contains("steps deep was found"), "{reason}");
+        assert!(stats.unique_states.unwrap() >= 100);
+    }
+
+    #[test]
+    fn a_timeout_or_a_stop_request_is_inconclusive() {
+        let options = CheckOptions {
+            timeout: Some(Duration::ZERO),
+            ..CheckOptions::default()
+        };
+        let verdict = check(Protocol::EventSourced, sizes(2, 2, 2, 2), &options);
+        let Verdict::Inconclusive { reason, .. } = verdict else {
+            panic!("a zero timeout cannot prove anything")
+        };
+        assert!(
+            reason.starts_with("stopped by the timeout (0.0 s)"),
+            "{reason}"
+        );
+        let stop = Arc::new(AtomicBool::new(true));
+        let options = CheckOptions {
+            stop: Some(stop),
+            threads: 2,
+            ..CheckOptions::default()
+        };
+        let verdict = check(Protocol::Naive, sizes(2, 2, 2, 2), &options);
+        let Verdict::Inconclusive { reason, .. } = verdict else {
+            panic!("stopped before the first level")
+        };
+        assert!(
+            reason.starts_with("stopped by a stop request after 1 distinct state ("),
+            "{reason}"
+        );
+    }
+}

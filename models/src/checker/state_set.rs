@@ -1,0 +1,166 @@
+//! The set of states seen: packed states in open-addressing hash sets, as `u64` when a state
+//! fits in 63 bits and `u128` otherwise.
+
+use crate::model::ProtocolModel;
+use crate::protocol::JoinProtocol;
+use crate::state::State;
+use crate::symmetry;
+
+/// The packed state the checker stores: the canonical representative under symmetry, or the
+/// state itself.
+pub(super) fn key_of<P: JoinProtocol + ?Sized>(
+    model: &ProtocolModel<P>,
+    symmetry: bool,
+    state: &State,
+) -> u128 {
+    if symmetry {
+        symmetry::canonical(model, state)
+    } else {
+        model.layout().pack(state)
+    }
+}
+
+/// A packed state as the hash set stores it: `u64` when the layout fits 63 bits (half the
+/// memory traffic, the cost that dominates), `u128` otherwise. The top bit marks an occupied
+/// slot, so an empty slot is all zeros.
+pub(super) trait Key: Copy + Eq + Send + Sync + 'static {
+    /// An empty slot.
+    const EMPTY: Self;
+    /// `packed` (which fits) with the occupied bit set.
+    fn occupied(packed: u128) -> Self;
+    /// The packed state of an occupied slot.
+    fn packed(self) -> u128;
+}
+
+impl Key for u64 {
+    const EMPTY: u64 = 0;
+    fn occupied(packed: u128) -> u64 {
+        packed as u64 | 1 << 63
+    }
+    fn packed(self) -> u128 {
+        u128::from(self & !(1 << 63))
+    }
+}
+
+impl Key for u128 {
+    const EMPTY: u128 = 0;
+    fn occupied(packed: u128) -> u128 {
+        packed | 1 << 127
+    }
+    fn packed(self) -> u128 {
+        self & !(1 << 127)
+    }
+}
+
+/// Mixes a packed state into a 64-bit hash (a multiply-xorshift finaliser).
+pub(super) fn hash(key: u128) -> u64 {
+    let mut x = (key as u64) ^ ((key >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+    x ^ (x >> 33)
+}
+
+/// An open-addressing (linear probing) set of packed states, at most half full.
+pub(super) struct StateSet<K> {
+    slots: Vec<K>,
+    len: usize,
+}
+
+impl<K: Key> StateSet<K> {
+    pub(super) fn new() -> StateSet<K> {
+        StateSet {
+            slots: vec![K::EMPTY; 1 << 12],
+            len: 0,
+        }
+    }
+
+    /// Makes room for `more` keys, so that inserting them never grows the table (and the slots
+    /// prefetched stay the right ones).
+    pub(super) fn reserve(&mut self, more: usize) {
+        while (self.len + more) * 2 > self.slots.len() {
+            self.grow();
+        }
+    }
+
+    /// Asks the CPU to fetch the slot `hash` starts probing at: inserting is a random memory
+    /// access, the cost that dominates the search.
+    pub(super) fn prefetch(&self, hash: u64) {
+        let slot = &self.slots[hash as usize & (self.slots.len() - 1)];
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch is a hint; it never faults, and the address is a valid slot.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>((slot as *const K).cast::<i8>());
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = slot;
+    }
+
+    /// Adds `key` (an occupied slot value); true when it was not there yet. Call
+    /// [`StateSet::reserve`] first.
+    pub(super) fn insert(&mut self, key: K, hash: u64) -> bool {
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = self.slots[i];
+            if slot == K::EMPTY {
+                self.slots[i] = key;
+                self.len += 1;
+                return true;
+            }
+            if slot == key {
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let doubled = vec![K::EMPTY; self.slots.len() * 2];
+        let old = std::mem::replace(&mut self.slots, doubled);
+        let mask = self.slots.len() - 1;
+        for key in old.into_iter().filter(|slot| *slot != K::EMPTY) {
+            let mut i = hash(key.packed()) as usize & mask;
+            while self.slots[i] != K::EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = key;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Enough keys to grow the table several times, each inserted twice, in both widths.
+    fn holds_each_key_once<K: Key>() {
+        let mut set = StateSet::<K>::new();
+        let keys: Vec<u128> = (0..20_000u128).map(|n| n * 7_919 + 1).collect();
+        for round in 0..2 {
+            set.reserve(keys.len());
+            let added = keys
+                .iter()
+                .filter(|&&key| set.insert(K::occupied(key), hash(key)))
+                .count();
+            assert_eq!(added, if round == 0 { keys.len() } else { 0 });
+        }
+        assert_eq!(set.len, keys.len());
+        let mut stored: Vec<u128> = set
+            .slots
+            .iter()
+            .filter(|slot| **slot != K::EMPTY)
+            .map(|slot| slot.packed())
+            .collect();
+        stored.sort_unstable();
+        assert_eq!(stored, keys);
+    }
+
+    #[test]
+    fn a_state_set_holds_each_key_once() {
+        holds_each_key_once::<u64>();
+        holds_each_key_once::<u128>();
+    }
+}

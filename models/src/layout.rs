@@ -1,0 +1,272 @@
+//! Packing a state into as few bits as its protocol and sizes need: the checker stores and hashes
+//! states as one `u64` or `u128` each, so this width decides whether a model can be checked.
+
+use crate::domain::{TeamId, UserId};
+use crate::protocol::{Database, JoinProtocol};
+use crate::sizes::Sizes;
+use crate::state::{Phase, Server, State, MAX};
+use std::fmt;
+
+/// The number of bits a packed state may use: one bit of the 128 marks an occupied slot in the
+/// checker's hash set.
+pub const STATE_BITS: u32 = 127;
+
+/// Why a model cannot be checked: one of its states needs more bits than a packed state holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateTooWide {
+    /// The protocol modelled.
+    pub protocol: &'static str,
+    /// Bits one state needs at the sizes asked for.
+    pub bits: u32,
+}
+
+impl fmt::Display for StateTooWide {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "one state of the {} protocol at these sizes needs {} bits, more than the \
+             {STATE_BITS} a packed state holds; use fewer servers, users, teams or requests",
+            self.protocol, self.bits
+        )
+    }
+}
+
+impl std::error::Error for StateTooWide {}
+
+/// Bits needed to write the numbers `0..=max`.
+fn bits_for(max: u32) -> u32 {
+    u32::BITS - max.leading_zeros()
+}
+
+/// How a state of one protocol and sizes packs into a `u128`: the server records in the low bits
+/// (server 0 lowest), the shared state above them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Layout {
+    servers: u32,
+    users: u32,
+    teams: u32,
+    done_bits: u32,
+    user_bits: u32,
+    team_bits: u32,
+    version_bits: u32,
+    /// The most events the log can hold; 0 when the database is member sets instead.
+    max_log: u32,
+    log_len_bits: u32,
+}
+
+const PHASE_BITS: u32 = 2;
+
+impl Layout {
+    /// The layout for `protocol` at `sizes`.
+    pub(crate) fn new<P: JoinProtocol + ?Sized>(protocol: &P, sizes: Sizes) -> Layout {
+        let servers = u32::from(sizes.servers);
+        let users = u32::from(sizes.users);
+        let teams = u32::from(sizes.teams);
+        let (max_log, max_version) = match protocol.database(sizes) {
+            Database::MemberSets => (0, 0),
+            Database::EventLog {
+                capacity,
+                max_version,
+            } => (u32::from(capacity), u32::from(max_version)),
+        };
+        Layout {
+            servers,
+            users,
+            teams,
+            done_bits: bits_for(u32::from(sizes.requests)),
+            user_bits: bits_for(users - 1),
+            team_bits: bits_for(teams - 1),
+            version_bits: bits_for(max_version),
+            max_log,
+            log_len_bits: bits_for(max_log),
+        }
+    }
+
+    fn server_bits(&self) -> u32 {
+        self.done_bits + PHASE_BITS + self.user_bits + self.team_bits + self.version_bits
+    }
+
+    fn shared_bits(&self) -> u32 {
+        if self.max_log == 0 {
+            self.users * self.teams
+        } else {
+            self.log_len_bits + self.max_log * (self.user_bits + self.team_bits)
+        }
+    }
+
+    /// Bits one packed state needs.
+    pub(crate) fn bits(&self) -> u32 {
+        self.servers * self.server_bits() + self.shared_bits()
+    }
+
+    /// Whether a state fits in [`STATE_BITS`]; `protocol` names the protocol in the error.
+    pub(crate) fn fits(&self, protocol: &'static str) -> Result<(), StateTooWide> {
+        match self.bits() {
+            bits if bits > STATE_BITS => Err(StateTooWide { protocol, bits }),
+            _ => Ok(()),
+        }
+    }
+
+    /// One server record, packed.
+    pub(crate) fn pack_server(&self, server: &Server) -> u32 {
+        let mut word = u32::from(server.done);
+        word = (word << PHASE_BITS) | server.phase as u32;
+        word = (word << self.user_bits) | u32::from(server.user.0);
+        word = (word << self.team_bits) | u32::from(server.team.0);
+        (word << self.version_bits) | u32::from(server.version)
+    }
+
+    fn unpack_server(&self, mut word: u32) -> Server {
+        let mut take = |bits: u32| {
+            let value = word & ((1 << bits) - 1);
+            word >>= bits;
+            value as u8
+        };
+        let version = take(self.version_bits);
+        let team = TeamId(take(self.team_bits));
+        let user = UserId(take(self.user_bits));
+        let phase = Phase::ALL[usize::from(take(PHASE_BITS))];
+        let done = take(self.done_bits);
+        Server {
+            done,
+            phase,
+            user,
+            team,
+            version,
+        }
+    }
+
+    /// The shared state, packed.
+    pub(crate) fn pack_shared(&self, state: &State) -> u128 {
+        let mut word: u128 = 0;
+        if self.max_log == 0 {
+            for team in (0..self.teams as usize).rev() {
+                word = (word << self.users) | u128::from(state.members[team]);
+            }
+        } else {
+            for &(user, team) in state.log_entries().iter().rev() {
+                word = (word << self.user_bits) | u128::from(user.0);
+                word = (word << self.team_bits) | u128::from(team.0);
+            }
+            word = (word << self.log_len_bits) | u128::from(state.log_len);
+        }
+        word
+    }
+
+    /// Packs a state whose server records are already packed (in the order they go in).
+    pub(crate) fn pack_with(&self, shared: u128, servers: &[u32]) -> u128 {
+        let mut word = shared;
+        for packed in servers.iter().rev() {
+            word = (word << self.server_bits()) | u128::from(*packed);
+        }
+        word
+    }
+
+    /// `packed` with server `index`'s record replaced by `server`: cheaper than packing the whole
+    /// successor when one action changes one server.
+    pub(crate) fn with_server(&self, packed: u128, index: usize, server: &Server) -> u128 {
+        let shift = index as u32 * self.server_bits();
+        let mask = ((1u128 << self.server_bits()) - 1) << shift;
+        (packed & !mask) | (u128::from(self.pack_server(server)) << shift)
+    }
+
+    /// `packed` with the shared state replaced by `state`'s.
+    pub(crate) fn with_shared(&self, packed: u128, state: &State) -> u128 {
+        let servers_bits = self.servers * self.server_bits();
+        let servers = packed & ((1u128 << servers_bits) - 1);
+        (self.pack_shared(state) << servers_bits) | servers
+    }
+
+    /// Packs a state.
+    pub(crate) fn pack(&self, state: &State) -> u128 {
+        let mut servers = [0u32; MAX];
+        let count = self.servers as usize;
+        for (packed, server) in servers.iter_mut().zip(&state.servers[..count]) {
+            *packed = self.pack_server(server);
+        }
+        self.pack_with(self.pack_shared(state), &servers[..count])
+    }
+
+    /// Unpacks what [`Layout::pack`] packed.
+    pub(crate) fn unpack(&self, mut word: u128) -> State {
+        let mut state = State::initial();
+        let server_mask = (1u128 << self.server_bits()) - 1;
+        for server in &mut state.servers[..self.servers as usize] {
+            *server = self.unpack_server((word & server_mask) as u32);
+            word >>= self.server_bits();
+        }
+        if self.max_log == 0 {
+            for team in 0..self.teams as usize {
+                state.members[team] = (word & ((1 << self.users) - 1)) as u8;
+                word >>= self.users;
+            }
+        } else {
+            state.log_len = (word & ((1 << self.log_len_bits) - 1)) as u8;
+            word >>= self.log_len_bits;
+            for entry in &mut state.log[..usize::from(state.log_len)] {
+                let team = (word & ((1 << self.team_bits) - 1)) as u8;
+                word >>= self.team_bits;
+                let user = (word & ((1 << self.user_bits) - 1)) as u8;
+                word >>= self.user_bits;
+                *entry = (UserId(user), TeamId(team));
+            }
+        }
+        state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProtocolModel;
+    use crate::reference::{reachable, small_grid};
+    use crate::Protocol;
+
+    /// Only its own protocol's width decides whether a model can be packed: at 8,8,4,2 naive and
+    /// per-user streams fit, the global log does not.
+    #[test]
+    fn each_protocol_packs_to_its_own_width() {
+        let widths = |[s, u, t, n]: [u8; 4]| {
+            let sizes = Sizes::new(s, u, t, n).unwrap();
+            Protocol::ALL.map(|protocol| Layout::new(protocol.spec(), sizes).bits())
+        };
+        assert_eq!(widths([2, 1, 2, 1]), [10, 12, 12]);
+        assert_eq!(widths([8, 8, 4, 2]), [104, 148, 124]);
+        assert_eq!(widths([8, 8, 8, 15]), [160, 180, 156]);
+    }
+
+    #[test]
+    fn packing_round_trips_every_reachable_state() {
+        for protocol in Protocol::ALL {
+            for sizes in small_grid() {
+                let layout = Layout::new(protocol.spec(), sizes);
+                let states = reachable(protocol, sizes);
+                let mut packed: Vec<u128> = states.iter().map(|s| layout.pack(s)).collect();
+                for (state, word) in states.iter().zip(&packed) {
+                    assert_eq!(layout.unpack(*word), *state, "{protocol} {sizes}");
+                    assert!(*word < 1 << layout.bits(), "{protocol} {sizes}");
+                }
+                packed.sort_unstable();
+                packed.dedup();
+                assert_eq!(packed.len(), states.len(), "packing is injective");
+            }
+        }
+    }
+
+    #[test]
+    fn repacking_one_server_equals_packing_the_successor() {
+        for protocol in Protocol::ALL {
+            let sizes = Sizes::new(2, 2, 2, 2).unwrap();
+            let model = ProtocolModel::new(protocol, sizes);
+            let layout = Layout::new(protocol.spec(), sizes);
+            for state in reachable(protocol, sizes) {
+                for (action, _, next) in model.successors(&state) {
+                    let index = usize::from(action.server().0);
+                    let quick =
+                        layout.with_server(layout.pack(&state), index, &next.servers[index]);
+                    assert_eq!(layout.with_shared(quick, &next), layout.pack(&next));
+                }
+            }
+        }
+    }
+}

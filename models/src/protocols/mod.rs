@@ -1,0 +1,187 @@
+//! The built-in protocols, one file each, and [`Protocol`], which lists them by name.
+
+mod event_sourced;
+mod naive;
+
+use crate::protocol::JoinProtocol;
+use event_sourced::EventSourced;
+use naive::Naive;
+use std::fmt;
+
+/// A built-in join protocol: how a server turns "add user to team" into database operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Protocol {
+    /// Check-then-act: read "is the user on a team?", then push the user into the team.
+    /// Broken once two servers run it: both checks can pass before either push.
+    Naive,
+    /// Event sourcing over one global stream: read the log's version, append `Joined` expecting
+    /// that version, reread and retry on conflict. Any concurrent append conflicts.
+    EventSourced,
+    /// Event sourcing with one stream per user: only appends about the same user conflict.
+    EventSourcedPerUser,
+}
+
+/// Work done with one built-in protocol as its own type, so that it is compiled for that
+/// protocol: the checker's hot loop then calls its transitions directly, not through a vtable.
+pub(crate) trait WithProtocol {
+    /// What the work returns.
+    type Output;
+    /// Does the work with `protocol`.
+    fn run<P: JoinProtocol>(self, protocol: &'static P) -> Self::Output;
+}
+
+impl Protocol {
+    /// Every protocol, in the order the CLI lists them.
+    pub const ALL: [Protocol; 3] = [
+        Protocol::Naive,
+        Protocol::EventSourced,
+        Protocol::EventSourcedPerUser,
+    ];
+
+    /// Does `work` with this protocol's definition.
+    pub(crate) fn with<W: WithProtocol>(self, work: W) -> W::Output {
+        match self {
+            Protocol::Naive => work.run(&Naive),
+            Protocol::EventSourced => work.run(&EventSourced::GLOBAL),
+            Protocol::EventSourcedPerUser => work.run(&EventSourced::PER_USER),
+        }
+    }
+
+    /// The protocol's definition: its transitions, database and expected verdict.
+    pub fn spec(self) -> &'static dyn JoinProtocol {
+        struct Spec;
+        impl WithProtocol for Spec {
+            type Output = &'static dyn JoinProtocol;
+            fn run<P: JoinProtocol>(self, protocol: &'static P) -> Self::Output {
+                protocol
+            }
+        }
+        self.with(Spec)
+    }
+
+    /// The protocol's name as the CLI takes it and traces print it.
+    pub fn name(self) -> &'static str {
+        self.spec().name()
+    }
+
+    /// The protocol named `name` (as [`Protocol::name`] prints it), if any.
+    pub fn parse(name: &str) -> Option<Protocol> {
+        Protocol::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checker::{check, CheckOptions};
+    use crate::model::ProtocolModel;
+    use crate::reference::{reachable, small_grid};
+    use crate::state::{Phase, State};
+    use crate::Sizes;
+
+    #[test]
+    fn names_parse_back() {
+        let names: Vec<&str> = Protocol::ALL.iter().map(|p| p.name()).collect();
+        assert_eq!(names, ["naive", "event-sourced", "event-sourced-per-user"]);
+        for protocol in Protocol::ALL {
+            assert_eq!(Protocol::parse(protocol.name()), Some(protocol));
+            assert_eq!(protocol.to_string(), protocol.name());
+        }
+        assert_eq!(Protocol::parse("Naive"), None);
+    }
+
+    /// The expected verdict is computed, so it must be the checker's on every size it covers:
+    /// one team cannot hold anyone twice, one server has no race, and event sourcing never breaks.
+    #[test]
+    fn the_expected_verdict_is_the_checkers() {
+        let more = [[2, 1, 1, 2], [1, 2, 3, 2], [3, 1, 1, 1], [2, 2, 1, 1]];
+        let grid = small_grid()
+            .into_iter()
+            .chain(more.map(|[s, u, t, n]| Sizes::new(s, u, t, n).unwrap()));
+        let mut broken = Vec::new();
+        for sizes in grid {
+            for protocol in Protocol::ALL {
+                let verdict = check(protocol, sizes, &CheckOptions::default());
+                let expected = if protocol.spec().breaks_at(sizes) {
+                    broken.push(format!("{protocol} {:?}", sizes.as_array()));
+                    "violated"
+                } else {
+                    "holds"
+                };
+                assert_eq!(verdict.kind(), expected, "{protocol} {sizes}");
+            }
+        }
+        assert_eq!(
+            broken,
+            [
+                "naive [2, 1, 2, 1]",
+                "naive [2, 2, 2, 1]",
+                "naive [2, 2, 2, 2]",
+                "naive [3, 2, 2, 1]",
+                "naive [2, 3, 2, 1]",
+                "naive [2, 2, 3, 1]",
+            ]
+        );
+    }
+
+    /// The progress measure of [`crate::checker`]'s docs.
+    fn measure(protocol: Protocol, sizes: Sizes, state: &State) -> (usize, u32) {
+        let database = state.log_len as usize
+            + state
+                .members
+                .iter()
+                .map(|m| m.count_ones() as usize)
+                .sum::<usize>();
+        let progress = state
+            .servers(sizes)
+            .iter()
+            .map(|server| {
+                let current = match protocol {
+                    Protocol::EventSourcedPerUser => state
+                        .log_entries()
+                        .iter()
+                        .filter(|(user, _)| *user == server.user)
+                        .count() as u8,
+                    _ => state.log_len,
+                };
+                let phase = match server.phase {
+                    Phase::Idle => 0,
+                    Phase::Pending if server.version != current => 1,
+                    Phase::Retrying => 2,
+                    Phase::Checked | Phase::Pending => 3,
+                };
+                4 * u32::from(server.done) + phase
+            })
+            .sum();
+        (database, progress)
+    }
+
+    /// Why `eventually` is sound here: every step strictly increases the measure, so there are
+    /// no cycles, and every maximal path ends in a state with all requests done.
+    #[test]
+    fn every_step_strictly_increases_the_progress_measure() {
+        for protocol in Protocol::ALL {
+            for sizes in small_grid() {
+                let model = ProtocolModel::new(protocol, sizes);
+                for state in reachable(protocol, sizes) {
+                    let successors = model.successors(&state);
+                    if successors.is_empty() {
+                        assert!(state.all_requests_done(sizes), "{protocol} {sizes}: stuck");
+                    }
+                    for (action, _, next) in successors {
+                        assert!(
+                            measure(protocol, sizes, &next) > measure(protocol, sizes, &state),
+                            "{protocol} {sizes}: {action} does not progress"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
