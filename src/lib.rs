@@ -34,7 +34,7 @@
 //! # Ok::<(), joincheck::check::ScenarioError>(())
 //! ```
 
-#![warn(missing_docs)]
+#![deny(missing_docs, missing_debug_implementations)]
 
 pub mod check;
 pub mod protocols;

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// loom runs at most 5 threads, its own main thread included.
-pub const MAX_SERVERS: usize = 4;
+pub const MAX_LOOM_SERVERS: usize = 4;
 
 /// Limits of a loom check.
 #[derive(Clone, Debug, Default)]
@@ -64,7 +64,7 @@ pub fn check<S>(
 where
     S: JoinService<Loom> + Clone,
 {
-    scenario.at_most_servers(MAX_SERVERS, "loom")?;
+    scenario.at_most_servers(MAX_LOOM_SERVERS, "loom")?;
     let _quiet = EngineRun::start();
     let started = Instant::now();
     let iterations = Arc::new(AtomicU64::new(0));

@@ -17,7 +17,7 @@ pub mod shuttle;
 pub mod stress;
 
 pub use execution::{first_broken_step, Execution, Judgement, Unjudged};
-pub use scenario::{Scenario, ScenarioError, MAX_SERVERS};
+pub use scenario::{Scenario, ScenarioError, MAX_SCENARIO_SERVERS};
 
 use crate::runtime::{self, Runtime};
 use crate::service::{JoinService, Server};

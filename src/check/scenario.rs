@@ -4,7 +4,7 @@ use joincheck_models::domain::{user_on_several_teams, Request, TeamId, UserId};
 use std::fmt;
 
 /// The most servers a scenario may have: one thread each, numbered by a `u8`.
-pub const MAX_SERVERS: usize = 64;
+pub const MAX_SCENARIO_SERVERS: usize = 64;
 
 /// Servers (one thread each) with their requests, over a declared set of users and teams.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,10 +74,10 @@ impl Scenario {
         if servers.is_empty() || servers.iter().all(Vec::is_empty) {
             return Err(ScenarioError::Empty);
         }
-        if servers.len() > MAX_SERVERS {
+        if servers.len() > MAX_SCENARIO_SERVERS {
             return Err(ScenarioError::TooManyServers {
                 servers: servers.len(),
-                limit: MAX_SERVERS,
+                limit: MAX_SCENARIO_SERVERS,
                 engine: "joincheck",
             });
         }

@@ -13,6 +13,7 @@ mod backends;
 
 pub use backends::{Loom, Shuttle, Std};
 
+use std::fmt;
 use std::ops::{Deref, DerefMut};
 
 /// The primitives a runtime provides: a mutex, a condition variable and threads.
@@ -56,8 +57,20 @@ pub trait Runtime: Sized + Send + Sync + 'static {
 /// A mutex from runtime `R`.
 pub struct Mutex<R: Runtime, T: Send + 'static>(R::RawMutex<T>);
 
+impl<R: Runtime, T: Send + 'static> fmt::Debug for Mutex<R, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mutex").finish_non_exhaustive()
+    }
+}
+
 /// A locked [`Mutex`].
 pub struct MutexGuard<'a, R: Runtime, T: Send + 'static>(R::Guard<'a, T>);
+
+impl<R: Runtime, T: Send + 'static> fmt::Debug for MutexGuard<'_, R, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MutexGuard").finish_non_exhaustive()
+    }
+}
 
 impl<R: Runtime, T: Send + 'static> Mutex<R, T> {
     /// Creates a mutex holding `value`.
@@ -86,6 +99,12 @@ impl<R: Runtime, T: Send + 'static> DerefMut for MutexGuard<'_, R, T> {
 
 /// A condition variable from runtime `R`.
 pub struct Condvar<R: Runtime>(R::RawCondvar);
+
+impl<R: Runtime> fmt::Debug for Condvar<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condvar").finish_non_exhaustive()
+    }
+}
 
 impl<R: Runtime> Condvar<R> {
     /// Creates a condition variable.

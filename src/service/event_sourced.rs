@@ -10,6 +10,7 @@ use crate::runtime::Runtime;
 use crate::store::{EventStore, EventStoreConnection};
 use joincheck_models::domain::{fold_membership, Event, JoinError, ServerId, TeamId, UserId};
 use joincheck_models::operation::StreamKey;
+use std::fmt;
 use std::sync::Arc;
 
 /// Which stream an append is checked against.
@@ -44,6 +45,14 @@ pub struct EventSourcedServer<R: Runtime> {
     events: EventStoreConnection<R>,
     streams: Streams,
     conflicts: u64,
+}
+
+impl<R: Runtime> fmt::Debug for EventSourcedServer<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventSourcedServer")
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<R: Runtime> EventSourcedServer<R> {

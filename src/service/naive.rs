@@ -7,6 +7,7 @@ use super::{JoinService, Server};
 use crate::runtime::Runtime;
 use crate::store::{TeamsCollection, TeamsConnection};
 use joincheck_models::domain::{JoinError, ServerId, TeamId, UserId};
+use std::fmt;
 use std::sync::Arc;
 
 /// The naive check-then-act protocol.
@@ -16,6 +17,14 @@ pub struct Naive;
 /// A server running the naive protocol against the teams collection.
 pub struct NaiveServer<R: Runtime> {
     teams: TeamsConnection<R>,
+}
+
+impl<R: Runtime> fmt::Debug for NaiveServer<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NaiveServer")
+            .field("teams", &self.teams)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<R: Runtime> NaiveServer<R> {

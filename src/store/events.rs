@@ -70,6 +70,12 @@ pub struct EventStore<R: Runtime> {
     log: Guarded<R, Log>,
 }
 
+impl<R: Runtime> fmt::Debug for EventStore<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStore").finish_non_exhaustive()
+    }
+}
+
 impl<R: Runtime> EventStore<R> {
     /// A store whose log already holds `Joined` for the given memberships; seeding is not recorded.
     pub fn with_members(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
@@ -129,6 +135,14 @@ impl<R: Runtime> Database for EventStore<R> {
 pub struct EventStoreConnection<R: Runtime> {
     store: Arc<EventStore<R>>,
     server: ServerId,
+}
+
+impl<R: Runtime> fmt::Debug for EventStoreConnection<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStoreConnection")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<R: Runtime> EventStoreConnection<R> {

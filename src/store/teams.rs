@@ -5,11 +5,18 @@ use crate::runtime::Runtime;
 use joincheck_models::domain::{ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 
 /// Teams and their member lists. Each method is one database call.
 pub struct TeamsCollection<R: Runtime> {
     teams: Guarded<R, Teams>,
+}
+
+impl<R: Runtime> fmt::Debug for TeamsCollection<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TeamsCollection").finish_non_exhaustive()
+    }
 }
 
 /// Member lists by team. `$push` appends, so a list may hold a user twice.
@@ -86,6 +93,14 @@ impl<R: Runtime> Database for TeamsCollection<R> {
 pub struct TeamsConnection<R: Runtime> {
     collection: Arc<TeamsCollection<R>>,
     server: ServerId,
+}
+
+impl<R: Runtime> fmt::Debug for TeamsConnection<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TeamsConnection")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<R: Runtime> TeamsConnection<R> {

@@ -5,7 +5,7 @@
 use super::args::EngineArg;
 use super::settings::Settings;
 use clap::ValueEnum;
-use joincheck::check::loom::MAX_SERVERS as LOOM_MAX_SERVERS;
+use joincheck::check::loom::MAX_LOOM_SERVERS;
 use joincheck::protocols::Expected;
 use joincheck_models::verdict::Engine;
 use joincheck_models::{Protocol, ProtocolModel, Sizes};
@@ -111,7 +111,7 @@ fn expected(protocol: Protocol, sizes: Sizes) -> Expected {
 fn loom_cannot(settings: &Settings) -> Option<(String, String)> {
     let error = settings
         .scenario
-        .at_most_servers(LOOM_MAX_SERVERS, "loom")
+        .at_most_servers(MAX_LOOM_SERVERS, "loom")
         .err()?;
     Some((error.to_string(), error.to_string()))
 }
