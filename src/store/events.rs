@@ -101,7 +101,7 @@ impl<R: Runtime> EventStore<R> {
 
     /// Every event, in append order.
     pub fn events(&self) -> Vec<Event> {
-        self.log.inner.lock().state.0.clone()
+        self.log.inspect(|log| log.0.clone())
     }
 }
 

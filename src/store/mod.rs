@@ -4,18 +4,19 @@
 //! protocol and an event store ([`EventStore`]) for the event-sourced ones. Every operation is one
 //! critical section, and is recorded in the operation history *inside that same critical
 //! section*, so the history order is the order in which the operations took effect, under std
-//! threads, loom and shuttle alike.
+//! threads, loom and shuttle alike. [`Guarded`] is that building block, public so that a store of
+//! your own gets the same recording, and the enforced order a model replay needs, for free.
 
 mod events;
+mod guarded;
 mod teams;
 
 pub use events::{Conflict, EventStore, EventStoreConnection};
+pub use guarded::{Guarded, Membership};
 pub use teams::{TeamsCollection, TeamsConnection};
 
-use crate::runtime::{Condvar, Mutex, Runtime};
 use joincheck_models::domain::{ServerId, TeamId, UserId};
-use joincheck_models::operation::{OpResult, Operation, Step};
-use std::collections::{BTreeSet, VecDeque};
+use joincheck_models::operation::Step;
 
 /// Whether a database keeps its operation history. Off is faster; checks need it on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,138 +57,5 @@ pub trait Database: Send + Sync + 'static {
     /// Where the enforced order could not be followed, if it could not.
     fn order_diverged(&self) -> Option<String> {
         None
-    }
-}
-
-/// An enforced order of operations, by server.
-#[derive(Default)]
-struct Order {
-    next: VecDeque<ServerId>,
-    finished: BTreeSet<ServerId>,
-    taken: usize,
-    diverged: Option<String>,
-}
-
-impl Order {
-    /// Whether `server` may operate now. If the server whose turn it is has finished, the order
-    /// cannot be followed: note that and let everyone through.
-    fn admits(&mut self, server: ServerId) -> bool {
-        match self.next.front() {
-            None => true,
-            Some(turn) if *turn == server => true,
-            Some(turn) if self.finished.contains(turn) => {
-                self.diverged = Some(format!(
-                    "operation {} was to be {turn}'s, but {turn} had no operation left",
-                    self.taken + 1
-                ));
-                self.next.clear();
-                true
-            }
-            Some(_) => false,
-        }
-    }
-
-    fn took_effect(&mut self, server: ServerId) {
-        if self.next.front() == Some(&server) {
-            self.next.pop_front();
-            self.taken += 1;
-        }
-    }
-}
-
-/// The mutable part of a collection: its state, its history and any enforced order.
-struct Inner<S> {
-    state: S,
-    history: Option<Vec<Step>>,
-    order: Option<Order>,
-}
-
-/// A collection's state with its history, behind one mutex: one lock = one operation.
-struct Guarded<R: Runtime, S: Send + 'static> {
-    inner: Mutex<R, Inner<S>>,
-    turn: Condvar<R>,
-}
-
-/// A collection whose membership can be read off its state.
-trait Membership {
-    fn membership(&self) -> Vec<(TeamId, UserId)>;
-}
-
-impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
-    fn new(state: S, recording: Recording) -> Self {
-        let history = (recording == Recording::On).then(Vec::new);
-        Guarded {
-            inner: Mutex::new(Inner {
-                state,
-                history,
-                order: None,
-            }),
-            turn: Condvar::new(),
-        }
-    }
-
-    /// Runs one operation atomically and records it in the same critical section.
-    fn operate<T>(
-        &self,
-        server: ServerId,
-        operation: Operation,
-        apply: impl FnOnce(&mut S) -> (T, OpResult),
-    ) -> T {
-        R::round_trip();
-        let mut guard = self.inner.lock();
-        if guard.order.is_some() {
-            guard = self.turn.wait_until(guard, |inner| {
-                inner
-                    .order
-                    .as_mut()
-                    .is_none_or(|order| order.admits(server))
-            });
-        }
-        let inner = &mut *guard;
-        let (answer, result) = apply(&mut inner.state);
-        if let Some(history) = &mut inner.history {
-            history.push(Step {
-                server,
-                operation,
-                result,
-                membership_after: inner.state.membership(),
-            });
-        }
-        if let Some(order) = &mut inner.order {
-            order.took_effect(server);
-            self.turn.notify_all();
-        }
-        answer
-    }
-
-    fn membership(&self) -> Vec<(TeamId, UserId)> {
-        self.inner.lock().state.membership()
-    }
-
-    fn history(&self) -> Vec<Step> {
-        self.inner.lock().history.clone().unwrap_or_default()
-    }
-
-    fn enforce_order(&self, order: Vec<ServerId>) -> bool {
-        self.inner.lock().order = Some(Order {
-            next: order.into(),
-            ..Order::default()
-        });
-        true
-    }
-
-    fn server_finished(&self, server: ServerId) {
-        if let Some(order) = &mut self.inner.lock().order {
-            order.finished.insert(server);
-            self.turn.notify_all();
-        }
-    }
-
-    fn order_diverged(&self) -> Option<String> {
-        let inner = self.inner.lock();
-        inner
-            .order
-            .as_ref()
-            .and_then(|order| order.diverged.clone())
     }
 }

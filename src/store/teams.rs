@@ -58,8 +58,8 @@ impl<R: Runtime> TeamsCollection<R> {
 
     /// Every team's members, in team order.
     pub fn snapshot(&self) -> Vec<(TeamId, Vec<UserId>)> {
-        let guard = self.teams.inner.lock();
-        guard.state.0.iter().map(|(t, m)| (*t, m.clone())).collect()
+        self.teams
+            .inspect(|teams| teams.0.iter().map(|(t, m)| (*t, m.clone())).collect())
     }
 }
 

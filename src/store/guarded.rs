@@ -1,0 +1,204 @@
+//! The building block of every store: a collection's state and its history behind one mutex.
+
+use super::Recording;
+use crate::runtime::{Condvar, Mutex, Runtime};
+use joincheck_models::domain::{ServerId, TeamId, UserId};
+use joincheck_models::operation::{OpResult, Operation, Step};
+use std::collections::{BTreeSet, VecDeque};
+use std::fmt;
+
+/// An enforced order of operations, by server.
+#[derive(Default)]
+struct Order {
+    next: VecDeque<ServerId>,
+    finished: BTreeSet<ServerId>,
+    taken: usize,
+    diverged: Option<String>,
+}
+
+impl Order {
+    /// Whether `server` may operate now. If the server whose turn it is has finished, the order
+    /// cannot be followed: note that and let everyone through.
+    fn admits(&mut self, server: ServerId) -> bool {
+        match self.next.front() {
+            None => true,
+            Some(turn) if *turn == server => true,
+            Some(turn) if self.finished.contains(turn) => {
+                self.diverged = Some(format!(
+                    "operation {} was to be {turn}'s, but {turn} had no operation left",
+                    self.taken + 1
+                ));
+                self.next.clear();
+                true
+            }
+            Some(_) => false,
+        }
+    }
+
+    fn took_effect(&mut self, server: ServerId) {
+        if self.next.front() == Some(&server) {
+            self.next.pop_front();
+            self.taken += 1;
+        }
+    }
+}
+
+/// The mutable part of a collection: its state, its history and any enforced order.
+struct Inner<S> {
+    state: S,
+    history: Option<Vec<Step>>,
+    order: Option<Order>,
+}
+
+/// A collection's state with its history, behind one mutex: one lock is one operation.
+///
+/// Build a store on it and every operation it runs through [`Guarded::operate`] takes effect in
+/// one critical section and is recorded in that same section, with its result and the
+/// membership right after, so the history's order is the order in which operations took effect
+/// under std threads, loom and shuttle alike. It also lets operations take effect in an enforced
+/// order of servers, which replaying a model path on the real code needs
+/// ([`Database::enforce_order`](super::Database::enforce_order)): a store implements [`Database`](super::Database) by handing those calls to it.
+///
+/// ```
+/// use joincheck::runtime::Runtime;
+/// use joincheck::store::{Guarded, Membership, Recording};
+/// use joincheck_models::domain::{ServerId, TeamId, UserId};
+/// use joincheck_models::operation::{OpResult, Operation};
+/// use std::collections::BTreeMap;
+///
+/// /// Each user's team, if any.
+/// #[derive(Default)]
+/// struct TeamOfUser(BTreeMap<UserId, TeamId>);
+///
+/// impl Membership for TeamOfUser {
+///     fn membership(&self) -> Vec<(TeamId, UserId)> {
+///         let mut pairs: Vec<_> = self.0.iter().map(|(user, team)| (*team, *user)).collect();
+///         pairs.sort();
+///         pairs
+///     }
+/// }
+///
+/// /// findOne by user: one operation, recorded with what it found.
+/// fn find_team_of<R: Runtime>(
+///     db: &Guarded<R, TeamOfUser>,
+///     server: ServerId,
+///     user: UserId,
+/// ) -> Option<TeamId> {
+///     db.operate(server, Operation::FindTeamOf { user }, |users| {
+///         let team = users.0.get(&user).copied();
+///         (team, OpResult::Found(team))
+///     })
+/// }
+///
+/// let db = Guarded::<joincheck::runtime::Std, _>::new(TeamOfUser::default(), Recording::On);
+/// assert_eq!(find_team_of(&db, ServerId(0), UserId(0)), None);
+/// assert_eq!(db.history().len(), 1);
+/// ```
+pub struct Guarded<R: Runtime, S: Send + 'static> {
+    inner: Mutex<R, Inner<S>>,
+    turn: Condvar<R>,
+}
+
+impl<R: Runtime, S: Send + 'static> fmt::Debug for Guarded<R, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guarded").finish_non_exhaustive()
+    }
+}
+
+/// A collection whose team membership can be read off its state: what the history records after
+/// every operation, and what the invariant is judged on.
+pub trait Membership {
+    /// Team membership now, as sorted `(team, user)` pairs.
+    fn membership(&self) -> Vec<(TeamId, UserId)>;
+}
+
+impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
+    /// A collection holding `state`, recording its operations when `recording` is on.
+    pub fn new(state: S, recording: Recording) -> Self {
+        let history = (recording == Recording::On).then(Vec::new);
+        Guarded {
+            inner: Mutex::new(Inner {
+                state,
+                history,
+                order: None,
+            }),
+            turn: Condvar::new(),
+        }
+    }
+
+    /// Runs one operation of `server` atomically and records it in the same critical section:
+    /// `apply` changes the state and returns the caller's answer with the result to record.
+    pub fn operate<T>(
+        &self,
+        server: ServerId,
+        operation: Operation,
+        apply: impl FnOnce(&mut S) -> (T, OpResult),
+    ) -> T {
+        R::round_trip();
+        let mut guard = self.inner.lock();
+        if guard.order.is_some() {
+            guard = self.turn.wait_until(guard, |inner| {
+                inner
+                    .order
+                    .as_mut()
+                    .is_none_or(|order| order.admits(server))
+            });
+        }
+        let inner = &mut *guard;
+        let (answer, result) = apply(&mut inner.state);
+        if let Some(history) = &mut inner.history {
+            history.push(Step {
+                server,
+                operation,
+                result,
+                membership_after: inner.state.membership(),
+            });
+        }
+        if let Some(order) = &mut inner.order {
+            order.took_effect(server);
+            self.turn.notify_all();
+        }
+        answer
+    }
+
+    /// Reads the state without recording an operation (for snapshots and tests, not servers).
+    pub fn inspect<T>(&self, read: impl FnOnce(&S) -> T) -> T {
+        read(&self.inner.lock().state)
+    }
+
+    /// Team membership now.
+    pub fn membership(&self) -> Vec<(TeamId, UserId)> {
+        self.inspect(S::membership)
+    }
+
+    /// Every recorded operation, in the order they took effect (empty when not recording).
+    pub fn history(&self) -> Vec<Step> {
+        self.inner.lock().history.clone().unwrap_or_default()
+    }
+
+    /// See [`Database::enforce_order`](super::Database::enforce_order).
+    pub fn enforce_order(&self, order: Vec<ServerId>) -> bool {
+        self.inner.lock().order = Some(Order {
+            next: order.into(),
+            ..Order::default()
+        });
+        true
+    }
+
+    /// See [`Database::server_finished`](super::Database::server_finished).
+    pub fn server_finished(&self, server: ServerId) {
+        if let Some(order) = &mut self.inner.lock().order {
+            order.finished.insert(server);
+            self.turn.notify_all();
+        }
+    }
+
+    /// See [`Database::order_diverged`](super::Database::order_diverged).
+    pub fn order_diverged(&self) -> Option<String> {
+        let inner = self.inner.lock();
+        inner
+            .order
+            .as_ref()
+            .and_then(|order| order.diverged.clone())
+    }
+}
