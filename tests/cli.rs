@@ -483,7 +483,7 @@ fn a_replay_reproduces_only_the_same_steps_and_violation() {
     let not_a_replay = write_file(&dir, "other", &serde_json::json!({ "hello": 1 }));
     assert_bad_input(
         &["replay", not_a_replay.to_str().unwrap()],
-        "not a joincheck counterexample: version null",
+        "not a joincheck counterexample: a JSON object without `version`",
     );
     let _ = std::fs::remove_dir_all(dir);
 }
