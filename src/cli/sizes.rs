@@ -5,11 +5,12 @@ use joincheck::check::Scenario;
 use joincheck_models::domain::{Request, TeamId, UserId};
 use joincheck_models::sizes::{MAX_DIMENSION, MAX_REQUESTS};
 use joincheck_models::Sizes;
+use serde_json::{json, Value};
 
 /// The bounds of a check. The defaults are the article's race.
 #[derive(Args, Debug, Clone)]
 pub struct SizeArgs {
-    /// Servers running the protocol at the same time (1 to 8; loom takes at most 4).
+    /// Servers running the protocol at the same time (1 to 8).
     /// Example: --servers 3
     #[arg(long, value_name = "S", default_value_t = 2)]
     pub servers: u64,
@@ -39,6 +40,16 @@ impl SizeArgs {
         )
         .map_err(|error| error.to_string())
     }
+}
+
+/// The sizes as every JSON report writes them.
+pub fn sizes_json(sizes: Sizes) -> Value {
+    json!({
+        "servers": sizes.servers,
+        "users": sizes.users,
+        "teams": sizes.teams,
+        "requests": sizes.requests,
+    })
 }
 
 /// The article's configuration: 2 servers, 1 user, 2 teams, 1 request each.

@@ -21,6 +21,9 @@ fn how_found(counterexample: &Counterexample) -> String {
         (Engine::Loom, Replay::LoomExecution { iteration }) => {
             format!("loom, execution {iteration}")
         }
+        (Engine::Proptest, Replay::ShuttleSchedule { found_by, .. }) => {
+            format!("proptest, {found_by}")
+        }
         (_, Replay::ShuttleSchedule { found_by, .. }) => format!("shuttle, {found_by}"),
         (Engine::Stress, _) => "real threads".to_string(),
         (engine, _) => engine.to_string(),
