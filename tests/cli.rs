@@ -769,6 +769,9 @@ fn help_documents_every_flag_with_an_example() {
         !top.contains("bench-one"),
         "the internal command stays hidden"
     );
+    // The replay examples name a file the example before them writes.
+    assert!(top.contains("joincheck check --protocol naive --out out "));
+    assert!(top.contains("joincheck replay out/naive-model.json "));
 }
 
 #[test]

@@ -47,6 +47,7 @@ are ignored, with a warning: the flags set every engine setting. NO_COLOR turns 
 Examples:
   joincheck check                                   every protocol, every engine, the article's race
   joincheck check --protocol event-sourced --engine model --servers 3 --users 3 --teams 3 --requests 2
+  joincheck check --protocol naive --out out        save every counterexample in out/ (created)
   joincheck replay out/naive-model.json             rerun a saved counterexample
   joincheck replay out/naive-model.json --on-implementation
                                                     run a model counterexample on the real code
