@@ -8,6 +8,7 @@
 //! - [`check`]: the engines (loom, shuttle, proptest, stress, conformance); each returns a
 //!   [`Verdict`](joincheck_models::verdict::Verdict).
 //! - [`trace`]: counterexamples as text, as Mermaid, and as replay files (versioned JSON).
+//! - [`figures`]: how reports write counts (separators, plurals).
 //! - [`protocols`]: the built-in protocols, each with its model, its service and what checking
 //!   it must conclude.
 //!
@@ -37,6 +38,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub mod check;
+pub mod figures;
 pub mod protocols;
 pub mod runtime;
 pub mod service;

@@ -4,7 +4,7 @@
 use joincheck::check::conform::{self, builtin_model, replay_on_implementation, ReplayMismatch};
 use joincheck::check::proptest::ProptestOptions;
 use joincheck::check::shuttle::{self, ShuttleOptions, Strategy};
-use joincheck::check::Scenario;
+use joincheck::check::{Limits, Scenario};
 use joincheck::runtime::Runtime;
 use joincheck::service::{EventSourced, JoinService, Naive, Server};
 use joincheck::store::{EventStore, EventStoreConnection};
@@ -58,11 +58,17 @@ fn every_builtin_service_conforms_to_its_model() {
             }
         }
         let model = builtin_model(Protocol::EventSourced, scenario).unwrap();
-        let report = conform::stress(&EventSourced::GLOBAL, &model, scenario, 50);
+        let report = conform::stress(
+            &EventSourced::GLOBAL,
+            &model,
+            scenario,
+            50,
+            &Limits::default(),
+        );
         assert_eq!((report.divergence, report.histories), (None, 50));
         let model = builtin_model(Protocol::Naive, scenario).unwrap();
         assert_eq!(
-            conform::stress(&Naive, &model, scenario, 50).divergence,
+            conform::stress(&Naive, &model, scenario, 50, &Limits::default()).divergence,
             None
         );
     }

@@ -1,7 +1,7 @@
 //! The real services and stores on one thread, against a plain sequential reference, and the
 //! std-thread stress run.
 
-use joincheck::check::{run_once, stress, Scenario};
+use joincheck::check::{run_once, stress, Limits, Scenario};
 use joincheck::runtime::Std;
 use joincheck::service::{EventSourced, JoinService, Naive, Server};
 use joincheck::store::{Database, EventStore, Recording, TeamsCollection};
@@ -175,7 +175,7 @@ fn stress_on_real_threads_never_breaks_event_sourcing_and_counts_naive_breaks() 
     let scenario = Scenario::contended(4, 3, 2).unwrap();
     let runs = 300;
     for service in [EventSourced::GLOBAL, EventSourced::PER_USER] {
-        let report = stress::run(&service, &scenario, runs);
+        let report = stress::run(&service, &scenario, runs, &Limits::default());
         assert_eq!(report.violations, 0, "{:?}", report.first_violation);
         assert_eq!(report.runs, runs);
         let verdict = report.verdict();
@@ -188,7 +188,7 @@ fn stress_on_real_threads_never_breaks_event_sourcing_and_counts_naive_breaks() 
     }
     // Whether the OS interleaves the naive servers badly is luck: report it, do not assert it.
     // What is asserted is that a break, when one happens, is reported as a real counterexample.
-    let naive = stress::run(&Naive, &scenario, runs);
+    let naive = stress::run(&Naive, &scenario, runs, &Limits::default());
     eprintln!(
         "naive broke in {} of {runs} runs on real threads",
         naive.violations

@@ -101,10 +101,11 @@ fn a_stop_request_or_time_limit_is_inconclusive_with_the_schedules_so_far() {
         panic!("expected inconclusive, got {verdict:?}");
     };
     assert!(
-        reason.starts_with("stopped by the time limit after"),
+        reason.starts_with("stopped by the timeout after"),
         "{reason}"
     );
-    assert!(stats.iterations.unwrap() > 0);
+    // How many schedules fit in 50 ms depends on the machine's load, even none.
+    assert!(stats.iterations.is_some());
 }
 
 #[test]

@@ -8,7 +8,8 @@
 
 use super::proptest::ProptestOptions;
 use super::shuttle::{self as shuttle_engine, ShuttleOptions};
-use super::{run_servers, Around, Execution, Judgement, Scenario};
+use super::{run_servers, Around, Execution, Judgement, Limits, Scenario};
+use crate::figures::{count, thousands};
 use crate::runtime::{Shuttle, Std};
 use crate::service::JoinService;
 use crate::store::{Database, Recording};
@@ -20,6 +21,7 @@ use std::fmt;
 use std::hash::Hash;
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// A state machine that histories are checked against: the built-in [`ProtocolModel`]s, or a
 /// user's own model of their own service.
@@ -258,22 +260,51 @@ where
             }
         }
     };
+    let started = Instant::now();
     let outcome = shuttle_engine::explore(service, scenario, options, visit);
     let mut report = report.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    if let Err(panic) = outcome {
-        report.incomplete = Some(format!("shuttle stopped: {panic}"));
+    match outcome {
+        Err(panic) => report.incomplete = Some(format!("shuttle stopped: {panic}")),
+        // Fewer schedules than asked for, and the visits did not stop them: a limit did.
+        Ok(ran) if ran < options.iterations && report.divergence.is_none() => {
+            if let Some(why) = options.limits.reached(started) {
+                report.incomplete.get_or_insert(format!(
+                    "stopped by the {why} after {} of {} ({})",
+                    thousands(ran),
+                    count(options.iterations, "shuttle schedule"),
+                    options.effective()
+                ));
+            }
+        }
+        Ok(_) => {}
     }
     report
 }
 
-/// Matches the history of `runs` runs of `scenario` on real threads against `model`.
-pub fn stress<S, M>(service: &S, model: &M, scenario: &Scenario, runs: u64) -> ConformanceReport
+/// Matches the history of `runs` runs of `scenario` on real threads against `model`, unless
+/// `limits` stop it first.
+pub fn stress<S, M>(
+    service: &S,
+    model: &M,
+    scenario: &Scenario,
+    runs: u64,
+    limits: &Limits,
+) -> ConformanceReport
 where
     S: JoinService<Std>,
     M: ReferenceModel,
 {
+    let started = Instant::now();
     let mut report = ConformanceReport::default();
     for run in 0..runs {
+        if let Some(why) = limits.reached(started) {
+            report.incomplete = Some(format!(
+                "stopped by the {why} after {} of {} on real threads",
+                thousands(run),
+                count(runs, "run")
+            ));
+            break;
+        }
         let execution = super::stress::run_together(service, scenario);
         if !report.validate(model, &execution, &format!("real threads, run {run}")) {
             break;
@@ -283,21 +314,31 @@ where
 }
 
 /// Generates join-only workloads as the proptest engine does, and matches every shuttle history
-/// of each against the built-in model of `protocol` sized for it.
+/// of each against the built-in model of `protocol` sized for it; `options.limits` stop it
+/// between workloads, `options.shuttle.limits` within one.
 pub fn workloads<S>(service: S, protocol: Protocol, options: &ProptestOptions) -> ConformanceReport
 where
     S: JoinService<Shuttle> + Clone,
 {
+    let started = Instant::now();
     let mut report = ConformanceReport::default();
-    for scenario in super::proptest::join_workloads(options) {
-        let model = match builtin_model(protocol, &scenario) {
+    let workloads = super::proptest::join_workloads(options);
+    for (done, scenario) in workloads.iter().enumerate() {
+        if let Some(why) = options.limits.reached(started) {
+            report.incomplete.get_or_insert(format!(
+                "stopped by the {why} after {done} of {}",
+                count(workloads.len() as u64, "generated workload")
+            ));
+            break;
+        }
+        let model = match builtin_model(protocol, scenario) {
             Ok(model) => model,
             Err(not_modelled) => {
                 report.incomplete.get_or_insert(not_modelled.to_string());
                 continue;
             }
         };
-        report.merge(shuttle(service.clone(), model, &scenario, &options.shuttle));
+        report.merge(shuttle(service.clone(), model, scenario, &options.shuttle));
         if report.divergence.is_some() {
             break;
         }

@@ -5,6 +5,7 @@
 
 use super::quiet::EngineRun;
 use super::{panic_message, run_once, Limits, Scenario, ScenarioError, Unjudged};
+use crate::figures::count;
 use crate::runtime::Loom;
 use crate::service::JoinService;
 use crate::store::Recording;
@@ -24,7 +25,7 @@ pub struct LoomOptions {
     pub preemption_bound: Option<usize>,
     /// Stop after this many executions: the verdict is then inconclusive.
     pub max_iterations: Option<u64>,
-    /// Stop on a time limit or a stop request: the verdict is then inconclusive.
+    /// Stop on a timeout or a stop request: the verdict is then inconclusive.
     pub limits: Limits,
 }
 
@@ -162,7 +163,8 @@ where
         (Err(_), Some(Stop::Limit(why))) => Verdict::Inconclusive {
             engine: Engine::Loom,
             reason: format!(
-                "stopped by the {why} after {done} executions, before covering {scope}"
+                "stopped by the {why} after {}, before covering {scope}",
+                count(done, "execution")
             ),
             stats,
         },

@@ -99,7 +99,8 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Why a check that started at `started` must stop now, if it must.
+    /// Why a check that started at `started` must stop now, if it must: `stop request` or
+    /// `timeout`, the words every engine's reason uses after "stopped by the".
     pub fn reached(&self, started: Instant) -> Option<&'static str> {
         if self
             .stop
@@ -108,7 +109,7 @@ impl Limits {
         {
             Some("stop request")
         } else if self.timeout.is_some_and(|limit| started.elapsed() > limit) {
-            Some("time limit")
+            Some("timeout")
         } else {
             None
         }

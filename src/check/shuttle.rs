@@ -6,6 +6,7 @@
 
 use super::quiet::EngineRun;
 use super::{panic_message, run_once, Execution, Limits, Scenario, Unjudged};
+use crate::figures::{count, thousands};
 use crate::runtime::Shuttle;
 use crate::service::JoinService;
 use crate::store::Recording;
@@ -43,7 +44,7 @@ pub struct ShuttleOptions {
     pub seed: u64,
     /// How many schedules to try.
     pub iterations: u64,
-    /// Stop early on a time limit or a stop request: the verdict is then inconclusive.
+    /// Stop early on a timeout or a stop request: the verdict is then inconclusive.
     pub limits: Limits,
 }
 
@@ -314,9 +315,10 @@ where
         (None, None) if ran < options.iterations => Verdict::Inconclusive {
             engine: Engine::Shuttle,
             reason: format!(
-                "stopped by the {} after {ran} of {} schedules, nothing is proved",
+                "stopped by the {} after {} of {}, nothing is proved",
                 options.limits.reached(started).unwrap_or("scheduler"),
-                options.iterations
+                thousands(ran),
+                count(options.iterations, "schedule")
             ),
             stats,
         },
@@ -328,7 +330,8 @@ where
         (None, None) => Verdict::Holds {
             engine: Engine::Shuttle,
             scope: format!(
-                "no violation in {ran} schedules ({options}) of {scenario}: evidence, not proof"
+                "no violation in {} ({options}) of {scenario}: evidence, not proof",
+                count(ran, "schedule")
             ),
             stats,
         },

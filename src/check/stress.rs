@@ -1,7 +1,8 @@
 //! Real std threads, run many times. A race shows up only when the OS happens to interleave the
 //! servers badly, so this is evidence, never proof: it reports how often the invariant broke.
 
-use super::{run_servers, Around, Execution, Scenario, Unjudged};
+use super::{run_servers, Around, Execution, Limits, Scenario, Unjudged};
+use crate::figures::{count, thousands};
 use crate::runtime::Std;
 use crate::service::JoinService;
 use crate::store::Recording;
@@ -14,8 +15,10 @@ use std::time::Instant;
 pub struct StressReport {
     /// The protocol's name.
     pub protocol: String,
-    /// Runs of the whole scenario.
+    /// Runs of the whole scenario made.
     pub runs: u64,
+    /// Why the runs stopped before all of those asked for were made, if they did.
+    pub stopped: Option<String>,
     /// Runs in which a user was on more than one team after some step.
     pub violations: u64,
     /// Conflicting appends seen over all runs (event-sourced protocols retry these).
@@ -31,20 +34,36 @@ pub struct StressReport {
     pub seconds: f64,
 }
 
-/// Runs `scenario` `runs` times on real threads, recording every operation.
-pub fn run<S: JoinService<Std>>(service: &S, scenario: &Scenario, runs: u64) -> StressReport {
+/// Runs `scenario` `runs` times on real threads, recording every operation, unless `limits`
+/// stop it first.
+pub fn run<S: JoinService<Std>>(
+    service: &S,
+    scenario: &Scenario,
+    runs: u64,
+    limits: &Limits,
+) -> StressReport {
     let started = Instant::now();
     let mut report = StressReport {
         protocol: service.name(),
-        runs,
+        runs: 0,
+        stopped: None,
         violations: 0,
         conflicts: 0,
         first_violation: None,
         unjudged: None,
-        scope: format!("{runs} runs on real threads of {scenario}"),
+        scope: String::new(),
         seconds: 0.0,
     };
     for run in 0..runs {
+        if let Some(why) = limits.reached(started) {
+            report.stopped = Some(format!(
+                "stopped by the {why} after {} of {}",
+                thousands(run),
+                count(runs, "run")
+            ));
+            break;
+        }
+        report.runs = run + 1;
         let execution = run_together(service, scenario);
         report.conflicts += execution.conflicts();
         let replay = Replay::StressRun { run };
@@ -59,6 +78,10 @@ pub fn run<S: JoinService<Std>>(service: &S, scenario: &Scenario, runs: u64) -> 
             }
         }
     }
+    report.scope = format!(
+        "{} on real threads of {scenario}",
+        count(report.runs, "run")
+    );
     report.seconds = started.elapsed().as_secs_f64();
     report
 }
@@ -80,8 +103,8 @@ pub(crate) fn run_together<S: JoinService<Std>>(service: &S, scenario: &Scenario
 
 impl StressReport {
     /// The verdict: violated if any run broke the invariant; inconclusive if a run could not be
-    /// judged; otherwise it held after every step of every run, which is evidence and is worded
-    /// as such.
+    /// judged, or a limit stopped the runs; otherwise it held after every step of every run,
+    /// which is evidence and is worded as such.
     pub fn verdict(&self) -> Verdict {
         let stats = Stats {
             iterations: Some(self.runs),
@@ -89,6 +112,14 @@ impl StressReport {
             ..Stats::default()
         };
         match (&self.first_violation, &self.unjudged) {
+            (None, None) if self.stopped.is_some() || self.runs == 0 => Verdict::Inconclusive {
+                engine: Engine::Stress,
+                reason: format!(
+                    "{}; nothing is proved",
+                    self.stopped.as_deref().unwrap_or("no run was made")
+                ),
+                stats,
+            },
             (Some(found), _) => Verdict::Violated {
                 engine: Engine::Stress,
                 counterexample: Box::new(found.clone()),

@@ -4,26 +4,36 @@
 //! Each configuration runs in a fresh child process (`joincheck bench-one`), so its peak memory
 //! (`VmHWM` in `/proc/self/status`) is its own and not the high-water mark of earlier runs.
 
-use super::output::thousands;
+use super::output::{self, count, thousands, ReportFormat, REPORT_VERSION};
 use super::sizes::SizeArgs;
 use super::EXIT_OK;
 use clap::Args;
 use joincheck::protocols;
 use joincheck_models::{bench_grid, skip_without_symmetry, CheckOptions, Protocol};
 use serde_json::{json, Value};
-use std::io::Write as _;
 use std::process::Command;
 
 /// Arguments of `joincheck bench`.
 #[derive(Args, Debug)]
+#[command(after_help = "\
+Examples:
+  joincheck bench --quick
+  joincheck bench --threads 1 --format json
+
+Exit status: 0 the table was printed (a configuration that failed says so in its row); 2 bad
+usage.")]
 pub struct BenchArgs {
     /// A small grid that runs in about a second, to see that the benchmark works.
     /// Example: joincheck bench --quick
     #[arg(long)]
     quick: bool,
-    /// Worker threads for each check [default: every core]. Example: --threads 1
+    /// Worker threads for each check, 1 to 1,024 [default: every core]. Example: --threads 1
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: Option<u16>,
+    /// Output: text (a row as each configuration completes), or json (one document at the end,
+    /// see the README). Example: --format json
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
 }
 
 /// Arguments of `joincheck bench-one` (one configuration; prints a JSON line).
@@ -107,7 +117,8 @@ fn reference(config: &Config) -> &'static str {
     }
 }
 
-/// Runs the grid, one child process per configuration, printing each row as it completes.
+/// Runs the grid, one child process per configuration; as text, each row is printed as it
+/// completes, as JSON the rows come in one document at the end.
 pub fn run(args: &BenchArgs) -> Result<i32, String> {
     let exe = std::env::current_exe()
         .map_err(|error| format!("cannot find the joincheck executable: {error}"))?;
@@ -119,78 +130,144 @@ pub fn run(args: &BenchArgs) -> Result<i32, String> {
     } else {
         full_grid()
     };
-    println!("model checking benchmark · {threads} thread(s) · each row in a fresh process");
-    println!(
-        "{:24} {:>9} {:>8} {:12} {:>12} {:>12} {:>8} {:>12} {:>9}  reference",
-        "protocol",
-        "S,U,T,N",
-        "symmetry",
-        "verdict",
-        "unique",
-        "generated",
-        "seconds",
-        "states/s",
-        "peak MB"
-    );
+    let text = args.format == ReportFormat::Text;
+    if text {
+        output::emit(&format!(
+            "model checking benchmark · {} · each row in a fresh process\n\
+             {:24} {:>9} {:>8} {:12} {:>12} {:>12} {:>8} {:>12} {:>9}  reference\n",
+            count(threads as u64, "thread"),
+            "protocol",
+            "S,U,T,N",
+            "symmetry",
+            "verdict",
+            "unique",
+            "generated",
+            "seconds",
+            "states/s",
+            "peak MB"
+        ));
+    }
+    let mut rows = Vec::new();
     for (config, skip) in &grid {
-        let [s, u, t, n] = config.sizes;
-        let label = format!("{s},{u},{t},{n}");
-        let symmetry = if config.symmetry { "yes" } else { "no" };
-        if let Some(why) = skip {
-            println!(
-                "{:24} {label:>9} {symmetry:>8} {why}",
-                config.protocol.name()
-            );
-            continue;
+        let measured = match skip {
+            Some(why) => Measured::Skipped(why.to_string()),
+            None => measure(&exe, config, threads)?,
+        };
+        if text {
+            output::emit(&row_text(config, &measured));
         }
-        let mut command = Command::new(&exe);
-        command.args(["bench-one", "--protocol", config.protocol.name()]);
-        for (flag, value) in [
-            ("--servers", s),
-            ("--users", u),
-            ("--teams", t),
-            ("--requests", n),
-        ] {
-            command.args([flag, &value.to_string()]);
-        }
-        command.args(["--threads", &threads.to_string()]);
-        if config.symmetry {
-            command.arg("--symmetry");
-        }
-        let output = command
-            .output()
-            .map_err(|error| format!("cannot run a benchmark process: {error}"))?;
-        let row: Option<Value> = String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .last()
-            .and_then(|line| serde_json::from_str(line).ok());
-        match row {
-            Some(row) => {
-                let unique = row["unique_states"].as_u64().unwrap_or(0);
-                let seconds = row["seconds"].as_f64().unwrap_or(0.0);
-                let peak = row["peak_kb"].as_u64().map_or_else(
-                    || "-".to_string(),
-                    |kb| format!("{:.1}", kb as f64 / 1024.0),
-                );
-                println!(
-                    "{:24} {label:>9} {symmetry:>8} {:12} {:>12} {:>12} {seconds:>8.2} {:>12} {peak:>9}  {}",
-                    config.protocol.name(),
-                    row["verdict"].as_str().unwrap_or("?"),
-                    thousands(unique),
-                    thousands(row["generated_states"].as_u64().unwrap_or(0)),
-                    thousands((unique as f64 / seconds.max(1e-9)) as u64),
-                    reference(config)
-                );
-            }
-            None => println!(
-                "{:24} {label:>9} {symmetry:>8} failed: {}",
-                config.protocol.name(),
-                String::from_utf8_lossy(&output.stderr).trim()
-            ),
-        }
-        let _ = std::io::stdout().flush();
+        rows.push(row_json(config, &measured));
+    }
+    if !text {
+        let document = json!({
+            "version": REPORT_VERSION,
+            "command": "bench",
+            "threads": threads,
+            "quick": args.quick,
+            "rows": rows,
+            "exit_code": EXIT_OK,
+        });
+        output::emit(&format!("{document:#}\n"));
     }
     Ok(EXIT_OK)
+}
+
+/// What one configuration gave.
+enum Measured {
+    /// Not run, and why.
+    Skipped(String),
+    /// Its child process gave no figures: what it said on stderr.
+    Failed(String),
+    /// Its figures, as `bench-one` printed them.
+    Figures(Value),
+}
+
+/// Runs `config` in a fresh process.
+fn measure(exe: &std::path::Path, config: &Config, threads: usize) -> Result<Measured, String> {
+    let [s, u, t, n] = config.sizes;
+    let mut command = Command::new(exe);
+    command.args(["bench-one", "--protocol", config.protocol.name()]);
+    for (flag, value) in [
+        ("--servers", s),
+        ("--users", u),
+        ("--teams", t),
+        ("--requests", n),
+    ] {
+        command.args([flag, &value.to_string()]);
+    }
+    command.args(["--threads", &threads.to_string()]);
+    if config.symmetry {
+        command.arg("--symmetry");
+    }
+    let output = command
+        .output()
+        .map_err(|error| format!("cannot run a benchmark process: {error}"))?;
+    let figures: Option<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .and_then(|line| serde_json::from_str(line).ok());
+    Ok(match figures {
+        Some(figures) => Measured::Figures(figures),
+        None => Measured::Failed(String::from_utf8_lossy(&output.stderr).trim().to_string()),
+    })
+}
+
+/// States per second, from a row's figures.
+fn rate(figures: &Value) -> u64 {
+    let unique = figures["unique_states"].as_u64().unwrap_or(0);
+    let seconds = figures["seconds"].as_f64().unwrap_or(0.0);
+    (unique as f64 / seconds.max(1e-9)) as u64
+}
+
+/// One row of the text table.
+fn row_text(config: &Config, measured: &Measured) -> String {
+    let [s, u, t, n] = config.sizes;
+    let label = format!("{s},{u},{t},{n}");
+    let symmetry = if config.symmetry { "yes" } else { "no" };
+    let protocol = config.protocol.name();
+    match measured {
+        Measured::Skipped(why) => format!("{protocol:24} {label:>9} {symmetry:>8} {why}\n"),
+        Measured::Failed(why) => format!("{protocol:24} {label:>9} {symmetry:>8} failed: {why}\n"),
+        Measured::Figures(row) => {
+            let peak = row["peak_kb"].as_u64().map_or_else(
+                || "-".to_string(),
+                |kb| format!("{:.1}", kb as f64 / 1024.0),
+            );
+            format!(
+                "{protocol:24} {label:>9} {symmetry:>8} {:12} {:>12} {:>12} {:>8.2} {:>12} \
+                 {peak:>9}  {}\n",
+                row["verdict"].as_str().unwrap_or("?"),
+                thousands(row["unique_states"].as_u64().unwrap_or(0)),
+                thousands(row["generated_states"].as_u64().unwrap_or(0)),
+                row["seconds"].as_f64().unwrap_or(0.0),
+                thousands(rate(row)),
+                reference(config)
+            )
+        }
+    }
+}
+
+/// One row of the JSON report (schema in the README).
+fn row_json(config: &Config, measured: &Measured) -> Value {
+    let mut value = json!({
+        "protocol": config.protocol.name(),
+        "sizes": config.sizes,
+        "symmetry": config.symmetry,
+        "reference": Some(reference(config)).filter(|r| !r.is_empty()),
+    });
+    match measured {
+        Measured::Skipped(why) => value["skipped"] = json!(why),
+        Measured::Failed(why) => value["failed"] = json!(why),
+        Measured::Figures(row) => {
+            value["verdict"] = row["verdict"].clone();
+            value["unique_states"] = row["unique_states"].clone();
+            value["generated_states"] = row["generated_states"].clone();
+            value["seconds"] = row["seconds"].clone();
+            value["states_per_second"] = json!(rate(row));
+            value["peak_mb"] = json!(row["peak_kb"].as_u64().map(|kb| kb as f64 / 1024.0));
+        }
+    }
+    value
 }
 
 /// Checks one configuration and prints its figures as one JSON line.

@@ -1,103 +1,284 @@
 //! `joincheck conform`: does the real implementation only do what its model allows?
 //!
 //! Histories of the real service, under shuttle's random and PCT schedules, generated workloads
-//! and real threads, are matched step by step against the protocol's model.
+//! and real threads, are matched step by step against the protocol's model, in a supervised
+//! thread: progress on stderr, and a signal or `--timeout` ends it with what was validated.
 
-use super::sizes::{scenario, SizeArgs};
+use super::output::{self, count, thousands, ReportFormat, REPORT_VERSION};
+use super::protocol_arg::OneProtocol;
+use super::sizes::{scenario, sizes_json, SizeArgs};
+use super::supervise::{self, supervise};
+use super::{interrupt, timeout};
 use super::{EXIT_INCONCLUSIVE, EXIT_OK, EXIT_UNEXPECTED};
 use clap::Args;
-use joincheck::check::conform::{self, builtin_model, ConformanceReport};
+use joincheck::check::conform::{self, builtin_model, ConformanceReport, Divergence};
 use joincheck::check::proptest::ProptestOptions;
 use joincheck::check::shuttle::{ShuttleOptions, Strategy};
 use joincheck::check::{Limits, Scenario};
-use joincheck::protocols::{self, with_builtin, Builtin, Service, WithBuiltin};
+use joincheck::protocols::{with_builtin, Builtin, Service, WithBuiltin};
+use joincheck::trace::file::StepRecord;
 use joincheck_models::Protocol;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Arguments of `joincheck conform`.
 #[derive(Args, Debug)]
+#[command(
+    mut_arg("servers", |arg| arg.help(
+        "Servers racing (2 to 8: one server has nothing to race). Example: --servers 3")),
+    after_help = "\
+Examples:
+  joincheck conform --protocol event-sourced
+  joincheck conform --protocol naive --servers 3 --users 2 --iterations 2000 --seed 7
+  joincheck conform --protocol event-sourced --timeout 60 --format json
+
+Stopping: Ctrl-C, SIGTERM, SIGHUP or --timeout stops the run; the report keeps what was
+validated so far (exit 3).
+
+Exit status: 0 every history is a path of the model; 1 a step the model cannot take; 2 bad
+usage; 3 incomplete (stopped early, or a run could not be validated).")]
 pub struct ConformArgs {
     /// The protocol whose implementation is matched against its model.
     /// Example: --protocol event-sourced
-    #[arg(long, value_name = "NAME")]
-    protocol: String,
+    #[arg(long, value_name = "NAME", value_enum)]
+    protocol: OneProtocol,
     #[command(flatten)]
     sizes: SizeArgs,
-    /// Shuttle schedules per scheduler (random, then PCT depth 3), and runs on real threads.
-    /// Example: --iterations 2000
+    /// Shuttle schedules per scheduler (random, then PCT depth 3), and runs on real threads (at
+    /// most 2,000); 1 to 10,000,000. Example: --iterations 2000
     #[arg(long, value_name = "K", default_value_t = 500,
           value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     iterations: u64,
     /// Seed of the schedules and of the generated workloads. Example: --seed 7
     #[arg(long, value_name = "X", default_value_t = 42)]
     seed: u64,
+    /// Stop after SECS seconds (at most 1,000,000,000); the run is then incomplete, with what
+    /// was validated so far. Example: --timeout 60
+    #[arg(long, value_name = "SECS", value_parser = timeout::seconds, allow_negative_numbers = true)]
+    timeout: Option<Duration>,
+    /// Output: text, or json (one document at the end, see the README). Example: --format json
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
 }
 
 /// Runs the trace validation: 0 when every history is a path of the model, 1 at the first one
 /// that is not, 3 when part of the run could not be validated.
 pub fn run(args: &ConformArgs) -> Result<i32, String> {
-    let protocol = protocols::named(&args.protocol)?;
+    let protocol = args.protocol.0;
     let sizes = args.sizes.sizes()?;
-    let scenario = scenario(sizes)?;
     if sizes.servers < 2 {
         return Err("conform needs at least 2 servers: one server has nothing to race".into());
     }
+    let scenario = scenario(sizes)?;
+    // The models are sized from the workload; refuse one they cannot follow before starting.
+    builtin_model(protocol, &scenario).map_err(|error| error.to_string())?;
+    supervise::prepare();
     let work = Conform {
         protocol,
-        scenario: &scenario,
+        scenario: scenario.clone(),
         iterations: args.iterations,
         seed: args.seed,
+        timeout: args.timeout,
     };
-    let report = with_builtin(protocol, work)?;
-    println!("{} · conformance · {scenario}", protocol.name());
-    println!(
-        "validated {} histories, {} steps, against the {} model ({} of them broke the invariant)",
-        report.histories,
-        report.steps,
-        protocol.name(),
-        report.violations
-    );
-    if let Some(divergence) = &report.divergence {
-        print!("{divergence}");
-        return Ok(EXIT_UNEXPECTED);
+    let what = format!("conform · {protocol}");
+    let started = Instant::now();
+    let mut report = supervise(&what, None, move |stop| {
+        with_builtin(protocol, work.with(stop))
+    })
+    .unwrap_or_else(|unfinished| ConformanceReport {
+        incomplete: Some(format!(
+            "{} after {:.1} s",
+            unfinished.why, unfinished.seconds
+        )),
+        ..ConformanceReport::default()
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    if report.divergence.is_some() {
+        // A divergence decides; whatever stopped the run afterwards does not matter.
+        report.incomplete = None;
     }
-    if let Some(why) = &report.incomplete {
-        println!("INCOMPLETE  {why}");
-        return Ok(EXIT_INCONCLUSIVE);
+    report.incomplete = report.incomplete.map(|why| interrupt::explain(&why));
+    let code = match (&report.divergence, &report.incomplete) {
+        (Some(_), _) => EXIT_UNEXPECTED,
+        (None, Some(_)) => EXIT_INCONCLUSIVE,
+        (None, None) => EXIT_OK,
+    };
+    match args.format {
+        ReportFormat::Text => output::emit(&text(protocol, &scenario, &report)),
+        ReportFormat::Json => {
+            let document = report_json(protocol, &scenario, &report, seconds, code);
+            output::emit(&format!("{document:#}\n"));
+        }
     }
-    println!("CONFORMS  every history is a path of the model");
-    Ok(EXIT_OK)
+    Ok(code)
 }
 
-struct Conform<'a> {
+/// The report for a terminal.
+fn text(protocol: Protocol, scenario: &Scenario, report: &ConformanceReport) -> String {
+    let mut out = format!(
+        "{protocol} · conformance · {scenario}\nvalidated {}, {}, against the {protocol} model \
+         ({} of them broke the invariant)\n",
+        count(report.histories, "history"),
+        count(report.steps, "step"),
+        thousands(report.violations)
+    );
+    match (&report.divergence, &report.incomplete) {
+        (Some(divergence), _) => out.push_str(&divergence.to_string()),
+        (None, Some(why)) => out.push_str(&format!("INCOMPLETE  {why}\n")),
+        (None, None) => out.push_str("CONFORMS  every history is a path of the model\n"),
+    }
+    out
+}
+
+/// The JSON report (schema in the README).
+fn report_json(
     protocol: Protocol,
-    scenario: &'a Scenario,
+    scenario: &Scenario,
+    report: &ConformanceReport,
+    seconds: f64,
+    code: i32,
+) -> Value {
+    let status = match (&report.divergence, &report.incomplete) {
+        (Some(_), _) => "not-conforming",
+        (None, Some(_)) => "incomplete",
+        (None, None) => "conforms",
+    };
+    let sizes = builtin_model(protocol, scenario).map(|model| sizes_json(model.sizes()));
+    json!({
+        "version": REPORT_VERSION,
+        "command": "conform",
+        "protocol": protocol.name(),
+        "sizes": sizes.unwrap_or(Value::Null),
+        "workload": scenario.to_string(),
+        "status": status,
+        "histories": report.histories,
+        "steps": report.steps,
+        "violations": report.violations,
+        "divergence": report.divergence.as_deref().map(divergence_json),
+        "incomplete": report.incomplete,
+        "seconds": seconds,
+        "exit_code": code,
+    })
+}
+
+/// The first step the model cannot take, as data.
+fn divergence_json(divergence: &Divergence) -> Value {
+    json!({
+        "origin": divergence.origin,
+        "step": divergence.index + 1,
+        "history": divergence.history.iter().map(StepRecord::of).collect::<Vec<_>>(),
+        "allowed": divergence
+            .allowed
+            .iter()
+            .map(|(action, step)| json!({ "action": action, "step": StepRecord::of(step) }))
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// The whole conformance run of one protocol.
+struct Conform {
+    protocol: Protocol,
+    scenario: Scenario,
     iterations: u64,
     seed: u64,
+    timeout: Option<Duration>,
 }
 
-impl WithBuiltin for Conform<'_> {
-    type Output = Result<ConformanceReport, String>;
+impl Conform {
+    /// The run, stopped when `stop` is set.
+    fn with(self, stop: Arc<AtomicBool>) -> Run {
+        Run {
+            deadline: self.timeout.map(|timeout| Instant::now() + timeout),
+            conform: self,
+            stop,
+        }
+    }
+}
 
-    fn run<S: Service>(self, builtin: Builtin<S>) -> Self::Output {
-        let service = builtin.service;
-        let model = || builtin_model(self.protocol, self.scenario).map_err(|e| e.to_string());
+/// A conformance run under way: every phase is stopped by the same flag and the same deadline.
+struct Run {
+    conform: Conform,
+    stop: Arc<AtomicBool>,
+    deadline: Option<Instant>,
+}
+
+impl Run {
+    /// The limits of a phase starting now: the time left until the deadline, and the flag.
+    fn limits(&self) -> Limits {
+        Limits {
+            timeout: self
+                .deadline
+                .map(|deadline| deadline.saturating_duration_since(Instant::now())),
+            stop: Some(self.stop.clone()),
+        }
+    }
+
+    /// Whether the flag or the deadline ends the run before `next`, its next phase; if so,
+    /// `report` says so (unless the phase that was cut short already did).
+    fn over(&self, report: &mut ConformanceReport, next: &str) -> bool {
+        let why = if self.stop.load(Ordering::Relaxed) {
+            "stop request"
+        } else if self
+            .deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
+        {
+            "timeout"
+        } else {
+            return false;
+        };
+        report
+            .incomplete
+            .get_or_insert_with(|| format!("stopped by the {why} before {next}"));
+        true
+    }
+}
+
+impl WithBuiltin for Run {
+    type Output = ConformanceReport;
+
+    fn run<S: Service>(self, builtin: Builtin<S>) -> ConformanceReport {
+        let (service, conform) = (builtin.service, &self.conform);
+        let scenario = &conform.scenario;
+        // `run` checked that the model follows this workload.
+        let Ok(model) = builtin_model(conform.protocol, scenario) else {
+            return ConformanceReport::default();
+        };
         let mut report = ConformanceReport::default();
-        for strategy in [Strategy::Random, Strategy::Pct { depth: 3 }] {
+        let phases = [
+            (Strategy::Random, "the PCT schedules"),
+            (Strategy::Pct { depth: 3 }, "the runs on real threads"),
+        ];
+        for (strategy, next) in phases {
             let options = ShuttleOptions {
                 strategy,
-                seed: self.seed,
-                iterations: self.iterations,
-                limits: Limits::default(),
+                seed: conform.seed,
+                iterations: conform.iterations,
+                limits: self.limits(),
             };
-            report.merge(conform::shuttle(service, model()?, self.scenario, &options));
+            report.merge(conform::shuttle(service, model, scenario, &options));
+            if report.divergence.is_some() || self.over(&mut report, next) {
+                return report;
+            }
         }
-        let runs = self.iterations.min(2000);
-        report.merge(conform::stress(&service, &model()?, self.scenario, runs));
+        let runs = conform.iterations.min(2000);
+        let on_threads = conform::stress(&service, &model, scenario, runs, &self.limits());
+        report.merge(on_threads);
+        if report.divergence.is_some() || self.over(&mut report, "the generated workloads") {
+            return report;
+        }
+        let defaults = ProptestOptions::default();
         let workloads = ProptestOptions {
-            seed: self.seed,
-            ..ProptestOptions::default()
+            seed: conform.seed,
+            limits: self.limits(),
+            shuttle: ShuttleOptions {
+                limits: self.limits(),
+                ..defaults.shuttle.clone()
+            },
+            ..defaults
         };
-        report.merge(conform::workloads(service, self.protocol, &workloads));
-        Ok(report)
+        report.merge(conform::workloads(service, conform.protocol, &workloads));
+        report
     }
 }

@@ -2,20 +2,26 @@
 //!
 //! Exit status, for every command: 0 when every verdict is what was expected, 1 when a verdict
 //! differs (the CI gate), 2 for bad usage or input (one line on stderr), 3 when a check was
-//! inconclusive (a limit, a timeout or Ctrl-C stopped it, or a bounded search found nothing).
+//! inconclusive (a limit, a timeout or a signal stopped it, or a bounded search found nothing).
 
 mod bench;
 mod check;
 mod conform;
+mod environment;
 mod explore;
 mod interrupt;
 mod output;
+mod protocol_arg;
 mod replay;
 mod services;
 mod sizes;
 mod stress;
+mod supervise;
+mod timeout;
 
-use clap::{Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Exit status: every verdict as expected.
 pub const EXIT_OK: i32 = 0;
@@ -27,13 +33,21 @@ pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_INCONCLUSIVE: i32 = 3;
 
 const AFTER_HELP: &str = "\
-Exit status: 0 every verdict as expected, 1 a verdict differs (a violation where holds was \
-expected), 2 bad usage or input, 3 inconclusive (limit, timeout, Ctrl-C, or a bounded search \
-that found nothing).
+Exit status: 0 every verdict as expected;
+1 a verdict differs from the expected one: a violation where holds was expected, or holds where
+  a violation was expected (replay: the rerun does not reproduce the file; conform: a step the
+  model cannot take; stress: a service known to be correct broke);
+2 bad usage or input, with one line on stderr;
+3 inconclusive: --max-states, --max-memory, --timeout or a signal stopped a check, or a bounded
+  search found nothing.
+
+Environment: the LOOM_*, SHUTTLE_* and PROPTEST_* variables that loom, shuttle and proptest read
+are ignored, with a warning: the flags set every engine setting. NO_COLOR turns colour off.
 
 Examples:
   joincheck check                                   every protocol, every engine, the article's race
   joincheck check --protocol event-sourced --engine model --servers 3 --users 3 --teams 3 --requests 2
+  joincheck check --protocol naive --out out        save every counterexample in out/ (created)
   joincheck replay out/naive-model.json             rerun a saved counterexample
   joincheck replay out/naive-model.json --on-implementation
                                                     run a model counterexample on the real code
@@ -88,22 +102,27 @@ enum Command {
 /// Runs the command line; returns the process exit status.
 pub fn run() -> i32 {
     interrupt::quiet_broken_pipe();
-    let cli = match Cli::try_parse() {
+    // Before any thread starts: the environment belongs to the whole process.
+    let ignored = environment::remove_engine_variables();
+    let matches = match Cli::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(error) => return usage_error(&error),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
     };
-    if let Err(message) = check_environment() {
-        eprintln!("joincheck: {message}");
-        return EXIT_USAGE;
+    if let Some(warning) = environment::ignored_warning(&ignored) {
+        eprintln!("joincheck: {warning}");
     }
     let result = match cli.command {
-        Command::Check(args) => check::run(&args),
+        Command::Check(args) => check::run(&args, &given(matches.subcommand_matches("check"))),
         Command::Replay(args) => replay::run(&args),
         Command::Conform(args) => conform::run(&args),
         Command::Explore(args) => explore::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::BenchOne(args) => bench::run_one(&args),
-        Command::Stress(args) => Ok(stress::run(&args)),
+        Command::Stress(args) => stress::run(&args),
     };
     result.unwrap_or_else(|message| {
         eprintln!("joincheck: {message}");
@@ -111,32 +130,28 @@ pub fn run() -> i32 {
     })
 }
 
-/// loom and shuttle read these variables and panic on a value they cannot parse; refuse them in
-/// one line instead.
-fn check_environment() -> Result<(), String> {
-    joincheck::check::shuttle::seed_override()?;
-    for variable in [
-        "LOOM_CHECKPOINT_INTERVAL",
-        "LOOM_MAX_BRANCHES",
-        "LOOM_MAX_DURATION",
-        "LOOM_MAX_PERMUTATIONS",
-        "LOOM_MAX_PREEMPTIONS",
-    ] {
-        if let Some(value) = std::env::var_os(variable) {
-            let text = value.to_string_lossy();
-            if text.parse::<usize>().is_err() {
-                return Err(format!("{variable}={text} is not a whole number"));
-            }
-        }
-    }
-    Ok(())
+/// The ids of the flags given on the command line (not those left at their default).
+fn given(matches: Option<&ArgMatches>) -> Vec<String> {
+    let Some(matches) = matches else {
+        return Vec::new();
+    };
+    matches
+        .ids()
+        .filter(|id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+        .map(|id| id.as_str().to_string())
+        .collect()
 }
 
-/// Prints a clap error as one line on stderr (help and version go to stdout in full).
+/// Prints a clap error as one line on stderr (help and version go to stdout in full). A bare
+/// `joincheck` is not a mistake to report in one line: it gets the usage and the commands.
 fn usage_error(error: &clap::Error) -> i32 {
     if !error.use_stderr() {
         let _ = error.print();
         return EXIT_OK;
+    }
+    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let _ = error.print();
+        return EXIT_USAGE;
     }
     eprintln!("joincheck: {}", one_line(&error.render().to_string()));
     EXIT_USAGE

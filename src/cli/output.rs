@@ -16,6 +16,18 @@ pub enum ColorChoice {
     Never,
 }
 
+/// How `conform`, `stress`, `bench` and `replay` print their report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Text for a terminal.
+    Text,
+    /// One JSON document at the end (schema version 1, see the README).
+    Json,
+}
+
+/// The schema version of every command's JSON report. Bump it when a field changes meaning.
+pub const REPORT_VERSION: u32 = 1;
+
 /// ANSI styling, or none.
 #[derive(Clone, Copy, Debug)]
 pub struct Style {
@@ -71,7 +83,7 @@ pub fn emit(text: &str) {
         .and_then(|()| stdout.flush());
 }
 
-pub use joincheck_models::thousands;
+pub use joincheck::figures::{count, thousands};
 
 /// Progress of a running check on stderr, shown once it has run for a second: rewritten in place
 /// on a terminal, one line every few seconds otherwise. Never on stdout.

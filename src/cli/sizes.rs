@@ -4,11 +4,12 @@ use clap::Args;
 use joincheck::check::Scenario;
 use joincheck_models::sizes::{MAX_DIMENSION, MAX_REQUESTS};
 use joincheck_models::Sizes;
+use serde_json::{json, Value};
 
 /// The bounds of a check. The defaults are the article's race.
 #[derive(Args, Debug, Clone)]
 pub struct SizeArgs {
-    /// Servers running the protocol at the same time (1 to 8; loom takes at most 4).
+    /// Servers running the protocol at the same time (1 to 8).
     /// Example: --servers 3
     #[arg(long, value_name = "S", default_value_t = 2)]
     pub servers: u64,
@@ -38,6 +39,16 @@ impl SizeArgs {
         )
         .map_err(|error| error.to_string())
     }
+}
+
+/// The sizes as every JSON report writes them.
+pub fn sizes_json(sizes: Sizes) -> Value {
+    json!({
+        "servers": sizes.servers,
+        "users": sizes.users,
+        "teams": sizes.teams,
+        "requests": sizes.requests,
+    })
 }
 
 /// The one workload the real-code engines (loom, shuttle) run at `sizes`:

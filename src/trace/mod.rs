@@ -9,6 +9,7 @@ pub use file::{CounterexampleFile, FileError, FILE_VERSION};
 pub use mermaid::mermaid;
 pub use text::text;
 
+use crate::figures::count;
 use joincheck_models::domain::{TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
 use joincheck_models::verdict::{Counterexample, Engine, Replay};
@@ -19,6 +20,9 @@ fn how_found(counterexample: &Counterexample) -> String {
         (Engine::Model, _) => "exhaustive model check".to_string(),
         (Engine::Loom, Replay::LoomExecution { iteration }) => {
             format!("loom, execution {iteration}")
+        }
+        (Engine::Proptest, Replay::ShuttleSchedule { found_by, .. }) => {
+            format!("proptest, {found_by}")
         }
         (_, Replay::ShuttleSchedule { found_by, .. }) => format!("shuttle, {found_by}"),
         (Engine::Stress, _) => "real threads".to_string(),
@@ -44,6 +48,10 @@ fn outcome(step: &Step) -> String {
         Operation::FindTeamOf { .. } | Operation::Read { .. } => None,
     };
     match (&step.result, user) {
+        // The models' own wording says `1 events`; a trace counts as every report does.
+        (OpResult::Read { version, events }, _) => {
+            format!("v{version}, {}", count(events.len() as u64, "event"))
+        }
         (OpResult::Conflict { .. }, _) | (_, None) => step.result.to_string(),
         (OpResult::Appended { version }, Some(user)) => {
             format!(
@@ -79,4 +87,30 @@ fn why(counterexample: &Counterexample) -> Option<String> {
         read + 1,
         stale + 1
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use joincheck_models::domain::{Event, ServerId};
+    use joincheck_models::operation::StreamKey;
+
+    #[test]
+    fn a_read_counts_its_events_as_every_report_counts() {
+        let (sue, a) = (UserId(0), TeamId(0));
+        let read = |events: Vec<Event>| Step {
+            server: ServerId(1),
+            operation: Operation::Read {
+                stream: StreamKey::Global,
+            },
+            result: OpResult::Read {
+                version: events.len() as u64,
+                events,
+            },
+            membership_after: vec![(a, sue)],
+        };
+        let joined = Event::Joined { user: sue, team: a };
+        assert_eq!(outcome(&read(vec![joined])), "v1, 1 event");
+        assert_eq!(outcome(&read(vec![joined, joined])), "v2, 2 events");
+    }
 }

@@ -1,17 +1,19 @@
 //! The flags of `joincheck check` as clap parses them: each value checked on its own, nothing
 //! combined and nothing done. [`super::settings`] turns them into what a run needs.
 
+use super::memory::Bytes;
 use crate::cli::output::ColorChoice;
+use crate::cli::protocol_arg::ProtocolArg;
 use crate::cli::sizes::SizeArgs;
+use crate::cli::timeout;
 use clap::builder::PossibleValue;
 use clap::{Args, ValueEnum};
-use joincheck::protocols;
+use joincheck::check::loom::MAX_LOOM_SERVERS;
 use joincheck_models::verdict::Engine;
-use joincheck_models::Protocol;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// `--engine`: one of the engines `check` runs, or all of them.
+/// A value of `--engine`: one of the engines `check` runs, or all of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EngineArg {
     /// This engine only.
@@ -30,21 +32,21 @@ impl ValueEnum for EngineArg {
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
         let help = match self {
-            EngineArg::One(Engine::Model) => {
-                "Exhaustive model check of the protocol's state machine (every choice of user and \
-                 team)"
-            }
-            EngineArg::One(Engine::Loom) => {
-                "loom: every interleaving of the real code on one workload (at most 4 servers)"
-            }
-            EngineArg::One(Engine::Shuttle) => {
-                "shuttle: PCT schedules of the real code on one workload (evidence, not proof)"
-            }
-            EngineArg::One(Engine::Proptest) => {
-                "proptest: generated workloads, each under shuttle, shrunk on failure (evidence)"
-            }
+            EngineArg::One(Engine::Model) => "Exhaustive model check of the protocol's state \
+                machine (every choice of user and team)"
+                .to_string(),
+            EngineArg::One(Engine::Loom) => format!(
+                "loom: every interleaving of the real code on one workload (at most \
+                 {MAX_LOOM_SERVERS} servers)"
+            ),
+            EngineArg::One(Engine::Shuttle) => "shuttle: PCT schedules of the real code on one \
+                workload (evidence, not proof)"
+                .to_string(),
+            EngineArg::One(Engine::Proptest) => "proptest: generated workloads, each under \
+                shuttle, shrunk on failure (evidence)"
+                .to_string(),
             EngineArg::One(Engine::Stress) => return None,
-            EngineArg::All => "All of the above",
+            EngineArg::All => "All of the above".to_string(),
         };
         let name = match self {
             EngineArg::One(engine) => engine.name(),
@@ -76,28 +78,45 @@ pub enum ExpectArg {
 
 /// Arguments of `joincheck check`.
 #[derive(Args, Debug)]
-#[command(after_help = "\
-Examples:
-  joincheck check
-  joincheck check --protocol naive --engine model --format json
-  joincheck check --protocol event-sourced --engine model --servers 3 --users 3 --teams 3 --requests 2 --symmetry
-  joincheck check --engine shuttle --servers 4 --users 2 --iterations 10000 --seed 7
-  joincheck check --protocol naive --expect holds          # exits 1: the CI gate
-  joincheck check --out counterexamples                    # then: joincheck replay counterexamples/naive-model.json
-
-Exit status: 0 every verdict as expected (naive: violated, others: holds, unless --expect),
-1 a verdict differs, 2 bad usage or input, 3 inconclusive (limit, --timeout, Ctrl-C, or an
-expected violation that a loom search bounded by --preemption-bound did not find).")]
+#[command(
+    after_help = AFTER_HELP,
+    mut_arg("servers", |arg| arg.help(format!(
+        "Servers running the protocol at the same time (1 to 8; loom takes at most \
+         {MAX_LOOM_SERVERS}). Example: --servers 3"
+    ))),
+)]
 pub struct CheckArgs {
-    /// The protocol to check: naive, event-sourced, event-sourced-per-user, or all.
-    /// Example: --protocol event-sourced
-    #[arg(long, value_name = "NAME", default_value = "all", value_parser = protocol_arg)]
-    pub protocol: ProtocolArg,
-    /// The engine: model, loom, shuttle, proptest, or all. Example: --engine model
-    #[arg(long, value_enum, default_value_t = EngineArg::All)]
-    pub engine: EngineArg,
+    /// The protocols to check, separated by commas, or all [default: all].
+    /// Example: --protocol naive,event-sourced
+    #[arg(
+        long,
+        value_name = "NAMES",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "all",
+        hide_default_value = true
+    )]
+    pub protocol: Vec<ProtocolArg>,
+    /// The engines, separated by commas, or all [default: all]. Example: --engine model,loom
+    #[arg(
+        long,
+        value_name = "NAMES",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "all",
+        hide_default_value = true
+    )]
+    pub engine: Vec<EngineArg>,
     #[command(flatten)]
     pub sizes: SizeArgs,
+    /// loom and shuttle: run this workload instead of the one the sizes give: a JSON file shaped
+    /// like the `scenario` of a counterexample file (users, teams, each server's requests, the
+    /// initial memberships). The sizes are then the workload's; the model checks them when the
+    /// workload is joins from an empty database, and proptest, which generates its own
+    /// workloads, is not run. Example: --workload race.json
+    #[arg(long, value_name = "FILE",
+          conflicts_with_all = ["servers", "users", "teams", "requests"])]
+    pub workload: Option<PathBuf>,
     /// Model: store one state per class of states equal up to renaming servers, users and teams.
     /// Same verdict, far fewer states. Example: --symmetry
     #[arg(long)]
@@ -126,21 +145,26 @@ pub struct CheckArgs {
     /// Model: stop, inconclusive, after M distinct states. Example: --max-states 1000000
     #[arg(long, value_name = "M", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_states: Option<u64>,
-    /// Stop each engine's run after SECS seconds; it is then inconclusive, with the statistics
-    /// so far. Example: --timeout 60
-    #[arg(long, value_name = "SECS", value_parser = seconds_arg, allow_negative_numbers = true)]
+    /// Model: stop, inconclusive, before the stored states outgrow this much memory (K, M, G or
+    /// T: binary multiples of bytes) [default: half the memory available at the start].
+    /// Example: --max-memory 2G
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<Bytes>,
+    /// Stop each check after SECS seconds (at most 1,000,000,000); it is then inconclusive, with
+    /// the statistics so far. Example: --timeout 60
+    #[arg(long, value_name = "SECS", value_parser = timeout::seconds, allow_negative_numbers = true)]
     pub timeout: Option<Duration>,
     /// Output: text (table and traces), json (for tools) or mermaid (Markdown with diagrams).
     /// Example: --format json
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Write every counterexample to DIR as PROTOCOL-ENGINE.json (with what replays it) and
-    /// PROTOCOL-ENGINE.txt. Example: --out counterexamples
+    /// Write every counterexample to DIR (created if need be) as PROTOCOL-ENGINE.json (with what
+    /// replays it) and PROTOCOL-ENGINE.txt. Example: --out counterexamples
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// The verdict every check must reach [default: violated for naive on 2 or more servers,
-    /// holds otherwise].
-    /// Example: --expect holds
+    /// holds otherwise; on a --workload, loom and shuttle expect holds, so that a workload that
+    /// breaks a protocol is reported]. Example: --expect holds
     #[arg(long, value_enum)]
     pub expect: Option<ExpectArg>,
     /// Colour the text output: auto (a terminal and NO_COLOR unset), always or never.
@@ -149,23 +173,40 @@ pub struct CheckArgs {
     pub color: ColorChoice,
 }
 
-/// `--protocol`: one protocol, or every one (`None`).
-#[derive(Clone, Copy, Debug)]
-pub struct ProtocolArg(pub Option<Protocol>);
+const AFTER_HELP: &str = "\
+Examples:
+  joincheck check
+  joincheck check --protocol naive --engine model --format json
+  joincheck check --protocol event-sourced --engine model --servers 3 --users 3 --teams 3 --requests 2 --symmetry
+  joincheck check --engine shuttle --servers 4 --users 2 --requests 2 --iterations 10000 --seed 7
+  joincheck check --protocol naive,event-sourced --engine model,loom --timeout 60
+  joincheck check --protocol event-sourced --workload race.json   # a workload file: see --workload
+  joincheck check --protocol naive --expect holds          # exits 1: the CI gate
+  joincheck check --out counterexamples                    # then: joincheck replay counterexamples/naive-model.json
 
-fn protocol_arg(text: &str) -> Result<ProtocolArg, String> {
-    if text == "all" {
-        return Ok(ProtocolArg(None));
-    }
-    protocols::named(text).map(|protocol| ProtocolArg(Some(protocol)))
-}
+Stopping: Ctrl-C, SIGTERM or SIGHUP stops the running check with the statistics so far and the
+report is printed (exit 3); a second one, half a second or more after the first, ends the
+process at once.
 
-fn seconds_arg(text: &str) -> Result<Duration, String> {
-    let seconds: f64 = text
-        .parse()
-        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    if !seconds.is_finite() || seconds <= 0.0 || seconds > 1e9 {
-        return Err(format!("{text} seconds: the timeout must be positive"));
-    }
-    Ok(Duration::from_secs_f64(seconds))
+Environment: flags set every engine setting. The LOOM_*, SHUTTLE_* and PROPTEST_* variables that
+loom, shuttle and proptest read are ignored (with a warning); NO_COLOR turns colour off;
+GITHUB_STEP_SUMMARY, when set, gets the report as Markdown.
+
+Exit status: 0 every verdict as expected (see --expect); 1 a verdict differs from the expected
+one: a violation where holds was expected, or holds where a violation was expected; 2 bad usage
+or input; 3 inconclusive (--max-states, --max-memory, --timeout, a signal, or an expected
+violation that a loom search bounded by --preemption-bound did not find).";
+
+/// The engines `args` name, in the order `check` runs them, each once; and whether `all` was
+/// among them (an engine that cannot run is then skipped, not refused).
+pub fn engines(args: &[EngineArg]) -> (Vec<Engine>, bool) {
+    let all = args.contains(&EngineArg::All);
+    let engines = EngineArg::value_variants()
+        .iter()
+        .filter_map(|variant| match variant {
+            EngineArg::One(engine) if all || args.contains(variant) => Some(*engine),
+            _ => None,
+        })
+        .collect();
+    (engines, all)
 }

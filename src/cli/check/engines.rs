@@ -1,13 +1,15 @@
 //! One engine on one protocol: the options it gets from the settings, then the run. Called in a
-//! worker thread by [`super::runner`], with the stop flag Ctrl-C sets and the model's progress.
+//! worker thread by [`super::runner`], with the stop flag a signal sets and the model's progress.
 
+use super::memory::{Budget, BYTES_PER_STATE};
 use super::settings::{EngineLimits, Settings};
+use crate::cli::output::{count, thousands};
 use crate::cli::services;
 use joincheck::check::loom::LoomOptions;
 use joincheck::check::proptest::ProptestOptions;
 use joincheck::check::shuttle::{ShuttleOptions, Strategy};
 use joincheck::check::{Limits, Scenario};
-use joincheck_models::verdict::{Engine, Stats, Verdict};
+use joincheck_models::verdict::{Engine, Replay, Stats, Verdict};
 use joincheck_models::{CheckOptions, Progress, Protocol};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -20,8 +22,6 @@ pub struct Job {
     pub engine: Engine,
     /// The command's settings.
     pub settings: Settings,
-    /// Set to stop the engine early (an inconclusive verdict).
-    pub stop: Arc<AtomicBool>,
     /// Where the model checker reports how far it got.
     pub progress: Arc<Progress>,
 }
@@ -46,13 +46,13 @@ impl Ran {
 }
 
 impl Job {
-    /// Runs the engine to its verdict.
-    pub fn execute(self) -> Ran {
+    /// Runs the engine to its verdict; setting `stop` ends it early, inconclusive.
+    pub fn execute(self, stop: Arc<AtomicBool>) -> Ran {
         let (sizes, scenario) = (self.settings.sizes, &self.settings.scenario);
         let limits = &self.settings.limits;
         let stop_at = Limits {
             timeout: limits.timeout,
-            stop: Some(self.stop.clone()),
+            stop: Some(stop.clone()),
         };
         let on_scenario = |verdict| Ran {
             verdict,
@@ -60,15 +60,21 @@ impl Job {
         };
         match self.engine {
             Engine::Model => {
+                let (max_states, by_memory) = limits.model_states(sizes);
                 let options = CheckOptions {
                     symmetry: limits.symmetry,
                     threads: limits.threads,
-                    max_states: limits.max_states,
+                    max_states,
                     timeout: limits.timeout,
-                    stop: Some(self.stop),
+                    stop: Some(stop),
                     progress: Some(self.progress),
                 };
-                Ran::without_workload(joincheck_models::check(self.protocol, sizes, &options))
+                let verdict = joincheck_models::check(self.protocol, sizes, &options);
+                let budget = limits.memory.filter(|_| by_memory);
+                Ran::without_workload(match (budget, max_states) {
+                    (Some(budget), Some(states)) => out_of_memory(verdict, &budget, states),
+                    _ => verdict,
+                })
             }
             Engine::Loom => {
                 let options = LoomOptions {
@@ -112,11 +118,70 @@ impl Job {
                 };
                 let (verdict, shrunk) = services::proptest(self.protocol, &options);
                 Ran {
-                    verdict,
+                    verdict: name_the_generator(verdict, limits.seed),
                     workload: shrunk,
                 }
             }
         }
+    }
+}
+
+/// A check the memory budget stopped says so: the checker only knows it reached a number of
+/// states, the budget it was derived from is what the user set (or should set).
+fn out_of_memory(verdict: Verdict, budget: &Budget, states: u64) -> Verdict {
+    match verdict {
+        Verdict::Inconclusive {
+            engine,
+            stats,
+            reason,
+        } => {
+            let unique = stats.unique_states.unwrap_or(0);
+            if unique < states {
+                // A timeout or a stop request came first.
+                return Verdict::Inconclusive {
+                    engine,
+                    reason,
+                    stats,
+                };
+            }
+            let reason = format!(
+                "stopped by {}, which leaves room for {} ({BYTES_PER_STATE} bytes each, after \
+                 the checker's buffers), after {} ({} generated); every state up to {} steps \
+                 deep was found, deeper ones were not",
+                budget.describe(),
+                count(states, "state"),
+                count(unique, "distinct state"),
+                thousands(stats.generated_states.unwrap_or(0)),
+                stats.max_depth.unwrap_or(0)
+            );
+            Verdict::Inconclusive {
+                engine,
+                reason,
+                stats,
+            }
+        }
+        verdict => verdict,
+    }
+}
+
+/// A proptest counterexample names proptest's seed as well as the shuttle schedule that broke
+/// the shrunk workload, so its trace says which generator found it.
+fn name_the_generator(verdict: Verdict, seed: u64) -> Verdict {
+    let Verdict::Violated {
+        engine,
+        mut counterexample,
+        stats,
+    } = verdict
+    else {
+        return verdict;
+    };
+    if let Replay::ShuttleSchedule { found_by, .. } = &mut counterexample.replay {
+        *found_by = format!("seed {seed} (shrunk workload), shuttle {found_by}");
+    }
+    Verdict::Violated {
+        engine,
+        counterexample,
+        stats,
     }
 }
 

@@ -50,16 +50,23 @@ fn save(path: &Path, contents: &str) -> Result<(), String> {
         .map_err(|error| format!("cannot write {}: {error}", path.display()))
 }
 
-/// Appends the Markdown report to the GitHub job summary, when running in GitHub Actions.
+/// Appends the Markdown report to the GitHub job summary, when running in GitHub Actions. The
+/// report starts on a line of its own even when an earlier step left the file without a final
+/// newline: Markdown would otherwise glue its heading to that line.
 pub fn append_step_summary(markdown: &str) {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|path| !path.is_empty()) else {
         return;
     };
+    let ends_mid_line = std::fs::read(&path)
+        .ok()
+        .and_then(|contents| contents.last().copied())
+        .is_some_and(|last| last != b'\n');
+    let separator = if ends_mid_line { "\n" } else { "" };
     let appended = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&path)
-        .and_then(|mut file| file.write_all(format!("{markdown}\n").as_bytes()));
+        .and_then(|mut file| file.write_all(format!("{separator}{markdown}\n").as_bytes()));
     if let Err(error) = appended {
         let path = PathBuf::from(path);
         eprintln!(

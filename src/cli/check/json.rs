@@ -3,13 +3,12 @@
 
 use super::outcome::{Outcome, Status};
 use super::plan::Skipped;
+use crate::cli::output::REPORT_VERSION;
+use crate::cli::sizes::sizes_json;
 use joincheck::check::Scenario;
 use joincheck_models::verdict::Verdict;
 use joincheck_models::Sizes;
 use serde_json::{json, Value};
-
-/// The schema version of the report. Bump it when a field changes meaning.
-pub const REPORT_VERSION: u32 = 1;
 
 /// The whole JSON report; `code` is the exit status the run ends with.
 pub fn report(
@@ -79,13 +78,4 @@ fn result(outcome: &Outcome, sizes: Sizes) -> Value {
         value["counterexample"] = file.to_json();
     }
     value
-}
-
-fn sizes_json(sizes: Sizes) -> Value {
-    json!({
-        "servers": sizes.servers,
-        "users": sizes.users,
-        "teams": sizes.teams,
-        "requests": sizes.requests,
-    })
 }

@@ -1,9 +1,11 @@
-//! The report as Markdown: the verdict table, then each counterexample as a Mermaid
+//! The report as Markdown: the verdict table, the scope of each verdict (what a holds covered,
+//! why a check was inconclusive), the summary line, then each counterexample as a Mermaid
 //! `sequenceDiagram`. Printed by `--format mermaid` and appended to `GITHUB_STEP_SUMMARY`.
 
 use super::outcome::{Outcome, Status};
 use super::plan::Skipped;
-use super::text::figure;
+use super::text::{figure, summary};
+use crate::cli::output::{ColorChoice, Style};
 use joincheck::trace;
 use joincheck_models::Sizes;
 use std::fmt::Write as _;
@@ -35,9 +37,21 @@ pub fn report(sizes: Sizes, outcomes: &[Outcome], skipped: &[Skipped]) -> String
             stats.seconds
         );
     }
-    for skip in skipped {
-        let _ = writeln!(out, "\n{} skipped: {}", skip.engine, skip.reason);
+    out.push('\n');
+    for outcome in outcomes {
+        let _ = writeln!(
+            out,
+            "- {} · {}: {}",
+            outcome.protocol,
+            outcome.engine(),
+            outcome.scope_line()
+        );
     }
+    for skip in skipped {
+        let _ = writeln!(out, "- {} skipped: {}", skip.engine, skip.reason);
+    }
+    let plain = Style::for_stdout(ColorChoice::Never);
+    let _ = writeln!(out, "\n**{}**", summary(outcomes, skipped, plain));
     for outcome in outcomes {
         if let Some(found) = outcome.verdict.counterexample() {
             let _ = write!(

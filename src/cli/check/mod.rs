@@ -1,15 +1,19 @@
 //! `joincheck check`: protocols × engines, a verdict table, then every counterexample.
 //!
-//! The flags ([`args`]) become validated [`settings`], the settings a [`plan`] of checks with
-//! their expected verdicts; the [`runner`] makes each check (the options each engine gets are in
+//! The flags ([`args`]) become validated [`settings`] (with the model's [`memory`] budget), the
+//! settings a [`plan`] of checks with their expected verdicts; flags no planned engine uses are
+//! named ([`ignored`]). The [`runner`] makes each check (the options each engine gets are in
 //! [`engines`]), each [`outcome`] is compared with its expectation, and the report is rendered as
-//! [`text`], [`markdown`] or [`json`], with counterexample [`files`] on request.
+//! [`text`] (a table row as each check completes), [`markdown`] or [`json`], with counterexample
+//! [`files`] on request.
 
 mod args;
 mod engines;
 mod files;
+mod ignored;
 mod json;
 mod markdown;
+mod memory;
 mod outcome;
 mod plan;
 mod runner;
@@ -18,21 +22,29 @@ mod text;
 
 pub use args::CheckArgs;
 
-use crate::cli::output;
-use crate::cli::EXIT_USAGE;
+use crate::cli::{output, supervise, EXIT_USAGE};
 use args::Format;
 use outcome::Outcome;
 use plan::Plan;
 use settings::Settings;
 
-/// Runs `joincheck check`.
-pub fn run(args: &CheckArgs) -> Result<i32, String> {
+/// Runs `joincheck check`; `given` are the ids of the flags given on the command line.
+pub fn run(args: &CheckArgs, given: &[String]) -> Result<i32, String> {
     let settings = Settings::new(args)?;
     if let Some(out) = &settings.out {
         files::prepare_out(out)?;
     }
     let plan = Plan::new(&settings)?;
-    runner::prepare();
+    if let Some(warning) = ignored::warning(given, &plan.engines()) {
+        eprintln!("joincheck: {warning}");
+    }
+    supervise::prepare();
+    let table = text::Table::new(&settings.protocols, settings.style);
+    let streaming = settings.format == Format::Text;
+    if streaming {
+        output::emit(&text::header(&settings, &plan.engines()));
+        output::emit(&table.heading());
+    }
     let mut outcomes = Vec::new();
     let mut unwritten = false;
     for check in &plan.checks {
@@ -43,6 +55,9 @@ pub fn run(args: &CheckArgs) -> Result<i32, String> {
         if let Some(out) = &settings.out {
             unwritten |= !files::save_counterexample(out, &mut outcome);
         }
+        if streaming {
+            output::emit(&table.row(&outcome));
+        }
         outcomes.push(outcome);
     }
     let code = if unwritten {
@@ -52,15 +67,15 @@ pub fn run(args: &CheckArgs) -> Result<i32, String> {
     };
     let (sizes, scenario) = (settings.sizes, &settings.scenario);
     let markdown = markdown::report(sizes, &outcomes, &plan.skipped);
-    let report = match settings.format {
-        Format::Text => text::report(sizes, scenario, &outcomes, &plan.skipped, settings.style),
+    let rest = match settings.format {
+        Format::Text => text::footer(&outcomes, &plan.skipped, settings.style),
         Format::Json => {
             let document = json::report(sizes, scenario, &outcomes, &plan.skipped, code);
             format!("{document:#}\n")
         }
         Format::Mermaid => markdown.clone(),
     };
-    output::emit(&report);
+    output::emit(&rest);
     files::append_step_summary(&markdown);
     Ok(code)
 }

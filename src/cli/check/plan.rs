@@ -2,11 +2,10 @@
 //! can run at these sizes, each with the verdict it must reach. An engine that cannot run is
 //! skipped with the reason when it came with `--engine all`, and refused when it was asked for.
 
-use super::args::EngineArg;
 use super::settings::Settings;
-use clap::ValueEnum;
 use joincheck::check::loom::MAX_LOOM_SERVERS;
 use joincheck::protocols::Expected;
+use joincheck_models::domain::Request;
 use joincheck_models::verdict::Engine;
 use joincheck_models::{Protocol, ProtocolModel, Sizes};
 
@@ -40,22 +39,14 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The plan for `settings`, or one line saying why the engine asked for cannot run.
+    /// The plan for `settings`, or one line saying why an engine asked for by name cannot run.
     pub fn new(settings: &Settings) -> Result<Plan, String> {
-        let mut engines: Vec<Engine> = match settings.engine {
-            EngineArg::One(engine) => vec![engine],
-            EngineArg::All => EngineArg::value_variants()
-                .iter()
-                .filter_map(|arg| match arg {
-                    EngineArg::One(engine) => Some(*engine),
-                    EngineArg::All => None,
-                })
-                .collect(),
-        };
+        let mut engines = settings.engines.clone();
         let mut skipped = Vec::new();
         for (engine, cannot) in [
+            (Engine::Model, model_cannot(settings)),
             (Engine::Loom, loom_cannot(settings)),
-            (Engine::Proptest, proptest_cannot(settings.sizes)),
+            (Engine::Proptest, proptest_cannot(settings)),
         ] {
             let Some((reason, refusal)) = cannot else {
                 continue;
@@ -63,7 +54,7 @@ impl Plan {
             if !engines.contains(&engine) {
                 continue;
             }
-            if settings.engine == EngineArg::One(engine) {
+            if !settings.all_engines {
                 return Err(refusal);
             }
             engines.retain(|e| *e != engine);
@@ -71,15 +62,12 @@ impl Plan {
         }
         let mut checks = Vec::new();
         for &protocol in &settings.protocols {
-            let expected = settings
-                .expect
-                .unwrap_or_else(|| expected(protocol, settings.sizes));
             for &engine in &engines {
                 // Only the model engine packs states, and only some protocols' states are wide.
                 if engine == Engine::Model {
                     let model = ProtocolModel::new(protocol, settings.sizes);
                     if let Err(too_wide) = model.checkable() {
-                        if settings.engine == EngineArg::One(Engine::Model) {
+                        if !settings.all_engines {
                             return Err(too_wide.to_string());
                         }
                         let reason = format!("{protocol}: {too_wide}");
@@ -90,21 +78,59 @@ impl Plan {
                 checks.push(Check {
                     protocol,
                     engine,
-                    expected,
+                    expected: expected(settings, protocol, engine),
                 });
             }
         }
         Ok(Plan { checks, skipped })
     }
+
+    /// The engines that run, in order.
+    pub fn engines(&self) -> Vec<Engine> {
+        let mut engines: Vec<Engine> = Vec::new();
+        for check in &self.checks {
+            if !engines.contains(&check.engine) {
+                engines.push(check.engine);
+            }
+        }
+        engines
+    }
 }
 
-/// What a check of `protocol` at `sizes` must conclude: the model says at which sizes it breaks
-/// (check-then-act needs two servers and two teams), and the real service is held to the same.
-fn expected(protocol: Protocol, sizes: Sizes) -> Expected {
-    match protocol.spec().breaks_at(sizes) {
-        true => Expected::Violated,
-        false => Expected::Holds,
+/// The verdict `engine` must reach on `protocol`: what `--expect` says; otherwise what the
+/// model says of these sizes (check-then-act breaks with two servers and two teams), which is
+/// about every workload of that size, and the real service is held to the same. A `--workload`
+/// is one workload, and a broken protocol breaks only on some: on it, loom and shuttle are
+/// expected to find the invariant holding, so that a workload that breaks it is reported.
+fn expected(settings: &Settings, protocol: Protocol, engine: Engine) -> Expected {
+    if let Some(expected) = settings.expect {
+        return expected;
     }
+    match (&settings.workload_file, engine) {
+        (Some(_), Engine::Loom | Engine::Shuttle) => Expected::Holds,
+        _ if protocol.spec().breaks_at(settings.sizes) => Expected::Violated,
+        _ => Expected::Holds,
+    }
+}
+
+/// Why the model cannot check a `--workload`: (the skip reason, the refusal). The models have
+/// joins only, from an empty database.
+fn model_cannot(settings: &Settings) -> Option<(String, String)> {
+    settings.workload_file.as_ref()?;
+    let scenario = &settings.scenario;
+    let leaves = scenario
+        .servers()
+        .iter()
+        .flatten()
+        .any(|request| matches!(request, Request::Leave { .. }));
+    let why = match (leaves, scenario.initial().is_empty()) {
+        (true, _) => "the workload has leave requests",
+        (false, false) => "the workload starts with members",
+        (false, true) => return None,
+    };
+    let reason = format!("{why}, and the models have joins only, from an empty database");
+    let refusal = format!("the model cannot check this workload: {reason}");
+    Some((reason, refusal))
 }
 
 /// Why loom cannot run this workload: (the skip reason, the refusal).
@@ -116,14 +142,20 @@ fn loom_cannot(settings: &Settings) -> Option<(String, String)> {
     Some((error.to_string(), error.to_string()))
 }
 
-/// Why proptest cannot run at `sizes`: (the skip reason, the refusal).
-fn proptest_cannot(sizes: Sizes) -> Option<(String, String)> {
-    if sizes.servers >= 2 {
+/// Why proptest cannot run: (the skip reason, the refusal).
+fn proptest_cannot(settings: &Settings) -> Option<(String, String)> {
+    let reason = if settings.workload_file.is_some() {
+        "it generates its own workloads; --workload is for loom and shuttle"
+    } else if settings.sizes.servers < 2 {
+        "it generates workloads of at least 2 servers"
+    } else {
         return None;
-    }
-    let reason = "it generates workloads of at least 2 servers".to_string();
-    let refusal = format!("proptest cannot check 1 server: {reason}");
-    Some((reason, refusal))
+    };
+    let refusal = match settings.workload_file {
+        Some(_) => format!("proptest cannot check a --workload: {reason}"),
+        None => format!("proptest cannot check 1 server: {reason}"),
+    };
+    Some((reason.to_string(), refusal))
 }
 
 /// What `engine` checks at `settings`, in words.

@@ -1,14 +1,19 @@
 //! What a `joincheck check` run needs, validated from its flags: the sizes and the workload they
-//! give, the protocols and engines asked for, the engines' limits and how to report. Building
-//! settings reads the environment (cores, `NO_COLOR`, a terminal) but changes nothing.
+//! give (or the workload file), the protocols and engines asked for, the engines' limits and how
+//! to report. Building settings reads the environment (cores, memory, `NO_COLOR`, a terminal) and
+//! the workload file, but changes nothing.
 
-use super::args::{CheckArgs, EngineArg, ExpectArg, Format};
+use super::args::{self, CheckArgs, ExpectArg, Format};
+use super::memory::Budget;
 use crate::cli::output::Style;
+use crate::cli::protocol_arg;
 use crate::cli::sizes;
 use joincheck::check::Scenario;
-use joincheck::protocols::{self, Expected};
+use joincheck::protocols::Expected;
+use joincheck::trace::file::Workload;
+use joincheck_models::verdict::Engine;
 use joincheck_models::{Protocol, Sizes};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A validated `joincheck check` command line.
@@ -16,12 +21,16 @@ use std::time::Duration;
 pub struct Settings {
     /// The protocols to check, in report order.
     pub protocols: Vec<Protocol>,
-    /// The engines asked for.
-    pub engine: EngineArg,
+    /// The engines asked for, in the order they run.
+    pub engines: Vec<Engine>,
+    /// Whether `all` was among the engines: one that cannot run is then skipped, not refused.
+    pub all_engines: bool,
     /// The sizes of every check.
     pub sizes: Sizes,
-    /// The one workload loom and shuttle run at these sizes.
+    /// The one workload loom and shuttle run.
     pub scenario: Scenario,
+    /// The file the workload came from, when `--workload` gave it.
+    pub workload_file: Option<PathBuf>,
     /// How far each engine goes.
     pub limits: EngineLimits,
     /// How to print the report.
@@ -49,35 +58,57 @@ pub struct EngineLimits {
     pub cases: u32,
     /// loom: the preemption bound, if any.
     pub preemption_bound: Option<usize>,
-    /// Model: the state limit, if any.
+    /// Model: the state limit `--max-states` gave, if any.
     pub max_states: Option<u64>,
-    /// Every engine: the time limit, if any.
+    /// Model: the memory budget, where one is known.
+    pub memory: Option<Budget>,
+    /// Every engine: the timeout, if any.
     pub timeout: Option<Duration>,
+}
+
+impl EngineLimits {
+    /// The states the model checker may store at `sizes`, and whether the memory budget (rather
+    /// than `--max-states`) is what sets that number.
+    pub fn model_states(&self, sizes: Sizes) -> (Option<u64>, bool) {
+        let by_memory = self.memory.map(|budget| budget.states(sizes, self.threads));
+        match (self.max_states, by_memory) {
+            (Some(given), Some(memory)) if memory < given => (Some(memory), true),
+            (Some(given), _) => (Some(given), false),
+            (None, memory) => (memory, memory.is_some()),
+        }
+    }
 }
 
 impl Settings {
     /// The settings of `args`, or one line saying what is wrong.
     pub fn new(args: &CheckArgs) -> Result<Settings, String> {
-        let sizes = args.sizes.sizes()?;
-        let scenario = sizes::scenario(sizes)?;
+        let (sizes, scenario) = match &args.workload {
+            Some(file) => from_workload_file(file)?,
+            None => {
+                let sizes = args.sizes.sizes()?;
+                (sizes, sizes::scenario(sizes)?)
+            }
+        };
+        let (engines, all_engines) = args::engines(&args.engine);
+        let threads = args.threads.map(usize::from).unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
         Ok(Settings {
-            protocols: match args.protocol.0 {
-                Some(protocol) => vec![protocol],
-                None => protocols::ALL.to_vec(),
-            },
-            engine: args.engine,
+            protocols: protocol_arg::chosen(&args.protocol),
+            engines,
+            all_engines,
             sizes,
             scenario,
+            workload_file: args.workload.clone(),
             limits: EngineLimits {
                 symmetry: args.symmetry,
-                threads: args.threads.map(usize::from).unwrap_or_else(|| {
-                    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-                }),
+                threads,
                 seed: args.seed,
                 iterations: args.iterations,
                 cases: args.cases,
                 preemption_bound: args.preemption_bound.map(usize::from),
                 max_states: args.max_states,
+                memory: Budget::new(args.max_memory),
                 timeout: args.timeout,
             },
             format: args.format,
@@ -89,4 +120,29 @@ impl Settings {
             }),
         })
     }
+}
+
+/// The workload in `file` and the sizes it has: its servers, users and teams, and the most
+/// requests a server handles.
+fn from_workload_file(file: &Path) -> Result<(Sizes, Scenario), String> {
+    let name = file.display();
+    let text = std::fs::read_to_string(file)
+        .map_err(|error| format!("cannot read --workload {name}: {error}"))?;
+    let bad = |why: String| format!("--workload {name}: not a workload: {why}");
+    let workload: Workload = serde_json::from_str(text.trim_start_matches('\u{feff}'))
+        .map_err(|error| bad(error.to_string()))?;
+    let scenario = workload
+        .scenario()
+        .map_err(|error| bad(error.to_string()))?;
+    let servers = scenario.servers();
+    let most_requests = servers.iter().map(Vec::len).max().unwrap_or(0);
+    let narrow = |count: usize| u8::try_from(count).unwrap_or(u8::MAX);
+    let sizes = Sizes::new(
+        narrow(servers.len()),
+        scenario.users(),
+        scenario.teams(),
+        narrow(most_requests),
+    )
+    .map_err(|error| bad(format!("its sizes: {error}")))?;
+    Ok((sizes, scenario))
 }

@@ -1,14 +1,15 @@
-//! The report for a terminal: the verdict table, the scope of each verdict, every counterexample
-//! as a numbered trace, and a summary line.
+//! The report for a terminal: what is checked, the verdict table (a row as each check
+//! completes), the scope of each verdict, every counterexample as a numbered trace, and a
+//! summary line.
 
 use super::outcome::{Outcome, Status};
 use super::plan::{generated_workloads, Skipped};
+use super::settings::Settings;
 use crate::cli::output::{thousands, Style};
-use joincheck::check::Scenario;
 use joincheck::protocols;
 use joincheck::trace;
 use joincheck_models::verdict::{Engine, Verdict};
-use joincheck_models::Sizes;
+use joincheck_models::Protocol;
 use std::fmt::Write as _;
 
 /// `-` for a figure an engine does not measure.
@@ -16,31 +17,113 @@ pub fn figure(value: Option<u64>) -> String {
     value.map_or_else(|| "-".to_string(), thousands)
 }
 
-/// The whole text report.
-pub fn report(
-    sizes: Sizes,
-    scenario: &Scenario,
-    outcomes: &[Outcome],
-    skipped: &[Skipped],
-    style: Style,
-) -> String {
+/// What the report is about, printed before any check runs: the sizes, and what each engine
+/// that runs checks.
+pub fn header(settings: &Settings, engines: &[Engine]) -> String {
+    let (style, sizes, scenario) = (settings.style, settings.sizes, &settings.scenario);
     let mut out = String::new();
-    let _ = writeln!(out, "{}", style.bold(&format!("joincheck · {sizes}")));
-    let ran = |engine: Engine| outcomes.iter().any(|o| o.engine() == engine);
-    if ran(Engine::Model) {
-        let _ = writeln!(
-            out,
-            "model: every choice of user and team for every request"
-        );
+    let title = match &settings.workload_file {
+        Some(file) => format!("joincheck · the workload in {}", file.display()),
+        None => format!("joincheck · {sizes}"),
+    };
+    let _ = writeln!(out, "{}", style.bold(&title));
+    if engines.contains(&Engine::Model) {
+        let _ = match &settings.workload_file {
+            Some(_) => writeln!(
+                out,
+                "model: every choice of user and team for every request, at its sizes: {sizes}"
+            ),
+            None => writeln!(
+                out,
+                "model: every choice of user and team for every request"
+            ),
+        };
     }
-    if ran(Engine::Loom) || ran(Engine::Shuttle) {
+    if engines.contains(&Engine::Loom) || engines.contains(&Engine::Shuttle) {
         let _ = writeln!(out, "loom, shuttle: the workload {scenario}");
     }
-    if ran(Engine::Proptest) {
+    if engines.contains(&Engine::Proptest) {
         let _ = writeln!(out, "proptest: {}", generated_workloads(sizes));
     }
     let _ = writeln!(out);
-    table(&mut out, outcomes, skipped, style);
+    out
+}
+
+/// The verdict table, printed a row at a time as each check completes.
+pub struct Table {
+    protocol_width: usize,
+    style: Style,
+}
+
+impl Table {
+    /// A table for rows of `protocols`.
+    pub fn new(protocols: &[Protocol], style: Style) -> Table {
+        let protocol_width = protocols
+            .iter()
+            .map(|p| p.name().len())
+            .chain([8])
+            .max()
+            .unwrap_or(8);
+        Table {
+            protocol_width,
+            style,
+        }
+    }
+
+    /// The column headings.
+    pub fn heading(&self) -> String {
+        format!(
+            "{:w$}  {:8}  {:12}  {:8}  {:>10}  {:>10}  {:>5}  {:>7}  {:>8}\n",
+            "protocol",
+            "engine",
+            "verdict",
+            "expected",
+            "unique",
+            "generated",
+            "depth",
+            "runs",
+            "seconds",
+            w = self.protocol_width
+        )
+    }
+
+    /// One check's row.
+    pub fn row(&self, outcome: &Outcome) -> String {
+        let style = self.style;
+        let stats = outcome.verdict.stats();
+        let verdict = format!("{:12}", outcome.verdict.kind());
+        let verdict = match outcome.verdict {
+            Verdict::Holds { .. } => style.good(&verdict),
+            Verdict::Violated { .. } => style.bad(&verdict),
+            Verdict::Inconclusive { .. } => style.warn(&verdict),
+        };
+        let status = match outcome.status() {
+            Status::AsExpected => style.good("✓ as expected"),
+            Status::Unexpected => style.bad("✗ UNEXPECTED"),
+            Status::Inconclusive => style.warn("? inconclusive"),
+        };
+        format!(
+            "{:w$}  {:8}  {verdict}  {:8}  {:>10}  {:>10}  {:>5}  {:>7}  {:>8.2}  {status}\n",
+            outcome.protocol.name(),
+            outcome.engine().name(),
+            outcome.expected.name(),
+            figure(stats.unique_states),
+            figure(stats.generated_states),
+            figure(stats.max_depth),
+            figure(stats.iterations),
+            stats.seconds,
+            w = self.protocol_width
+        )
+    }
+}
+
+/// What follows the table once every check is done: the engines skipped, the scope of each
+/// verdict, every counterexample and the summary line.
+pub fn footer(outcomes: &[Outcome], skipped: &[Skipped], style: Style) -> String {
+    let mut out = String::new();
+    for skip in skipped {
+        let _ = writeln!(out, "{} skipped: {}", skip.engine, skip.reason);
+    }
     let _ = writeln!(out);
     for outcome in outcomes {
         let _ = writeln!(
@@ -72,61 +155,8 @@ pub fn report(
     out
 }
 
-/// The verdict table, one row per check, then the skipped engines.
-fn table(out: &mut String, outcomes: &[Outcome], skipped: &[Skipped], style: Style) {
-    let protocol_width = outcomes
-        .iter()
-        .map(|o| o.protocol.name().len())
-        .chain([8])
-        .max()
-        .unwrap_or(8);
-    let _ = writeln!(
-        out,
-        "{:protocol_width$}  {:8}  {:12}  {:8}  {:>10}  {:>10}  {:>5}  {:>7}  {:>8}",
-        "protocol",
-        "engine",
-        "verdict",
-        "expected",
-        "unique",
-        "generated",
-        "depth",
-        "runs",
-        "seconds"
-    );
-    for outcome in outcomes {
-        let stats = outcome.verdict.stats();
-        let kind = outcome.verdict.kind();
-        let verdict = format!("{kind:12}");
-        let verdict = match outcome.verdict {
-            Verdict::Holds { .. } => style.good(&verdict),
-            Verdict::Violated { .. } => style.bad(&verdict),
-            Verdict::Inconclusive { .. } => style.warn(&verdict),
-        };
-        let status = match outcome.status() {
-            Status::AsExpected => style.good("✓ as expected"),
-            Status::Unexpected => style.bad("✗ UNEXPECTED"),
-            Status::Inconclusive => style.warn("? inconclusive"),
-        };
-        let _ = writeln!(
-            out,
-            "{:protocol_width$}  {:8}  {verdict}  {:8}  {:>10}  {:>10}  {:>5}  {:>7}  {:>8.2}  {status}",
-            outcome.protocol.name(),
-            outcome.engine().name(),
-            outcome.expected.name(),
-            figure(stats.unique_states),
-            figure(stats.generated_states),
-            figure(stats.max_depth),
-            figure(stats.iterations),
-            stats.seconds,
-        );
-    }
-    for skip in skipped {
-        let _ = writeln!(out, "{} skipped: {}", skip.engine, skip.reason);
-    }
-}
-
 /// One line: were all verdicts as expected?
-fn summary(outcomes: &[Outcome], skipped: &[Skipped], style: Style) -> String {
+pub fn summary(outcomes: &[Outcome], skipped: &[Skipped], style: Style) -> String {
     let total = outcomes.len();
     let unexpected: Vec<String> = outcomes
         .iter()
@@ -146,16 +176,24 @@ fn summary(outcomes: &[Outcome], skipped: &[Skipped], style: Style) -> String {
         .filter(|o| o.status() == Status::Inconclusive)
         .count();
     if !unexpected.is_empty() {
+        let which = match (unexpected.len(), total) {
+            (_, 1) => "the verdict differs".to_string(),
+            (1, _) => format!("1 of {total} verdicts differs"),
+            (n, _) => format!("{n} of {total} verdicts differ"),
+        };
         return style.bad(&format!(
-            "{} of {total} verdicts differ from what was expected: {}",
-            unexpected.len(),
+            "{which} from what was expected: {}",
             unexpected.join(", ")
         ));
     }
     if inconclusive > 0 {
+        let which = match total {
+            1 => "the check is inconclusive: it".to_string(),
+            _ => format!("{inconclusive} of {total} checks inconclusive: they"),
+        };
         return style.warn(&format!(
-            "{inconclusive} of {total} checks inconclusive: they stopped before covering their \
-             scope or searched too little to decide, so nothing is proved there"
+            "{which} stopped before covering the scope or searched too little to decide, so \
+             nothing is proved there"
         ));
     }
     let mut line = if total == 1 {

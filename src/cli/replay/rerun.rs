@@ -2,14 +2,13 @@
 //! shuttle schedule or the loom exploration on the real service, on the file's workload.
 
 use crate::cli::services;
-use crate::cli::{EXIT_INCONCLUSIVE, EXIT_UNEXPECTED};
 use joincheck::check::loom::LoomOptions;
 use joincheck::check::shuttle::EncodedSchedule;
 use joincheck::check::{first_broken_step, Limits, Scenario};
 use joincheck::trace::file::{CounterexampleFile, ReplayRecord};
 use joincheck_models::operation::Step;
 use joincheck_models::verdict::{Counterexample, Engine, Replay, Verdict};
-use joincheck_models::{Protocol, ProtocolModel, Sizes};
+use joincheck_models::{plural, Protocol, ProtocolModel, Sizes};
 
 /// How a rerun ended.
 pub enum Rerun {
@@ -17,8 +16,10 @@ pub enum Rerun {
     Broke(Counterexample),
     /// It ran to the end with the invariant intact.
     Held,
-    /// It ended otherwise, already reported, with this exit status.
-    Stopped(i32),
+    /// It could not be judged: inconclusive, and why.
+    Inconclusive(String),
+    /// The implementation did not follow the model path (`--on-implementation`), and how.
+    NotConforming(String),
 }
 
 /// Why a file cannot be rerun.
@@ -68,10 +69,9 @@ pub fn rerun(file: &CounterexampleFile, protocol: Protocol) -> Result<Rerun, Ref
             );
             match found {
                 Ok(found) => Ok(found.map_or(Rerun::Held, Rerun::Broke)),
-                Err(unjudged) => {
-                    eprintln!("joincheck: the shuttle rerun was inconclusive: {unjudged}");
-                    Ok(Rerun::Stopped(EXIT_INCONCLUSIVE))
-                }
+                Err(unjudged) => Ok(Rerun::Inconclusive(format!(
+                    "the shuttle rerun was inconclusive: {unjudged}"
+                ))),
             }
         }
         ReplayRecord::LoomExecution { .. } => {
@@ -84,10 +84,9 @@ pub fn rerun(file: &CounterexampleFile, protocol: Protocol) -> Result<Rerun, Ref
             match services::loom(protocol, &scenario, &options).map_err(unreadable)? {
                 Verdict::Violated { counterexample, .. } => Ok(Rerun::Broke(*counterexample)),
                 Verdict::Holds { .. } => Ok(Rerun::Held),
-                Verdict::Inconclusive { reason, .. } => {
-                    eprintln!("joincheck: the loom rerun was inconclusive: {reason}");
-                    Ok(Rerun::Stopped(EXIT_INCONCLUSIVE))
-                }
+                Verdict::Inconclusive { reason, .. } => Ok(Rerun::Inconclusive(format!(
+                    "the loom rerun was inconclusive: {reason}"
+                ))),
             }
         }
         ReplayRecord::StressRun { .. } => Err(Refusal::Impossible(
@@ -111,21 +110,12 @@ pub fn on_implementation(file: &CounterexampleFile, protocol: Protocol) -> Resul
     // The path must be one of the model's before the implementation is held to it.
     joincheck_models::replay(protocol, sizes, actions).map_err(unreadable)?;
     let model = ProtocolModel::new(protocol, sizes);
-    let execution = match services::on_implementation(protocol, &model, actions) {
-        Ok(execution) => execution,
-        Err(mismatch) => {
-            println!(
-                "NOT CONFORMING  the implementation did not follow the model path: {mismatch}"
-            );
-            return Ok(Rerun::Stopped(EXIT_UNEXPECTED));
-        }
-    };
-    println!(
-        "on the implementation: the real {} service on real threads, operations admitted in \
-         the model path's order; its history equals the model's",
-        protocol.name()
-    );
-    Ok(model_outcome(protocol, sizes, actions, execution.history))
+    match services::on_implementation(protocol, &model, actions) {
+        Ok(execution) => Ok(model_outcome(protocol, sizes, actions, execution.history)),
+        Err(mismatch) => Ok(Rerun::NotConforming(format!(
+            "the implementation did not follow the model path: {mismatch}"
+        ))),
+    }
 }
 
 /// A model path's steps as a rerun: broken at the first step after which a user is on two
@@ -148,7 +138,8 @@ fn model_outcome(protocol: Protocol, sizes: Sizes, actions: &[String], steps: Ve
 }
 
 fn sizes_of([servers, users, teams, requests]: [u8; 4]) -> Result<Sizes, Refusal> {
-    Sizes::new(servers, users, teams, requests).map_err(unreadable)
+    Sizes::new(servers, users, teams, requests)
+        .map_err(|error| unreadable(format!("`replay.sizes`: {error}")))
 }
 
 /// The workload the file's real-code run ran.
@@ -157,5 +148,11 @@ fn workload(file: &CounterexampleFile) -> Result<Scenario, Refusal> {
         .scenario
         .as_ref()
         .ok_or_else(|| unreadable("no `scenario`: the workload the real code ran"))?;
-    workload.scenario().map_err(unreadable)
+    workload.scenario().map_err(|error| {
+        unreadable(format!(
+            "`scenario`: {error} (it declares {} and {})",
+            plural(workload.users, "user"),
+            plural(workload.teams, "team")
+        ))
+    })
 }

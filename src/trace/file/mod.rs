@@ -54,9 +54,11 @@ pub struct CounterexampleFile {
 pub enum FileError {
     /// Not JSON at all.
     Json(String),
-    /// Another version of the format (`null` when there is none).
+    /// JSON, but not an object with a `version` (what it is instead, in words).
+    NotAFile(String),
+    /// Another version of the format.
     Version(String),
-    /// JSON of this version, but not a counterexample.
+    /// JSON of this version, but not a counterexample: the field, and what is wrong with it.
     Shape(String),
 }
 
@@ -64,6 +66,7 @@ impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FileError::Json(error) => write!(f, "invalid JSON ({error})"),
+            FileError::NotAFile(what) => write!(f, "{what}"),
             FileError::Version(version) if version == "1" => write!(
                 f,
                 "version 1, written by an earlier joincheck; this joincheck reads version \
@@ -106,14 +109,49 @@ impl CounterexampleFile {
         serde_json::to_value(self).expect("a replay file is plain data")
     }
 
-    /// Reads a file from its text: the version first, so an old file says so.
+    /// Reads a file from its text: the version first, so an old file says so; then every field,
+    /// an error naming the field it is about. A byte order mark, which some editors write, is
+    /// not part of the JSON.
     pub fn from_json(text: &str) -> Result<CounterexampleFile, FileError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let value: Value =
             serde_json::from_str(text).map_err(|error| FileError::Json(error.to_string()))?;
-        if value["version"] != FILE_VERSION {
-            return Err(FileError::Version(value["version"].to_string()));
+        let Some(object) = value.as_object() else {
+            return Err(FileError::NotAFile(format!(
+                "a counterexample is a JSON object, this is {}",
+                json_kind(&value)
+            )));
+        };
+        match object.get("version") {
+            None => {
+                return Err(FileError::NotAFile(
+                    "a JSON object without `version`".to_string(),
+                ))
+            }
+            Some(version) if *version != FILE_VERSION => {
+                return Err(FileError::Version(version.to_string()))
+            }
+            Some(_) => {}
         }
-        serde_json::from_value(value).map_err(|error| FileError::Shape(error.to_string()))
+        serde_path_to_error::deserialize(value).map_err(|error| {
+            let path = error.path().to_string();
+            match path.as_str() {
+                "." => FileError::Shape(error.inner().to_string()),
+                _ => FileError::Shape(format!("`{path}`: {}", error.inner())),
+            }
+        })
+    }
+}
+
+/// `an array`, `null`, …: what a JSON value is, in words.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -163,6 +201,39 @@ mod tests {
         assert_eq!(
             CounterexampleFile::from_json(&old),
             Err(FileError::Version("1".to_string()))
+        );
+    }
+
+    #[test]
+    fn what_is_not_a_file_says_what_it_is_and_a_bad_field_is_named() {
+        let refused = |text: &str| CounterexampleFile::from_json(text).unwrap_err().to_string();
+        assert_eq!(
+            refused("[1, 2]"),
+            "a counterexample is a JSON object, this is an array"
+        );
+        assert_eq!(
+            refused("null"),
+            "a counterexample is a JSON object, this is null"
+        );
+        assert_eq!(refused(r#"{"a": 1}"#), "a JSON object without `version`");
+        let found = Counterexample {
+            protocol: "naive".to_string(),
+            parameters: Scenario::article().to_string(),
+            engine: Engine::Loom,
+            steps: Vec::new(),
+            violation: OnSeveralTeams {
+                user: UserId(0),
+                teams: vec![TeamId(0), TeamId(1)],
+            },
+            replay: Replay::LoomExecution { iteration: 4 },
+        };
+        let mut json = CounterexampleFile::new(&found, Some(&Scenario::article()), None).to_json();
+        let marked = format!("\u{feff}{json}");
+        assert!(CounterexampleFile::from_json(&marked).is_ok());
+        json["scenario"]["users"] = 300.into();
+        assert_eq!(
+            refused(&json.to_string()),
+            "`scenario.users`: invalid value: integer `300`, expected u8"
         );
     }
 }

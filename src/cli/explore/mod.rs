@@ -2,11 +2,15 @@
 //!
 //! The model is `joincheck_models::stateright_model`: the same transitions the checker explores,
 //! with actions shown as `server-1 check sue → team-A` and each step as the database operation
-//! and its answer.
+//! and its answer. stateright serves it on a local port of its own; the user's port is served by
+//! the [`proxy`], which adds what stateright's answers lack.
 
+mod proxy;
+
+use super::interrupt;
+use super::protocol_arg::OneProtocol;
 use super::sizes::SizeArgs;
 use clap::Args;
-use joincheck::protocols;
 use joincheck_models::stateright_model;
 use stateright::Model;
 use std::io::{Read, Write};
@@ -15,10 +19,22 @@ use std::time::{Duration, Instant};
 
 /// Arguments of `joincheck explore`.
 #[derive(Args, Debug)]
+#[command(after_help = "\
+Examples:
+  joincheck explore --protocol naive --port 3000          then open http://127.0.0.1:3000/
+  joincheck explore --protocol event-sourced --servers 3 --lazy
+
+/.status counts depth as stateright does: the states on the longest path, the initial state
+included, so it shows one more than the steps `check` reports as depth (5 for 4 steps).
+
+Stopping: Ctrl-C, SIGTERM or SIGHUP ends it (exit 128 + the signal), even when a script started
+it in the background.
+
+Exit status: 2 bad usage, or a port that cannot be served; otherwise it serves until stopped.")]
 pub struct ExploreArgs {
-    /// The protocol: naive, event-sourced or event-sourced-per-user. Example: --protocol naive
-    #[arg(long, value_name = "NAME")]
-    protocol: String,
+    /// The protocol to explore. Example: --protocol naive
+    #[arg(long, value_name = "NAME", value_enum)]
+    protocol: OneProtocol,
     #[command(flatten)]
     sizes: SizeArgs,
     /// The port on 127.0.0.1. Example: --port 3000
@@ -34,21 +50,26 @@ pub struct ExploreArgs {
 
 /// Runs `joincheck explore`; serves until the process is stopped.
 pub fn run(args: &ExploreArgs) -> Result<i32, String> {
-    let protocol = protocols::named(&args.protocol)?;
+    let protocol = args.protocol.0;
     let sizes = args.sizes.sizes()?;
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
-    // stateright's server panics on a port it cannot bind: find out first, in one line.
-    drop(
-        TcpListener::bind(address)
-            .map_err(|error| format!("cannot listen on {address}: {error}"))?,
-    );
+    let listener = TcpListener::bind(address)
+        .map_err(|error| format!("cannot listen on {address}: {error}"))?;
+    // stateright's server panics on a port it cannot bind: take a free one, then hand it over.
+    let backend = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|free| free.local_addr())
+        .map_err(|error| format!("cannot find a local port for the Explorer: {error}"))?;
+    interrupt::end_on_signal();
     println!("Explorer for {protocol} at {sizes}: http://{address}/ (Ctrl-C to stop)");
     if !args.lazy {
         println!("exploring every state in the background; discoveries appear at /.status");
-        std::thread::spawn(move || run_to_completion(address));
+        std::thread::spawn(move || run_to_completion(backend));
     }
     let _ = std::io::stdout().flush();
-    let _checker = stateright_model(protocol, sizes).checker().serve(address);
+    std::thread::spawn(move || {
+        let _checker = stateright_model(protocol, sizes).checker().serve(backend);
+    });
+    proxy::serve(listener, backend, format!("{protocol} · {sizes}"));
     Ok(super::EXIT_OK)
 }
 

@@ -1,0 +1,72 @@
+//! The values `--protocol` takes, generated from the registry ([`joincheck::protocols`]): help
+//! lists every built-in protocol and what is known about it, so a new protocol cannot be left
+//! out of a command's help or refused by its parser.
+
+use clap::builder::PossibleValue;
+use clap::ValueEnum;
+use joincheck::protocols;
+use joincheck_models::Protocol;
+use std::sync::OnceLock;
+
+/// One built-in protocol, or (for `check`) all of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProtocolArg {
+    /// This protocol.
+    One(Protocol),
+    /// Every built-in protocol, in the registry's order.
+    All,
+}
+
+/// A value of `--protocol` where exactly one protocol is meant (`conform`, `explore`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OneProtocol(pub Protocol);
+
+/// What help says of `protocol`: what checking it must conclude.
+fn described(protocol: Protocol) -> PossibleValue {
+    let help = match protocols::known(protocol).why_broken() {
+        Some(why) => format!("{why}: violated on 2 or more servers"),
+        None => "holds on any number of servers".to_string(),
+    };
+    PossibleValue::new(protocol.name()).help(help)
+}
+
+impl ValueEnum for ProtocolArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        static VARIANTS: OnceLock<Vec<ProtocolArg>> = OnceLock::new();
+        VARIANTS.get_or_init(|| {
+            let mut variants: Vec<ProtocolArg> =
+                protocols::ALL.into_iter().map(ProtocolArg::One).collect();
+            variants.push(ProtocolArg::All);
+            variants
+        })
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            ProtocolArg::One(protocol) => described(*protocol),
+            ProtocolArg::All => PossibleValue::new("all").help("every protocol above"),
+        })
+    }
+}
+
+impl ValueEnum for OneProtocol {
+    fn value_variants<'a>() -> &'a [Self] {
+        static VARIANTS: OnceLock<Vec<OneProtocol>> = OnceLock::new();
+        VARIANTS.get_or_init(|| protocols::ALL.into_iter().map(OneProtocol).collect())
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(described(self.0))
+    }
+}
+
+/// The protocols `args` name, in the registry's order, each once.
+pub fn chosen(args: &[ProtocolArg]) -> Vec<Protocol> {
+    protocols::ALL
+        .into_iter()
+        .filter(|protocol| {
+            args.iter()
+                .any(|arg| matches!(arg, ProtocolArg::All) || *arg == ProtocolArg::One(*protocol))
+        })
+        .collect()
+}
