@@ -1058,7 +1058,7 @@ fn a_memory_budget_ends_a_model_check_inconclusive_and_names_the_budget() {
     assert_eq!(
         result["reason"],
         "stopped by the memory budget of 1.0 MiB (--max-memory), which leaves room for 1 state \
-         (128 bytes each, after the checker's buffers), after 1 distinct state (1 generated); \
+         (128 bytes each, after the checker's buffers), after 1 distinct state (5 generated); \
          every state up to 0 steps deep was found, deeper ones were not"
     );
     assert_eq!(result["statistics"]["unique_states"], 1);
@@ -1835,4 +1835,33 @@ fn naive_is_expected_to_hold_on_one_team() {
         assert_eq!(result["expected"], "holds", "{result}");
         assert_eq!(result["verdict"], "holds", "{result}");
     }
+}
+
+/// `--max-states M` stores at most M states: the check stops at the limit, not a level later.
+#[test]
+fn a_state_limit_stops_at_the_limit() {
+    let output = joincheck()
+        .args(["check", "--protocol", "event-sourced", "--engine", "model"])
+        .args([
+            "--servers",
+            "3",
+            "--users",
+            "3",
+            "--teams",
+            "3",
+            "--requests",
+            "2",
+        ])
+        .args(["--threads", "1", "--max-states", "1000", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let result = &report["results"][0];
+    assert_eq!(result["statistics"]["unique_states"], 1000);
+    assert_eq!(
+        result["reason"],
+        "stopped by the state limit (1,000) after 1,000 distinct states (3,943 generated); every \
+         state up to 2 steps deep was found, deeper ones were not"
+    );
 }

@@ -207,11 +207,12 @@ fn report<P: JoinProtocol + ?Sized>(
             engine,
             reason: format!(
                 "stopped by {limit} after {} distinct state{} ({} generated); every state up to \
-                 {} steps deep was found, deeper ones were not",
+                 {} step{} deep was found, deeper ones were not",
                 thousands(found.unique),
                 if found.unique == 1 { "" } else { "s" },
                 thousands(found.generated),
-                found.depth
+                found.depth,
+                if found.depth == 1 { "" } else { "s" }
             ),
             stats,
         }

@@ -123,12 +123,10 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
         }
     }
 
-    /// Why the search must stop now, if it must.
-    fn limit_reached(&self, unique: u64) -> Option<String> {
+    /// Why the search must stop now, if it must. (The state limit is enforced as states are
+    /// stored, by [`insert_all`].)
+    fn limit_reached(&self) -> Option<String> {
         let options = self.options;
-        if let Some(max) = options.max_states.filter(|max| unique >= *max) {
-            return Some(format!("the state limit ({})", thousands(max)));
-        }
         if let Some(timeout) = options.timeout.filter(|t| self.started.elapsed() >= *t) {
             return Some(format!("the timeout ({:.1} s)", timeout.as_secs_f64()));
         }
@@ -187,7 +185,7 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
             let mut violation = false;
             let mut stuck = false;
             for round in 0..rounds {
-                if let Some(limit) = self.limit_reached(so_far.unique) {
+                if let Some(limit) = self.limit_reached() {
                     so_far.stopped_by = Some(limit);
                     return so_far;
                 }
@@ -212,8 +210,15 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
                     stuck |= expansion.stuck;
                     so_far.someone_joined |= expansion.joined;
                 }
-                let added: u64 = if parts == 1 {
-                    insert_all(&mut sets[0], &expansions, 0, &mut next[0])
+                // The state limit is a limit on states stored: each part may add its share of
+                // the room left, and a part that runs out of room ends the search.
+                let room = self.options.max_states.map(|max| {
+                    let left = max.saturating_sub(so_far.unique);
+                    (left / parts as u64, left % parts as u64)
+                });
+                let share = |p: usize| room.map(|(each, extra)| each + u64::from(p == 0) * extra);
+                let (added, full): (u64, bool) = if parts == 1 {
+                    insert_all(&mut sets[0], &expansions, 0, &mut next[0], share(0))
                 } else {
                     std::thread::scope(|scope| {
                         let handles: Vec<_> = sets
@@ -221,15 +226,23 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
                             .zip(next.iter_mut())
                             .enumerate()
                             .map(|(p, (set, next))| {
-                                let expansions = &expansions;
-                                scope.spawn(move || insert_all(set, expansions, p, next))
+                                let (expansions, room) = (&expansions, share(p));
+                                scope.spawn(move || insert_all(set, expansions, p, next, room))
                             })
                             .collect();
-                        handles.into_iter().map(join).sum()
+                        handles
+                            .into_iter()
+                            .map(join)
+                            .fold((0, false), |(sum, any), (n, f)| (sum + n, any || f))
                     })
                 };
                 so_far.unique += added;
                 self.report_progress(&so_far);
+                if full {
+                    let max = self.options.max_states.unwrap_or_default();
+                    so_far.stopped_by = Some(format!("the state limit ({})", thousands(max)));
+                    return so_far;
+                }
             }
             if stuck && so_far.stuck_depth.is_none() {
                 so_far.stuck_depth = Some(so_far.depth);
@@ -264,13 +277,16 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 /// How many keys ahead [`insert_all`] prefetches the hash slot: enough to hide a memory access.
 const PREFETCH_AHEAD: usize = 16;
 
-/// Inserts the successors owned by `part` into its set, collecting the new ones in `next`.
+/// Inserts the successors owned by `part` into its set, collecting the new ones in `next`, and
+/// stops once `room` new states have been added. Returns how many were added, and whether it
+/// stopped for want of room with successors left unstored (the search is then incomplete).
 fn insert_all<K: Key>(
     set: &mut StateSet<K>,
     expansions: &[Expansion<K>],
     part: usize,
     next: &mut Vec<K>,
-) -> u64 {
+    room: Option<u64>,
+) -> (u64, bool) {
     let mut added = 0;
     for expansion in expansions {
         let keys = &expansion.by_owner[part];
@@ -279,13 +295,20 @@ fn insert_all<K: Key>(
             if let Some(ahead) = keys.get(i + PREFETCH_AHEAD) {
                 set.prefetch(hash(ahead.packed()));
             }
+            if room.is_some_and(|room| added == room) {
+                // Full: a state already stored costs no room, a new one ends the search.
+                match set.contains(*key, hash(key.packed())) {
+                    true => continue,
+                    false => return (added, true),
+                }
+            }
             if set.insert(*key, hash(key.packed())) {
                 next.push(*key);
                 added += 1;
             }
         }
     }
-    added
+    (added, false)
 }
 
 #[cfg(test)]
@@ -341,8 +364,41 @@ mod tests {
             reason.starts_with("stopped by the state limit (100) after "),
             "{reason}"
         );
-        assert!(reason.contains("steps deep was found"), "{reason}");
-        assert!(stats.unique_states.unwrap() >= 100);
+        assert!(reason.contains("step deep was found"), "{reason}");
+        assert_eq!(stats.unique_states, Some(100));
+        // With two threads each stores its share of the room, so never more than the limit.
+        let two = CheckOptions {
+            threads: 2,
+            ..options.clone()
+        };
+        let verdict = check(Protocol::EventSourced, sizes(3, 3, 3, 1), &two);
+        assert_eq!(verdict.kind(), "inconclusive");
+        assert!(verdict.stats().unique_states.unwrap() <= 100);
+        // A limit of exactly as many states as there are stops nothing; one fewer does.
+        let exact = |max| CheckOptions {
+            max_states: Some(max),
+            ..CheckOptions::default()
+        };
+        let whole = check(Protocol::EventSourced, sizes(2, 1, 2, 1), &exact(31));
+        assert_eq!(
+            (whole.kind(), whole.stats().unique_states),
+            ("holds", Some(31))
+        );
+        let short = check(Protocol::EventSourced, sizes(2, 1, 2, 1), &exact(30));
+        assert_eq!(
+            (short.kind(), short.stats().unique_states),
+            ("inconclusive", Some(30))
+        );
+        let Verdict::Inconclusive { reason, .. } =
+            check(Protocol::EventSourced, sizes(3, 3, 3, 1), &exact(10))
+        else {
+            panic!("a limit of 10 stops the search")
+        };
+        assert_eq!(
+            reason,
+            "stopped by the state limit (10) after 10 distinct states (28 generated); every \
+             state up to 0 steps deep was found, deeper ones were not"
+        );
     }
 
     #[test]

@@ -117,6 +117,19 @@ impl<K: Key> StateSet<K> {
         }
     }
 
+    /// Whether `key` is in the set.
+    pub(super) fn contains(&self, key: K, hash: u64) -> bool {
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            match self.slots[i] {
+                slot if slot == key => return true,
+                slot if slot == K::EMPTY => return false,
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
     fn grow(&mut self) {
         let doubled = vec![K::EMPTY; self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);
