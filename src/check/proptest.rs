@@ -323,8 +323,77 @@ pub fn check_workloads<S>(service: S, options: &ProptestOptions) -> (Verdict, Op
 where
     S: JoinService<Shuttle> + Clone,
 {
-    let started = Instant::now();
     let (users, teams) = (options.users.max(1), options.teams.max(1));
+    let generated = workload(options).prop_map(move |workload| {
+        workload
+            .scenario(users, teams)
+            .map_err(|refused| refused.to_string())
+    });
+    let what = format!(
+        "generated workloads (seed {}, {} × {} each over {} and {}: {})",
+        options.seed,
+        between(2, options.max_servers.max(2), "server"),
+        between(1, options.max_requests.max(1), "request"),
+        count(users, "user"),
+        count(teams, "team"),
+        kinds(options),
+    );
+    search(service, options, generated, &what)
+}
+
+/// Like [`check`], on workloads drawn from a strategy of your own (shrinking is then your
+/// strategy's) instead of the built-in generator: the scenarios your service must survive, with
+/// the leaves, initial members and request mix you choose. `options` still sets the number of
+/// cases, the seed, the schedules tried on each workload and the limits; its size fields are
+/// not used. Returns the shrunk workload with the verdict when violated.
+///
+/// ```
+/// use joincheck::check::proptest::{check_strategy, ProptestOptions};
+/// use joincheck::check::Scenario;
+/// use joincheck::service::Naive;
+/// use joincheck_models::domain::{Request, TeamId, UserId};
+/// use proptest::prelude::*;
+///
+/// // Two servers join sue, each to a team of its own choosing.
+/// let sue_twice = (0..2u8, 0..2u8).prop_map(|(a, b)| {
+///     let join = |team| vec![Request::Join { user: UserId(0), team: TeamId(team) }];
+///     Scenario::new(1, 2, vec![join(a), join(b)], Vec::new()).expect("a valid scenario")
+/// });
+/// let (verdict, shrunk) = check_strategy(Naive, &ProptestOptions::default(), sue_twice);
+/// assert_eq!(verdict.kind(), "violated");
+/// // Your strategy shrinks it: both teams towards team-A, until the two differ no more.
+/// assert_eq!(
+///     shrunk.unwrap().to_string(),
+///     "server-1: join sue → team-B; server-2: join sue → team-A"
+/// );
+/// ```
+pub fn check_strategy<S, W>(
+    service: S,
+    options: &ProptestOptions,
+    workloads: W,
+) -> (Verdict, Option<Scenario>)
+where
+    S: JoinService<Shuttle> + Clone,
+    W: Strategy<Value = Scenario>,
+{
+    let what = format!("workloads of your own strategy (seed {})", options.seed);
+    search(service, options, workloads.prop_map(Ok), &what)
+}
+
+/// Runs every workload of `workloads` (`what` in words) under random and then PCT schedules,
+/// and shrinks the first one that breaks. A workload that could not be built makes the run
+/// inconclusive.
+fn search<S, W>(
+    service: S,
+    options: &ProptestOptions,
+    workloads: W,
+    what: &str,
+) -> (Verdict, Option<Scenario>)
+where
+    S: JoinService<Shuttle> + Clone,
+    W: Strategy<Value = Result<Scenario, String>>,
+{
+    let started = Instant::now();
     let mut runner = runner(options);
     let workloads_run = Cell::new(0u64);
     // A workload that could not be checked is not a pass: it makes the whole run inconclusive.
@@ -342,7 +411,7 @@ where
         ..pct.clone()
     };
     let schedules = [random, pct];
-    let outcome = runner.run(&workload(options), |workload| {
+    let outcome = runner.run(&workloads, |workload| {
         if let Some(why) = options.limits.reached(started) {
             let done = workloads_run.get();
             let reason = format!("stopped by the {why} after {done} workloads, nothing is proved");
@@ -350,7 +419,7 @@ where
             return Ok(());
         }
         workloads_run.set(workloads_run.get() + 1);
-        let scenario = match workload.scenario(users, teams) {
+        let scenario = match workload {
             Ok(scenario) => scenario,
             Err(refused) => {
                 let why = format!("a generated workload was refused: {refused}");
@@ -391,18 +460,9 @@ where
         Ok(()) => Verdict::Holds {
             engine: Engine::Proptest,
             scope: format!(
-                "no violation in {} generated workloads (seed {}, {} × {} each over {} and {}: \
-                 {}), each under {} shuttle schedules ({random}) and {} ({pct}): \
-                 evidence, not proof",
-                options.cases,
-                options.seed,
-                between(2, options.max_servers.max(2), "server"),
-                between(1, options.max_requests.max(1), "request"),
-                count(users, "user"),
-                count(teams, "team"),
-                kinds(options),
-                random.iterations,
-                pct.iterations,
+                "no violation in {} {what}, each under {} shuttle schedules ({random}) and {} \
+                 ({pct}): evidence, not proof",
+                options.cases, random.iterations, pct.iterations,
             ),
             stats,
         },
