@@ -42,9 +42,20 @@ fn outcome(step: &Step) -> String {
         Operation::PushMember { user, .. } | Operation::PullMember { user, .. } => Some(*user),
         Operation::Append { events, .. } => events.first().map(|event| event.user()),
         Operation::FindTeamOf { .. } | Operation::Read { .. } => None,
+        Operation::InsertMembership { user, .. }
+        | Operation::DeleteMembership { user, .. }
+        | Operation::UpdateTeam { user, .. } => Some(*user),
     };
     match (&step.result, user) {
         (OpResult::Conflict { .. }, _) | (_, None) => step.result.to_string(),
+        (OpResult::DuplicateKey { .. }, _) => step.result.to_string(),
+        (OpResult::Changed { .. }, Some(user)) => {
+            format!(
+                "{}, {}",
+                step.result,
+                teams_of(user, &step.membership_after)
+            )
+        }
         (OpResult::Appended { version }, Some(user)) => {
             format!(
                 "ok (now v{version}), {}",
