@@ -5,12 +5,20 @@
 //! critical section, and is recorded in the operation history *inside that same critical
 //! section*, so the history order is the order in which the operations took effect, under std
 //! threads, loom and shuttle alike.
+//!
+//! The one-step fixes have databases of their own: a memberships collection with a unique index
+//! on the user ([`MembershipsCollection`]) and user documents changed by conditional updates
+//! ([`UserDocuments`]).
 
 mod events;
+mod memberships;
 mod teams;
+mod user_documents;
 
 pub use events::{Conflict, EventStore, EventStoreConnection};
+pub use memberships::{DuplicateKey, MembershipsCollection, MembershipsConnection};
 pub use teams::{TeamsCollection, TeamsConnection};
+pub use user_documents::{UserDocuments, UserDocumentsConnection};
 
 use crate::runtime::{Condvar, Mutex, Runtime};
 use joincheck_models::domain::{ServerId, TeamId, UserId};

@@ -89,7 +89,8 @@ Exit status: 0 every verdict as expected (naive: violated, others: holds, unless
 1 a verdict differs, 2 bad usage or input, 3 inconclusive (limit, --timeout, Ctrl-C, or an
 expected violation that a loom search bounded by --preemption-bound did not find).")]
 pub struct CheckArgs {
-    /// The protocol to check: naive, event-sourced, event-sourced-per-user, or all.
+    /// The protocol to check: naive, event-sourced, event-sourced-per-user, unique-membership,
+    /// user-document, or all.
     /// Example: --protocol event-sourced
     #[arg(long, value_name = "NAME", default_value = "all", value_parser = protocol_arg)]
     pub protocol: ProtocolArg,
