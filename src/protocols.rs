@@ -6,11 +6,11 @@
 //! command silently leaves out. Adding one is one line there.
 
 use crate::runtime::{Loom, Shuttle, Std};
-use crate::service::{EventSourced, JoinService, Naive};
+use crate::service::{EventSourced, JoinService, Naive, UniqueMembership, UserDocument};
 use joincheck_models::{Protocol, Sizes};
 
 /// Every built-in protocol, in the order reports list them.
-pub const ALL: [Protocol; 3] = Protocol::ALL;
+pub const ALL: [Protocol; 5] = Protocol::ALL;
 
 /// The service behind a built-in protocol, for [`with_builtin`]: the engines take it by value,
 /// on any runtime, and copy it into every checked run.
@@ -97,6 +97,8 @@ pub fn with_builtin<W: WithBuiltin>(protocol: Protocol, work: W) -> W::Output {
         Protocol::Naive => work.run(entry(protocol, Naive, CheckThenAct)),
         Protocol::EventSourced => work.run(entry(protocol, EventSourced::GLOBAL, Correct)),
         Protocol::EventSourcedPerUser => work.run(entry(protocol, EventSourced::PER_USER, Correct)),
+        Protocol::UniqueMembership => work.run(entry(protocol, UniqueMembership, Correct)),
+        Protocol::UserDocument => work.run(entry(protocol, UserDocument, Correct)),
     }
 }
 
@@ -160,7 +162,12 @@ mod tests {
         let two = Sizes::new(2, 1, 2, 1).unwrap();
         assert_eq!(known(Protocol::Naive).expected(one), Expected::Holds);
         assert_eq!(known(Protocol::Naive).expected(two), Expected::Violated);
-        for protocol in [Protocol::EventSourced, Protocol::EventSourcedPerUser] {
+        for protocol in [
+            Protocol::EventSourced,
+            Protocol::EventSourcedPerUser,
+            Protocol::UniqueMembership,
+            Protocol::UserDocument,
+        ] {
             assert_eq!(known(protocol).expected(two), Expected::Holds);
             assert_eq!(known(protocol).why_broken(), None);
         }
@@ -172,7 +179,7 @@ mod tests {
         assert_eq!(
             named("mongo").unwrap_err(),
             "unknown protocol `mongo`; the protocols are naive, event-sourced, \
-             event-sourced-per-user"
+             event-sourced-per-user, unique-membership, user-document"
         );
     }
 }

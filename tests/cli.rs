@@ -8,6 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// The names of every built-in protocol, in the registry's order.
+fn protocol_names() -> Vec<&'static str> {
+    joincheck::protocols::ALL.iter().map(|p| p.name()).collect()
+}
+
 fn joincheck() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_joincheck"));
     command
@@ -64,7 +69,13 @@ fn check_without_arguments_runs_everything_and_exits_0() {
     let output = run(&["check"]);
     let out = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{out}\n{}", stderr(&output));
-    for protocol in ["naive", "event-sourced", "event-sourced-per-user"] {
+    for protocol in [
+        "naive",
+        "event-sourced",
+        "event-sourced-per-user",
+        "unique-membership",
+        "user-document",
+    ] {
         for engine in ["model", "loom", "shuttle", "proptest"] {
             let row = out
                 .lines()
@@ -86,7 +97,7 @@ fn check_without_arguments_runs_everything_and_exits_0() {
         }
     }
     assert!(out.contains(NAIVE_MODEL_TRACE), "{out}");
-    assert!(out.contains("all 12 verdicts as expected"), "{out}");
+    assert!(out.contains("all 20 verdicts as expected"), "{out}");
     assert!(
         !out.contains('\x1b'),
         "no colour when stdout is not a terminal"
@@ -591,12 +602,13 @@ fn every_bad_input_is_one_line_and_exit_2() {
     let blocker = scratch("blocker").join("a-file");
     std::fs::write(&blocker, "").unwrap();
     let unwritable = blocker.join("out");
+    // Every protocol of the registry is offered, whatever it holds.
+    let all_protocols_refusal = format!(
+        "invalid value 'mongo' for '--protocol <NAMES>' [possible values: {}, all]",
+        protocol_names().join(", ")
+    );
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (
-            vec!["check", "--protocol", "mongo"],
-            "invalid value 'mongo' for '--protocol <NAMES>' [possible values: naive, \
-             event-sourced, event-sourced-per-user, all]",
-        ),
+        (vec!["check", "--protocol", "mongo"], &all_protocols_refusal),
         (
             vec!["check", "--protocol", "naive,mongo"],
             "invalid value 'mongo' for '--protocol <NAMES>'",
@@ -865,7 +877,7 @@ fn on_one_server_check_then_act_is_correct() {
     assert!(out.contains("proptest skipped: it generates workloads of at least 2 servers"));
     assert!(
         out.contains(
-            "all 9 verdicts as expected; proptest not run: it generates workloads of at least 2 \
+            "all 15 verdicts as expected; proptest not run: it generates workloads of at least 2 \
              servers\n"
         ),
         "{out}"
@@ -997,8 +1009,10 @@ fn conform_validates_histories_against_the_model() {
     );
     assert_bad_input(
         &["conform", "--protocol", "nope"],
-        "invalid value 'nope' for '--protocol <NAME>' [possible values: naive, event-sourced, \
-         event-sourced-per-user]",
+        &format!(
+            "invalid value 'nope' for '--protocol <NAME>' [possible values: {}]",
+            protocol_names().join(", ")
+        ),
     );
     assert_bad_input(
         &["conform", "--protocol", "naive", "--servers", "1"],
@@ -1681,10 +1695,7 @@ fn conform_stress_bench_and_replay_speak_json() {
         .iter()
         .map(|r| r["protocol"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        protocols,
-        ["naive", "event-sourced", "event-sourced-per-user"]
-    );
+    assert_eq!(protocols, protocol_names());
     assert_eq!(results[0]["expected"], "may-break");
     assert_eq!(results[0]["status"], "as-expected");
     for result in &results[1..] {
@@ -1807,7 +1818,7 @@ fn a_state_too_wide_to_pack_skips_the_model_engine_not_the_others() {
         .iter()
         .map(|skip| format!("{}: {}", skip["engine"], skip["reason"]))
         .collect();
-    assert_eq!(skipped.len(), 4, "{skipped:?}");
+    assert_eq!(skipped.len(), 6, "{skipped:?}");
     assert!(
         skipped[1].contains("naive: one state of the naive protocol"),
         "{skipped:?}"

@@ -47,6 +47,26 @@ pub enum Action {
         /// The server retrying.
         server: ServerId,
     },
+    /// Unique membership: a request "join `user` → `team`" arrives at an idle server, which
+    /// inserts `{user, team}`; the unique index on `user` answers ok or duplicate key.
+    Insert {
+        /// The server handling the request.
+        server: ServerId,
+        /// The user asking to join.
+        user: UserId,
+        /// The team asked for.
+        team: TeamId,
+    },
+    /// User document: a request "join `user` → `team`" arrives at an idle server, which updates
+    /// the user's document `set team = team where team is none`; one row or none changes.
+    Update {
+        /// The server handling the request.
+        server: ServerId,
+        /// The user asking to join.
+        user: UserId,
+        /// The team asked for.
+        team: TeamId,
+    },
 }
 
 impl Action {
@@ -57,11 +77,13 @@ impl Action {
             | Action::Act { server }
             | Action::Read { server, .. }
             | Action::Append { server }
-            | Action::Reread { server } => server,
+            | Action::Reread { server }
+            | Action::Insert { server, .. }
+            | Action::Update { server, .. } => server,
         }
     }
 
-    /// The protocol-level verb: check, act, read, append, reread.
+    /// The protocol-level verb: check, act, read, append, reread, insert, update.
     pub fn verb(self) -> &'static str {
         match self {
             Action::Check { .. } => "check",
@@ -69,6 +91,8 @@ impl Action {
             Action::Read { .. } => "read",
             Action::Append { .. } => "append",
             Action::Reread { .. } => "reread",
+            Action::Insert { .. } => "insert",
+            Action::Update { .. } => "update",
         }
     }
 
@@ -84,6 +108,8 @@ impl Action {
                 match verb {
                     "check" => Some(Action::Check { server, user, team }),
                     "read" => Some(Action::Read { server, user, team }),
+                    "insert" => Some(Action::Insert { server, user, team }),
+                    "update" => Some(Action::Update { server, user, team }),
                     _ => None,
                 }
             }
@@ -103,6 +129,9 @@ impl fmt::Display for Action {
             }
             Action::Act { server } | Action::Append { server } | Action::Reread { server } => {
                 write!(f, "{server} {}", self.verb())
+            }
+            Action::Insert { server, user, team } | Action::Update { server, user, team } => {
+                write!(f, "{server} {} {user} → {team}", self.verb())
             }
         }
     }
@@ -136,6 +165,22 @@ mod tests {
             ),
             (Action::Append { server: s1 }, "server-1 append"),
             (Action::Reread { server: s1 }, "server-1 reread"),
+            (
+                Action::Insert {
+                    server: s1,
+                    user: sue,
+                    team: b,
+                },
+                "server-1 insert sue → team-B",
+            ),
+            (
+                Action::Update {
+                    server: s2,
+                    user: sue,
+                    team: b,
+                },
+                "server-2 update sue → team-B",
+            ),
         ];
         for (action, text) in actions {
             assert_eq!(action.to_string(), text);
@@ -147,6 +192,7 @@ mod tests {
             "server-1 jump",
             "server-0 act",
             "server-1 read sue",
+            "server-1 insert",
             "x act",
         ] {
             assert_eq!(Action::parse(bad), None, "{bad}");

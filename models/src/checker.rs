@@ -24,7 +24,8 @@
 //! version, 2 when retrying, 3 when checked or pending at the current version. (A read moves an
 //! idle server up, an append or act either grows the database or moves a server up, a conflict
 //! moves a stale pending server to retrying, a reread moves it to pending at the current
-//! version.) So every path ends, and it ends in a state with no action enabled.
+//! version; an insert or update ends its request.) So every path ends, and it ends in a state
+//! with no action enabled.
 
 mod bfs;
 mod path;

@@ -183,6 +183,9 @@ pub enum JoinError {
         /// The version the stream was at.
         actual: u64,
     },
+    /// A conditional update changed nothing: the user is on a team already, and the answer
+    /// ("0 rows") does not say which.
+    AlreadyOnSomeTeam,
 }
 
 impl fmt::Display for JoinError {
@@ -193,6 +196,7 @@ impl fmt::Display for JoinError {
             JoinError::Conflict { expected, actual } => {
                 write!(f, "conflict: expected v{expected}, stream is at v{actual}")
             }
+            JoinError::AlreadyOnSomeTeam => write!(f, "already on a team"),
         }
     }
 }

@@ -230,9 +230,9 @@ mod tests {
             let sizes = Sizes::new(s, u, t, n).unwrap();
             Protocol::ALL.map(|protocol| Layout::new(protocol.spec(), sizes).bits())
         };
-        assert_eq!(widths([2, 1, 2, 1]), [10, 12, 12]);
-        assert_eq!(widths([8, 8, 4, 2]), [104, 148, 124]);
-        assert_eq!(widths([8, 8, 8, 15]), [160, 180, 156]);
+        assert_eq!(widths([2, 1, 2, 1]), [10, 12, 12, 10, 10]);
+        assert_eq!(widths([8, 8, 4, 2]), [104, 148, 124, 104, 104]);
+        assert_eq!(widths([8, 8, 8, 15]), [160, 180, 156, 160, 160]);
     }
 
     #[test]

@@ -360,7 +360,7 @@ mod tests {
         let checkable: Vec<bool> = Protocol::ALL
             .map(|protocol| ProtocolModel::new(protocol, sizes).checkable().is_ok())
             .to_vec();
-        assert_eq!(checkable, [true, false, true]);
+        assert_eq!(checkable, [true, false, true, true, true]);
         let global = ProtocolModel::new(Protocol::EventSourced, sizes);
         assert_eq!(
             global.checkable().unwrap_err().to_string(),

@@ -62,6 +62,31 @@ pub enum Operation {
         /// The events appended.
         events: Vec<Event>,
     },
+    /// insertOne `{user, team}` into the memberships collection, whose unique index on `user`
+    /// refuses a second membership of the same user.
+    InsertMembership {
+        /// The user inserted.
+        user: UserId,
+        /// The team inserted.
+        team: TeamId,
+    },
+    /// deleteOne `{user, team}` from the memberships collection: only that membership.
+    DeleteMembership {
+        /// The user whose membership is deleted.
+        user: UserId,
+        /// The team it must be for.
+        team: TeamId,
+    },
+    /// updateOne of `user`'s document: `set team = team where team is where_team`, with `None`
+    /// for no team. The condition is checked and the write made in the same operation.
+    UpdateTeam {
+        /// The user whose document is updated.
+        user: UserId,
+        /// The team set (`None`: none).
+        team: Option<TeamId>,
+        /// The team the document must have for the update to change it (`None`: none).
+        where_team: Option<TeamId>,
+    },
 }
 
 /// What an operation returned.
@@ -90,6 +115,20 @@ pub enum OpResult {
         /// The stream's version, which the append did not expect.
         actual: u64,
     },
+    /// The insert took effect.
+    Inserted,
+    /// The unique index refused the insert: this membership is already there.
+    DuplicateKey {
+        /// The user of the membership already there.
+        user: UserId,
+        /// Its team.
+        team: TeamId,
+    },
+    /// How many documents an update or a delete changed (0 or 1).
+    Changed {
+        /// Documents changed.
+        rows: u64,
+    },
 }
 
 /// One recorded operation: who did what, what it returned, and membership right after.
@@ -114,6 +153,9 @@ impl Operation {
             Operation::PullMember { .. } => "pull",
             Operation::Read { .. } => "read",
             Operation::Append { .. } => "append",
+            Operation::InsertMembership { .. } => "insert",
+            Operation::DeleteMembership { .. } => "delete",
+            Operation::UpdateTeam { .. } => "update",
         }
     }
 }
@@ -131,6 +173,22 @@ impl fmt::Display for Operation {
                 let events: Vec<String> = events.iter().map(ToString::to_string).collect();
                 write!(f, "append {} expecting v{expected}", events.join(", "))
             }
+            Operation::InsertMembership { user, team } => {
+                write!(f, "insert membership {{{user}, {team}}}")
+            }
+            Operation::DeleteMembership { user, team } => {
+                write!(f, "delete membership {{{user}, {team}}}")
+            }
+            Operation::UpdateTeam {
+                user,
+                team,
+                where_team,
+            } => write!(
+                f,
+                "update {user}'s document set team = {} where team is {}",
+                team_or_none(*team),
+                team_or_none(*where_team)
+            ),
         }
     }
 }
@@ -146,6 +204,17 @@ impl fmt::Display for OpResult {
             OpResult::Read { version, events } => write!(f, "v{version}, {} events", events.len()),
             OpResult::Appended { version } => write!(f, "ok (now v{version})"),
             OpResult::Conflict { actual } => write!(f, "Conflict (now v{actual})"),
+            OpResult::Inserted => write!(f, "ok"),
+            OpResult::DuplicateKey { user, team } => {
+                write!(f, "duplicate key ({user} is on {team})")
+            }
+            OpResult::Changed { rows: 1 } => write!(f, "1 row"),
+            OpResult::Changed { rows } => write!(f, "{rows} rows"),
         }
     }
+}
+
+/// A document's team in words: the team, or `none`.
+pub fn team_or_none(team: Option<TeamId>) -> String {
+    team.map_or_else(|| "none".to_string(), |team| team.to_string())
 }

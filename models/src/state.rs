@@ -11,6 +11,7 @@
 
 use crate::domain::{Event, OnSeveralTeams, ServerId, TeamId, UserId};
 use crate::sizes::{Sizes, MAX_DIMENSION};
+use crate::symmetry::Renaming;
 use std::fmt;
 
 /// The most servers, users or teams a state has room for.
@@ -206,6 +207,22 @@ impl State {
                 .iter()
                 .map(|(team, user)| (*team, std::iter::once(user))),
         )
+    }
+
+    /// Renames the users and teams of the member sets: a member-set protocol's part of
+    /// [`JoinProtocol::rename_database`](crate::JoinProtocol::rename_database).
+    pub(crate) fn rename_members(&mut self, sizes: Sizes, renaming: &Renaming) {
+        let members = self.members;
+        self.members = [0; MAX];
+        for (team, mask) in members[..usize::from(sizes.teams)].iter().enumerate() {
+            let mut renamed = 0u8;
+            for user in 0..sizes.users {
+                if mask & (1 << user) != 0 {
+                    renamed |= 1 << renaming.user(UserId(user)).0;
+                }
+            }
+            self.members[usize::from(renaming.team(TeamId(team as u8)).0)] = renamed;
+        }
     }
 
     /// True when every one of the `sizes.servers` servers has completed all its requests.

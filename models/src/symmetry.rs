@@ -339,7 +339,9 @@ mod tests {
         let grid = Protocol::ALL
             .into_iter()
             .flat_map(|protocol| small_grid().into_iter().map(move |sizes| (protocol, sizes)))
-            .chain(larger.map(|sizes| (Protocol::EventSourced, sizes)));
+            .chain(larger.map(|sizes| (Protocol::EventSourced, sizes)))
+            .chain(larger.map(|sizes| (Protocol::UniqueMembership, sizes)))
+            .chain(larger.map(|sizes| (Protocol::UserDocument, sizes)));
         for (protocol, sizes) in grid {
             let model = ProtocolModel::new(protocol, sizes);
             let mut orbit_of: HashMap<u128, u128> = HashMap::new();

@@ -405,7 +405,11 @@ pub fn replay_on_implementation<S: JoinService<Std>>(
     let sizes = model.sizes();
     let mut requests = vec![Vec::new(); usize::from(sizes.servers)];
     for action in actions.iter().filter_map(|text| Action::parse(text)) {
-        if let Action::Check { server, user, team } | Action::Read { server, user, team } = action {
+        if let Action::Check { server, user, team }
+        | Action::Read { server, user, team }
+        | Action::Insert { server, user, team }
+        | Action::Update { server, user, team } = action
+        {
             requests[usize::from(server.0)].push(Request::Join { user, team });
         }
     }

@@ -7,9 +7,13 @@
 
 pub mod event_sourced;
 pub mod naive;
+pub mod unique_membership;
+pub mod user_document;
 
 pub use event_sourced::{EventSourced, EventSourcedServer};
 pub use naive::{Naive, NaiveServer};
+pub use unique_membership::{UniqueMembership, UniqueMembershipServer};
+pub use user_document::{UserDocument, UserDocumentServer};
 
 use crate::runtime::Runtime;
 use crate::store::{Database, Recording};

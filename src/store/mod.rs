@@ -6,14 +6,22 @@
 //! section*, so the history order is the order in which the operations took effect, under std
 //! threads, loom and shuttle alike. [`Guarded`] is that building block, public so that a store of
 //! your own gets the same recording, and the enforced order a model replay needs, for free.
+//!
+//! The one-step fixes have databases of their own: a memberships collection with a unique index
+//! on the user ([`MembershipsCollection`]) and user documents changed by conditional updates
+//! ([`UserDocuments`]).
 
 mod events;
 mod guarded;
+mod memberships;
 mod teams;
+mod user_documents;
 
 pub use events::{Conflict, EventStore, EventStoreConnection};
 pub use guarded::{Guarded, Membership};
+pub use memberships::{DuplicateKey, MembershipsCollection, MembershipsConnection};
 pub use teams::{TeamsCollection, TeamsConnection};
+pub use user_documents::{UserDocuments, UserDocumentsConnection};
 
 use joincheck_models::domain::{ServerId, TeamId, UserId};
 use joincheck_models::operation::Step;

@@ -46,6 +46,9 @@ fn outcome(step: &Step) -> String {
         Operation::PushMember { user, .. } | Operation::PullMember { user, .. } => Some(*user),
         Operation::Append { events, .. } => events.first().map(|event| event.user()),
         Operation::FindTeamOf { .. } | Operation::Read { .. } => None,
+        Operation::InsertMembership { user, .. }
+        | Operation::DeleteMembership { user, .. }
+        | Operation::UpdateTeam { user, .. } => Some(*user),
     };
     match (&step.result, user) {
         // The models' own wording says `1 events`; a trace counts as every report does.
@@ -53,6 +56,14 @@ fn outcome(step: &Step) -> String {
             format!("v{version}, {}", count(events.len() as u64, "event"))
         }
         (OpResult::Conflict { .. }, _) | (_, None) => step.result.to_string(),
+        (OpResult::DuplicateKey { .. }, _) => step.result.to_string(),
+        (OpResult::Changed { .. }, Some(user)) => {
+            format!(
+                "{}, {}",
+                step.result,
+                teams_of(user, &step.membership_after)
+            )
+        }
         (OpResult::Appended { version }, Some(user)) => {
             format!(
                 "ok (now v{version}), {}",

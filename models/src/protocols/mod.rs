@@ -1,9 +1,11 @@
 //! The built-in protocols, one file each, and [`Protocol`], which lists them by name.
 
+mod conditional_write;
 mod event_sourced;
 mod naive;
 
 use crate::protocol::JoinProtocol;
+use conditional_write::ConditionalWrite;
 use event_sourced::EventSourced;
 use naive::Naive;
 use std::fmt;
@@ -19,6 +21,12 @@ pub enum Protocol {
     EventSourced,
     /// Event sourcing with one stream per user: only appends about the same user conflict.
     EventSourcedPerUser,
+    /// Insert `{user, team}` into memberships with a unique index on the user: a duplicate key
+    /// means "already on a team". One step.
+    UniqueMembership,
+    /// Update the user's document `set team = t where team is none`: 0 rows changed means
+    /// "already on a team". One step.
+    UserDocument,
 }
 
 /// Work done with one built-in protocol as its own type, so that it is compiled for that
@@ -32,10 +40,12 @@ pub(crate) trait WithProtocol {
 
 impl Protocol {
     /// Every protocol, in the order the CLI lists them.
-    pub const ALL: [Protocol; 3] = [
+    pub const ALL: [Protocol; 5] = [
         Protocol::Naive,
         Protocol::EventSourced,
         Protocol::EventSourcedPerUser,
+        Protocol::UniqueMembership,
+        Protocol::UserDocument,
     ];
 
     /// Does `work` with this protocol's definition.
@@ -44,6 +54,8 @@ impl Protocol {
             Protocol::Naive => work.run(&Naive),
             Protocol::EventSourced => work.run(&EventSourced::GLOBAL),
             Protocol::EventSourcedPerUser => work.run(&EventSourced::PER_USER),
+            Protocol::UniqueMembership => work.run(&ConditionalWrite::UNIQUE_MEMBERSHIP),
+            Protocol::UserDocument => work.run(&ConditionalWrite::USER_DOCUMENT),
         }
     }
 
@@ -88,7 +100,16 @@ mod tests {
     #[test]
     fn names_parse_back() {
         let names: Vec<&str> = Protocol::ALL.iter().map(|p| p.name()).collect();
-        assert_eq!(names, ["naive", "event-sourced", "event-sourced-per-user"]);
+        assert_eq!(
+            names,
+            [
+                "naive",
+                "event-sourced",
+                "event-sourced-per-user",
+                "unique-membership",
+                "user-document",
+            ]
+        );
         for protocol in Protocol::ALL {
             assert_eq!(Protocol::parse(protocol.name()), Some(protocol));
             assert_eq!(protocol.to_string(), protocol.name());

@@ -4,7 +4,7 @@
 use super::names::{Server, Team, User};
 use crate::check::{Scenario, ScenarioError};
 use joincheck_models::domain::Request;
-use joincheck_models::operation::{OpResult, Operation, Step};
+use joincheck_models::operation::{team_or_none, OpResult, Operation, Step};
 use joincheck_models::verdict::Replay;
 use serde::{Deserialize, Serialize};
 
@@ -39,10 +39,10 @@ pub struct StepRecord {
 /// The arguments of an operation; each operation has some of these.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Arguments {
-    /// The user asked about or moved.
+    /// The user asked about, moved or written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
-    /// The team pushed to or pulled from.
+    /// The team pushed to, pulled from, inserted, deleted or set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team: Option<Team>,
     /// The stream read or appended to, in words.
@@ -54,6 +54,9 @@ pub struct Arguments {
     /// The events appended, in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<String>>,
+    /// The condition of a conditional update, in words: `team is none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
 }
 
 /// A user listed by a team.
@@ -155,6 +158,20 @@ impl StepRecord {
                 arguments.stream = Some(stream.to_string());
                 arguments.expected_version = Some(*expected);
                 arguments.events = Some(events.iter().map(ToString::to_string).collect());
+            }
+            Operation::InsertMembership { user, team }
+            | Operation::DeleteMembership { user, team } => {
+                arguments.user = Some(User(*user));
+                arguments.team = Some(Team(*team));
+            }
+            Operation::UpdateTeam {
+                user,
+                team,
+                where_team,
+            } => {
+                arguments.user = Some(User(*user));
+                arguments.team = team.map(Team);
+                arguments.condition = Some(format!("team is {}", team_or_none(*where_team)));
             }
         }
         StepRecord {
