@@ -86,7 +86,7 @@ fn check_without_arguments_runs_everything_and_exits_0() {
         }
     }
     assert!(out.contains(NAIVE_MODEL_TRACE), "{out}");
-    assert!(out.contains("all 12 verdicts as expected"), "{out}");
+    assert!(out.contains("all 16 verdicts as expected"), "{out}");
     assert!(
         !out.contains('\x1b'),
         "no colour when stdout is not a terminal"
@@ -894,7 +894,7 @@ fn on_one_server_check_then_act_is_correct() {
     assert!(out.contains("proptest skipped: it generates workloads of at least 2 servers"));
     assert!(
         out.contains(
-            "all 9 verdicts as expected; proptest not run: it generates workloads of at least 2 \
+            "all 12 verdicts as expected; proptest not run: it generates workloads of at least 2 \
              servers\n"
         ),
         "{out}"
@@ -1091,7 +1091,7 @@ fn a_state_too_wide_to_pack_skips_the_model_engine_not_the_others() {
         .iter()
         .map(|skip| format!("{}: {}", skip["engine"], skip["reason"]))
         .collect();
-    assert_eq!(skipped.len(), 4, "{skipped:?}");
+    assert_eq!(skipped.len(), 5, "{skipped:?}");
     assert!(
         skipped[1].contains("naive: one state of the naive protocol"),
         "{skipped:?}"

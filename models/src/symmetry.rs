@@ -339,7 +339,8 @@ mod tests {
         let grid = Protocol::ALL
             .into_iter()
             .flat_map(|protocol| small_grid().into_iter().map(move |sizes| (protocol, sizes)))
-            .chain(larger.map(|sizes| (Protocol::EventSourced, sizes)));
+            .chain(larger.map(|sizes| (Protocol::EventSourced, sizes)))
+            .chain(larger.map(|sizes| (Protocol::EventSourcedPerTeam, sizes)));
         for (protocol, sizes) in grid {
             let model = ProtocolModel::new(protocol, sizes);
             let mut orbit_of: HashMap<u128, u128> = HashMap::new();

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 /// Arguments of `joincheck explore`.
 #[derive(Args, Debug)]
 pub struct ExploreArgs {
-    /// The protocol: naive, event-sourced or event-sourced-per-user. Example: --protocol naive
+    /// The protocol: naive, event-sourced, event-sourced-per-user or event-sourced-per-team.
+    /// Example: --protocol naive
     #[arg(long, value_name = "NAME")]
     protocol: String,
     #[command(flatten)]

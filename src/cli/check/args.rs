@@ -85,11 +85,13 @@ Examples:
   joincheck check --protocol naive --expect holds          # exits 1: the CI gate
   joincheck check --out counterexamples                    # then: joincheck replay counterexamples/naive-model.json
 
-Exit status: 0 every verdict as expected (naive: violated, others: holds, unless --expect),
+Exit status: 0 every verdict as expected (naive, event-sourced-per-team: violated, others: holds,
+unless --expect),
 1 a verdict differs, 2 bad usage or input, 3 inconclusive (limit, --timeout, Ctrl-C, or an
 expected violation that a loom search bounded by --preemption-bound did not find).")]
 pub struct CheckArgs {
-    /// The protocol to check: naive, event-sourced, event-sourced-per-user, or all.
+    /// The protocol to check: naive, event-sourced, event-sourced-per-user,
+    /// event-sourced-per-team, or all.
     /// Example: --protocol event-sourced
     #[arg(long, value_name = "NAME", default_value = "all", value_parser = protocol_arg)]
     pub protocol: ProtocolArg,
