@@ -10,7 +10,7 @@ use crate::service::{EventSourced, JoinService, Naive, UniqueMembership, UserDoc
 use joincheck_models::{Protocol, Sizes};
 
 /// Every built-in protocol, in the order reports list them.
-pub const ALL: [Protocol; 5] = Protocol::ALL;
+pub const ALL: [Protocol; 6] = Protocol::ALL;
 
 /// The service behind a built-in protocol, for [`with_builtin`]: the engines take it by value,
 /// on any runtime, and copy it into every checked run.
@@ -50,6 +50,9 @@ pub enum Known {
     Correct,
     /// The article's check-then-act: correct on one server, broken on two or more.
     CheckThenAct,
+    /// Event sourcing whose expected version does not cover the user (one stream per team):
+    /// broken on two servers and two teams, like check-then-act.
+    VersionMissesTheUser,
 }
 
 impl Known {
@@ -57,6 +60,9 @@ impl Known {
     pub fn expected(self, sizes: Sizes) -> Expected {
         match self {
             Known::CheckThenAct if sizes.servers >= 2 => Expected::Violated,
+            Known::VersionMissesTheUser if sizes.servers >= 2 && sizes.teams >= 2 => {
+                Expected::Violated
+            }
             _ => Expected::Holds,
         }
     }
@@ -66,6 +72,9 @@ impl Known {
         match self {
             Known::Correct => None,
             Known::CheckThenAct => Some("the article's broken check-then-act"),
+            Known::VersionMissesTheUser => {
+                Some("event sourcing whose expected version does not cover the user")
+            }
         }
     }
 }
@@ -92,11 +101,16 @@ pub trait WithBuiltin {
 
 /// The registry: runs `work` with the built-in entry of `protocol`.
 pub fn with_builtin<W: WithBuiltin>(protocol: Protocol, work: W) -> W::Output {
-    use Known::{CheckThenAct, Correct};
+    use Known::{CheckThenAct, Correct, VersionMissesTheUser};
     match protocol {
         Protocol::Naive => work.run(entry(protocol, Naive, CheckThenAct)),
         Protocol::EventSourced => work.run(entry(protocol, EventSourced::GLOBAL, Correct)),
         Protocol::EventSourcedPerUser => work.run(entry(protocol, EventSourced::PER_USER, Correct)),
+        Protocol::EventSourcedPerTeam => work.run(entry(
+            protocol,
+            EventSourced::PER_TEAM,
+            VersionMissesTheUser,
+        )),
         Protocol::UniqueMembership => work.run(entry(protocol, UniqueMembership, Correct)),
         Protocol::UserDocument => work.run(entry(protocol, UserDocument, Correct)),
     }
@@ -179,7 +193,26 @@ mod tests {
         assert_eq!(
             named("mongo").unwrap_err(),
             "unknown protocol `mongo`; the protocols are naive, event-sourced, \
-             event-sourced-per-user, unique-membership, user-document"
+             event-sourced-per-user, event-sourced-per-team, unique-membership, user-document"
+        );
+    }
+
+    /// Per-team streams are known broken exactly where their model breaks: two servers, two
+    /// teams.
+    #[test]
+    fn per_team_streams_are_expected_to_break_where_their_model_does() {
+        let protocol = Protocol::EventSourcedPerTeam;
+        for [s, u, t, n] in [[1, 2, 2, 2], [2, 1, 1, 2], [2, 1, 2, 1], [3, 3, 3, 2]] {
+            let sizes = Sizes::new(s, u, t, n).unwrap();
+            let breaks = match protocol.spec().breaks_at(sizes) {
+                true => Expected::Violated,
+                false => Expected::Holds,
+            };
+            assert_eq!(known(protocol).expected(sizes), breaks, "{sizes}");
+        }
+        assert_eq!(
+            known(protocol).why_broken(),
+            Some("event sourcing whose expected version does not cover the user")
         );
     }
 }

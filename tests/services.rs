@@ -85,6 +85,7 @@ proptest! {
     fn event_sourced_is_correct_on_one_server(requests in prop::collection::vec(request(), 0..30)) {
         agrees_with_reference(EventSourced::GLOBAL, &requests);
         agrees_with_reference(EventSourced::PER_USER, &requests);
+        agrees_with_reference(EventSourced::PER_TEAM, &requests);
     }
 }
 

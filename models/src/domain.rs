@@ -155,6 +155,13 @@ impl Event {
             Event::Joined { user, .. } | Event::Left { user, .. } => user,
         }
     }
+
+    /// The team the event is about.
+    pub fn team(self) -> TeamId {
+        match self {
+            Event::Joined { team, .. } | Event::Left { team, .. } => team,
+        }
+    }
 }
 
 impl fmt::Display for Event {

@@ -15,6 +15,8 @@ pub enum StreamKey {
     Global,
     /// One stream per user: only appends about the same user conflict.
     User(UserId),
+    /// One stream per team: only appends to the same team conflict.
+    Team(TeamId),
 }
 
 impl fmt::Display for StreamKey {
@@ -22,6 +24,7 @@ impl fmt::Display for StreamKey {
         match self {
             StreamKey::Global => write!(f, "the log"),
             StreamKey::User(user) => write!(f, "{user}'s stream"),
+            StreamKey::Team(team) => write!(f, "{team}'s stream"),
         }
     }
 }
@@ -53,6 +56,8 @@ pub enum Operation {
         /// The stream read.
         stream: StreamKey,
     },
+    /// Read every stream at once: all events, and each team stream's version.
+    ReadAll,
     /// Append `events` to `stream` if it is still at version `expected`.
     Append {
         /// The stream appended to.
@@ -105,6 +110,14 @@ pub enum OpResult {
         /// The stream's events, in order.
         events: Vec<Event>,
     },
+    /// Every event, each team's stream after the other in team order, and the version of each
+    /// team stream that exists (a team with no stream yet is at version 0).
+    ReadAll {
+        /// The events of every team stream, in team order.
+        events: Vec<Event>,
+        /// `(team, version)` for each team stream with an event, in team order.
+        versions: Vec<(TeamId, u64)>,
+    },
     /// The append took effect; the stream is now at `version`.
     Appended {
         /// The stream's version after the append.
@@ -152,6 +165,7 @@ impl Operation {
             Operation::PushMember { .. } => "act",
             Operation::PullMember { .. } => "pull",
             Operation::Read { .. } => "read",
+            Operation::ReadAll => "read",
             Operation::Append { .. } => "append",
             Operation::InsertMembership { .. } => "insert",
             Operation::DeleteMembership { .. } => "delete",
@@ -167,11 +181,19 @@ impl fmt::Display for Operation {
             Operation::PushMember { team, user } => write!(f, "push {user} → {team}"),
             Operation::PullMember { team, user } => write!(f, "pull {user} ← {team}"),
             Operation::Read { stream } => write!(f, "read {stream}"),
+            Operation::ReadAll => write!(f, "read the log"),
             Operation::Append {
-                events, expected, ..
+                stream,
+                events,
+                expected,
             } => {
                 let events: Vec<String> = events.iter().map(ToString::to_string).collect();
-                write!(f, "append {} expecting v{expected}", events.join(", "))
+                write!(f, "append {}", events.join(", "))?;
+                // A team's stream is named: which version guards the append is the point.
+                if let StreamKey::Team(_) = stream {
+                    write!(f, " to {stream}")?;
+                }
+                write!(f, " expecting v{expected}")
             }
             Operation::InsertMembership { user, team } => {
                 write!(f, "insert membership {{{user}, {team}}}")
@@ -202,6 +224,18 @@ impl fmt::Display for OpResult {
             OpResult::Pulled(true) => write!(f, "ok"),
             OpResult::Pulled(false) => write!(f, "not a member"),
             OpResult::Read { version, events } => write!(f, "v{version}, {} events", events.len()),
+            OpResult::ReadAll { events, versions } => {
+                let count = events.len();
+                write!(f, "{count} event{}", if count == 1 { "" } else { "s" })?;
+                let versions: Vec<String> = versions
+                    .iter()
+                    .map(|(team, version)| format!("{team} at v{version}"))
+                    .collect();
+                match versions.is_empty() {
+                    true => Ok(()),
+                    false => write!(f, "; {}", versions.join(", ")),
+                }
+            }
             OpResult::Appended { version } => write!(f, "ok (now v{version})"),
             OpResult::Conflict { actual } => write!(f, "Conflict (now v{actual})"),
             OpResult::Inserted => write!(f, "ok"),

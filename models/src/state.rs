@@ -77,6 +77,7 @@ pub struct State {
     pub(crate) members: [u8; MAX],
     /// Event-sourced: the `Joined(user, team)` events in log order. The per-user protocol keeps
     /// them grouped by user (its streams, concatenated in user order): it has no global order.
+    /// The per-team protocol groups them by team in the same way.
     pub(crate) log: [(UserId, TeamId); MAX],
     pub(crate) log_len: u8,
 }
@@ -140,7 +141,8 @@ impl State {
     }
 
     /// The event log (event-sourced protocols; empty for naive), in log order — for the
-    /// per-user protocol, its streams one after another in user order.
+    /// per-user protocol, its streams one after another in user order, and for the per-team
+    /// protocol in team order.
     pub fn events(&self) -> Vec<Event> {
         self.log_entries()
             .iter()

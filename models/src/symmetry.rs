@@ -340,6 +340,7 @@ mod tests {
             .into_iter()
             .flat_map(|protocol| small_grid().into_iter().map(move |sizes| (protocol, sizes)))
             .chain(larger.map(|sizes| (Protocol::EventSourced, sizes)))
+            .chain(larger.map(|sizes| (Protocol::EventSourcedPerTeam, sizes)))
             .chain(larger.map(|sizes| (Protocol::UniqueMembership, sizes)))
             .chain(larger.map(|sizes| (Protocol::UserDocument, sizes)));
         for (protocol, sizes) in grid {

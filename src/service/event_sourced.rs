@@ -2,6 +2,10 @@
 //! `Joined` event only at the version it read. If another append got there first the store
 //! answers `Conflict`, and the server reads again and decides again.
 //!
+//! With [`Streams::PerTeam`] a server reads the whole log to decide but appends to its team's
+//! stream at that stream's version: a plausible mistake, since two servers joining one user to
+//! two teams append to two streams and neither conflicts.
+//!
 //! Retries need no cap: a conflict means another append succeeded, and with finitely many
 //! requests there are finitely many successful appends.
 
@@ -9,23 +13,15 @@ use super::{JoinService, Server};
 use crate::runtime::Runtime;
 use crate::store::{EventStore, EventStoreConnection};
 use joincheck_models::domain::{fold_membership, Event, JoinError, ServerId, TeamId, UserId};
-use joincheck_models::operation::StreamKey;
 use std::fmt;
 use std::sync::Arc;
 
-/// Which stream an append is checked against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Streams {
-    /// One stream for all events: every concurrent append conflicts.
-    Global,
-    /// One stream per user: only appends about the same user conflict.
-    PerUser,
-}
+pub use joincheck_models::protocols::Streams;
 
 /// The event-sourced protocol, with its choice of streams.
 #[derive(Clone, Copy, Debug)]
 pub struct EventSourced {
-    /// One global stream or one per user.
+    /// One global stream, one per user or one per team.
     pub streams: Streams,
 }
 
@@ -37,6 +33,10 @@ impl EventSourced {
     /// One stream per user: joins of different users never conflict.
     pub const PER_USER: EventSourced = EventSourced {
         streams: Streams::PerUser,
+    };
+    /// One stream per team: joins of one user to two teams never conflict.
+    pub const PER_TEAM: EventSourced = EventSourced {
+        streams: Streams::PerTeam,
     };
 }
 
@@ -61,22 +61,32 @@ impl<R: Runtime> EventSourcedServer<R> {
         self.conflicts
     }
 
-    fn stream_of(&self, user: UserId) -> StreamKey {
+    /// Reads what a decision about `user` sees: the version of the stream its event about `team`
+    /// goes to, and the events. Per team, that is the whole log and the team stream's version.
+    fn read(&self, user: UserId, team: TeamId) -> (u64, Vec<Event>) {
         match self.streams {
-            Streams::Global => StreamKey::Global,
-            Streams::PerUser => StreamKey::User(user),
+            Streams::Global | Streams::PerUser => self.events.read(self.streams.key(user, team)),
+            Streams::PerTeam => {
+                let (events, versions) = self.events.read_all();
+                let version = versions
+                    .into_iter()
+                    .find(|(stream, _)| *stream == team)
+                    .map_or(0, |(_, version)| version);
+                (version, events)
+            }
         }
     }
 
-    /// Reads the user's stream, decides, and appends at the version read; on conflict, again.
+    /// Reads, decides, and appends at the version read; on conflict, again.
     fn decide_and_append(
         &mut self,
         user: UserId,
+        team: TeamId,
         decide: impl Fn(Option<TeamId>) -> Result<Event, JoinError>,
     ) -> Result<(), JoinError> {
-        let stream = self.stream_of(user);
+        let stream = self.streams.key(user, team);
         loop {
-            let (version, events) = self.events.read(stream);
+            let (version, events) = self.read(user, team);
             let current = fold_membership(&events)
                 .into_iter()
                 .find(|(_, member)| *member == user)
@@ -92,14 +102,14 @@ impl<R: Runtime> EventSourcedServer<R> {
 
 impl<R: Runtime> Server for EventSourcedServer<R> {
     fn join(&mut self, user: UserId, team: TeamId) -> Result<(), JoinError> {
-        self.decide_and_append(user, |current| match current {
+        self.decide_and_append(user, team, |current| match current {
             Some(current) => Err(JoinError::AlreadyOnTeam { team: current }),
             None => Ok(Event::Joined { user, team }),
         })
     }
 
     fn leave(&mut self, user: UserId, team: TeamId) -> Result<(), JoinError> {
-        self.decide_and_append(user, |current| match current {
+        self.decide_and_append(user, team, |current| match current {
             Some(current) if current == team => Ok(Event::Left { user, team }),
             _ => Err(JoinError::NotOnTeam),
         })
@@ -111,10 +121,7 @@ impl<R: Runtime> JoinService<R> for EventSourced {
     type Server = EventSourcedServer<R>;
 
     fn name(&self) -> String {
-        match self.streams {
-            Streams::Global => "event-sourced".to_string(),
-            Streams::PerUser => "event-sourced-per-user".to_string(),
-        }
+        self.streams.protocol_name().to_string()
     }
 
     fn start_server(&self, database: &Arc<EventStore<R>>, id: ServerId) -> EventSourcedServer<R> {

@@ -8,6 +8,7 @@ use super::{Database, Guarded, Membership, Recording};
 use crate::runtime::Runtime;
 use joincheck_models::domain::{fold_membership, Event, JoinError, ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step, StreamKey};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -50,6 +51,7 @@ impl Log {
         self.0.iter().filter(move |event| match key {
             StreamKey::Global => true,
             StreamKey::User(user) => event.user() == user,
+            StreamKey::Team(team) => event.team() == team,
         })
     }
 
@@ -158,6 +160,30 @@ impl<R: Runtime> EventStoreConnection<R> {
             };
             ((version, events), result)
         })
+    }
+
+    /// Reads every team's stream at once: all events, each stream after the other in team
+    /// order, and the version of each stream (a team with no stream yet is at version 0). A store
+    /// of per-team streams keeps no order across streams, so none is returned.
+    pub fn read_all(&self) -> (Vec<Event>, Vec<(TeamId, u64)>) {
+        self.store
+            .log
+            .operate(self.server, Operation::ReadAll, |log| {
+                let mut streams: BTreeMap<TeamId, Vec<Event>> = BTreeMap::new();
+                for event in &log.0 {
+                    streams.entry(event.team()).or_default().push(*event);
+                }
+                let versions: Vec<(TeamId, u64)> = streams
+                    .iter()
+                    .map(|(team, events)| (*team, events.len() as u64))
+                    .collect();
+                let events: Vec<Event> = streams.into_values().flatten().collect();
+                let result = OpResult::ReadAll {
+                    events: events.clone(),
+                    versions: versions.clone(),
+                };
+                ((events, versions), result)
+            })
     }
 
     /// Appends `events` if `stream` is still at version `expected`; returns the new version.

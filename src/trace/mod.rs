@@ -45,7 +45,7 @@ fn outcome(step: &Step) -> String {
     let user = match &step.operation {
         Operation::PushMember { user, .. } | Operation::PullMember { user, .. } => Some(*user),
         Operation::Append { events, .. } => events.first().map(|event| event.user()),
-        Operation::FindTeamOf { .. } | Operation::Read { .. } => None,
+        Operation::FindTeamOf { .. } | Operation::Read { .. } | Operation::ReadAll => None,
         Operation::InsertMembership { user, .. }
         | Operation::DeleteMembership { user, .. }
         | Operation::UpdateTeam { user, .. } => Some(*user),
@@ -83,7 +83,7 @@ fn why(counterexample: &Counterexample) -> Option<String> {
     let is_read = |step: &Step| {
         matches!(
             step.operation,
-            Operation::FindTeamOf { .. } | Operation::Read { .. }
+            Operation::FindTeamOf { .. } | Operation::Read { .. } | Operation::ReadAll
         )
     };
     let read = (0..last)

@@ -150,6 +150,7 @@ impl StepRecord {
                 arguments.user = Some(User(*user));
             }
             Operation::Read { stream } => arguments.stream = Some(stream.to_string()),
+            Operation::ReadAll => {} // every stream: no arguments
             Operation::Append {
                 stream,
                 expected,
