@@ -7,7 +7,7 @@
 
 use crate::runtime::{Loom, Shuttle, Std};
 use crate::service::{EventSourced, JoinService, Naive, UniqueMembership, UserDocument};
-use joincheck_models::{Protocol, Sizes};
+use joincheck_models::Protocol;
 
 /// Every built-in protocol, in the order reports list them.
 pub const ALL: [Protocol; 6] = Protocol::ALL;
@@ -43,30 +43,19 @@ impl Expected {
     }
 }
 
-/// What is known about a protocol, from which a check's expected verdict follows.
+/// What is known about a protocol, in words for reports. At which sizes it breaks is its
+/// model's to say ([`joincheck_models::JoinProtocol::breaks_at`]); the registry only says why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Known {
     /// Correct on any number of servers.
     Correct,
-    /// The article's check-then-act: correct on one server, broken on two or more.
+    /// The article's check-then-act.
     CheckThenAct,
-    /// Event sourcing whose expected version does not cover the user (one stream per team):
-    /// broken on two servers and two teams, like check-then-act.
+    /// Event sourcing whose expected version does not cover the user (one stream per team).
     VersionMissesTheUser,
 }
 
 impl Known {
-    /// The verdict a check at `sizes` must reach.
-    pub fn expected(self, sizes: Sizes) -> Expected {
-        match self {
-            Known::CheckThenAct if sizes.servers >= 2 => Expected::Violated,
-            Known::VersionMissesTheUser if sizes.servers >= 2 && sizes.teams >= 2 => {
-                Expected::Violated
-            }
-            _ => Expected::Holds,
-        }
-    }
-
     /// Why a violation is expected, in words, for reports.
     pub fn why_broken(self) -> Option<&'static str> {
         match self {
@@ -152,6 +141,7 @@ pub fn named(name: &str) -> Result<Protocol, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use joincheck_models::Sizes;
 
     /// The service's own name is the one reports print for it.
     #[test]
@@ -170,21 +160,19 @@ mod tests {
         }
     }
 
+    /// A protocol is known to be broken, and says why, exactly when its model breaks at some
+    /// size: the article's race is the smallest.
     #[test]
-    fn only_check_then_act_on_two_servers_is_expected_to_break() {
-        let one = Sizes::new(1, 1, 2, 1).unwrap();
-        let two = Sizes::new(2, 1, 2, 1).unwrap();
-        assert_eq!(known(Protocol::Naive).expected(one), Expected::Holds);
-        assert_eq!(known(Protocol::Naive).expected(two), Expected::Violated);
-        for protocol in [
-            Protocol::EventSourced,
-            Protocol::EventSourcedPerUser,
-            Protocol::UniqueMembership,
-            Protocol::UserDocument,
-        ] {
-            assert_eq!(known(protocol).expected(two), Expected::Holds);
-            assert_eq!(known(protocol).why_broken(), None);
+    fn a_protocol_says_why_it_breaks_exactly_when_its_model_breaks() {
+        let article = Sizes::new(2, 1, 2, 1).unwrap();
+        for protocol in ALL {
+            let broken = known(protocol).why_broken().is_some();
+            assert_eq!(broken, protocol.spec().breaks_at(article), "{protocol}");
         }
+        assert_eq!(
+            known(Protocol::EventSourcedPerTeam).why_broken(),
+            Some("event sourcing whose expected version does not cover the user")
+        );
     }
 
     #[test]
@@ -194,25 +182,6 @@ mod tests {
             named("mongo").unwrap_err(),
             "unknown protocol `mongo`; the protocols are naive, event-sourced, \
              event-sourced-per-user, event-sourced-per-team, unique-membership, user-document"
-        );
-    }
-
-    /// Per-team streams are known broken exactly where their model breaks: two servers, two
-    /// teams.
-    #[test]
-    fn per_team_streams_are_expected_to_break_where_their_model_does() {
-        let protocol = Protocol::EventSourcedPerTeam;
-        for [s, u, t, n] in [[1, 2, 2, 2], [2, 1, 1, 2], [2, 1, 2, 1], [3, 3, 3, 2]] {
-            let sizes = Sizes::new(s, u, t, n).unwrap();
-            let breaks = match protocol.spec().breaks_at(sizes) {
-                true => Expected::Violated,
-                false => Expected::Holds,
-            };
-            assert_eq!(known(protocol).expected(sizes), breaks, "{sizes}");
-        }
-        assert_eq!(
-            known(protocol).why_broken(),
-            Some("event sourcing whose expected version does not cover the user")
         );
     }
 }
