@@ -184,7 +184,7 @@ fn sigint_sigterm_and_sighup_each_keep_the_report_and_exit_3() {
         );
         assert!(
             out.contains(&format!(
-                "event-sourced · model: inconclusive — {said} asked to stop: stopped by a stop \
+                "event-sourced · model: inconclusive — {said} asked to stop: stopped by the stop \
                  request after "
             )),
             "SIG{name}: {out}"
@@ -213,7 +213,7 @@ fn a_signal_delivered_twice_at_once_is_one_request_to_stop() {
     assert!(
         out.contains(
             "\nevent-sourced · model: inconclusive — Ctrl-C (SIGINT) asked to stop: \
-                      stopped by a stop request after "
+                      stopped by the stop request after "
         ),
         "{out}"
     );

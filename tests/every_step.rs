@@ -180,7 +180,7 @@ impl<R: Runtime> JoinService<R> for JoinThenCompensate {
 const COMPENSATE_RACE: [&str; 4] = [
     "server-1 read the log → v0, 0 events",
     "server-1 append Joined(sue, team-A) expecting v0 → ok (now v1)",
-    "server-2 read the log → v1, 1 events",
+    "server-2 read the log → v1, 1 event",
     "server-2 append Joined(sue, team-B) expecting v1 → ok (now v2)",
 ];
 
@@ -195,7 +195,7 @@ fn a_service_that_breaks_the_invariant_only_for_a_moment_is_refuted_by_every_eng
     let mirrored = [
         "server-2 read the log → v0, 0 events",
         "server-2 append Joined(sue, team-B) expecting v0 → ok (now v1)",
-        "server-1 read the log → v1, 1 events",
+        "server-1 read the log → v1, 1 event",
         "server-1 append Joined(sue, team-A) expecting v1 → ok (now v2)",
     ];
     assert_eq!(lines(violated(&by_shuttle)), mirrored);

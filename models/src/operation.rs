@@ -223,7 +223,14 @@ impl fmt::Display for OpResult {
             OpResult::Pushed => write!(f, "ok"),
             OpResult::Pulled(true) => write!(f, "ok"),
             OpResult::Pulled(false) => write!(f, "not a member"),
-            OpResult::Read { version, events } => write!(f, "v{version}, {} events", events.len()),
+            OpResult::Read { version, events } => {
+                let count = events.len();
+                write!(
+                    f,
+                    "v{version}, {count} event{}",
+                    if count == 1 { "" } else { "s" }
+                )
+            }
             OpResult::ReadAll { events, versions } => {
                 let count = events.len();
                 write!(f, "{count} event{}", if count == 1 { "" } else { "s" })?;

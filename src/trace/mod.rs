@@ -9,7 +9,6 @@ pub use file::{CounterexampleFile, FileError, FILE_VERSION};
 pub use mermaid::mermaid;
 pub use text::text;
 
-use crate::figures::count;
 use joincheck_models::domain::{TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
 use joincheck_models::verdict::{Counterexample, Engine, Replay};
@@ -51,10 +50,6 @@ fn outcome(step: &Step) -> String {
         | Operation::UpdateTeam { user, .. } => Some(*user),
     };
     match (&step.result, user) {
-        // The models' own wording says `1 events`; a trace counts as every report does.
-        (OpResult::Read { version, events }, _) => {
-            format!("v{version}, {}", count(events.len() as u64, "event"))
-        }
         (OpResult::Conflict { .. }, _) | (_, None) => step.result.to_string(),
         (OpResult::DuplicateKey { .. }, _) => step.result.to_string(),
         (OpResult::Changed { .. }, Some(user)) => {

@@ -135,7 +135,7 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
             .as_ref()
             .is_some_and(|stop| stop.load(Ordering::Relaxed))
         {
-            return Some("a stop request".to_string());
+            return Some("the stop request".to_string());
         }
         None
     }
@@ -426,7 +426,7 @@ mod tests {
             panic!("stopped before the first level")
         };
         assert!(
-            reason.starts_with("stopped by a stop request after 1 distinct state ("),
+            reason.starts_with("stopped by the stop request after 1 distinct state ("),
             "{reason}"
         );
     }
