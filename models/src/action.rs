@@ -47,6 +47,31 @@ pub enum Action {
         /// The server retrying.
         server: ServerId,
     },
+    /// Lease lock: a request "join `user` → `team`" arrives at an idle server, which acquires
+    /// the user's lock; enabled only while no server holds an unexpired lease on it.
+    Acquire {
+        /// The server handling the request.
+        server: ServerId,
+        /// The user asking to join.
+        user: UserId,
+        /// The team asked for.
+        team: TeamId,
+    },
+    /// Lease lock: a server that acquired the lock checks whether its user is on a team.
+    CheckLocked {
+        /// The server checking.
+        server: ServerId,
+    },
+    /// Lease lock: a server done with its request releases the lock.
+    Release {
+        /// The server releasing.
+        server: ServerId,
+    },
+    /// Lease lock: the lease this server holds expires; the server is not told.
+    Expire {
+        /// The holder of the lease.
+        server: ServerId,
+    },
 }
 
 impl Action {
@@ -57,7 +82,11 @@ impl Action {
             | Action::Act { server }
             | Action::Read { server, .. }
             | Action::Append { server }
-            | Action::Reread { server } => server,
+            | Action::Reread { server }
+            | Action::Acquire { server, .. }
+            | Action::CheckLocked { server }
+            | Action::Release { server }
+            | Action::Expire { server } => server,
         }
     }
 
@@ -69,6 +98,10 @@ impl Action {
             Action::Read { .. } => "read",
             Action::Append { .. } => "append",
             Action::Reread { .. } => "reread",
+            Action::Acquire { .. } => "acquire",
+            Action::CheckLocked { .. } => "check",
+            Action::Release { .. } => "release",
+            Action::Expire { .. } => "expire",
         }
     }
 
@@ -84,12 +117,16 @@ impl Action {
                 match verb {
                     "check" => Some(Action::Check { server, user, team }),
                     "read" => Some(Action::Read { server, user, team }),
+                    "acquire" => Some(Action::Acquire { server, user, team }),
                     _ => None,
                 }
             }
             ["act"] => Some(Action::Act { server }),
             ["append"] => Some(Action::Append { server }),
             ["reread"] => Some(Action::Reread { server }),
+            ["check"] => Some(Action::CheckLocked { server }),
+            ["release"] => Some(Action::Release { server }),
+            ["lease", "expires"] => Some(Action::Expire { server }),
             _ => None,
         }
     }
@@ -104,6 +141,13 @@ impl fmt::Display for Action {
             Action::Act { server } | Action::Append { server } | Action::Reread { server } => {
                 write!(f, "{server} {}", self.verb())
             }
+            Action::Acquire { server, user, team } => {
+                write!(f, "{server} {} {user} → {team}", self.verb())
+            }
+            Action::CheckLocked { server } | Action::Release { server } => {
+                write!(f, "{server} {}", self.verb())
+            }
+            Action::Expire { server } => write!(f, "{server} lease expires"),
         }
     }
 }
@@ -136,6 +180,17 @@ mod tests {
             ),
             (Action::Append { server: s1 }, "server-1 append"),
             (Action::Reread { server: s1 }, "server-1 reread"),
+            (
+                Action::Acquire {
+                    server: s2,
+                    user: sue,
+                    team: b,
+                },
+                "server-2 acquire sue → team-B",
+            ),
+            (Action::CheckLocked { server: s1 }, "server-1 check"),
+            (Action::Release { server: s2 }, "server-2 release"),
+            (Action::Expire { server: s1 }, "server-1 lease expires"),
         ];
         for (action, text) in actions {
             assert_eq!(action.to_string(), text);

@@ -183,6 +183,14 @@ pub enum JoinError {
         /// The version the stream was at.
         actual: u64,
     },
+    /// A fenced operation was rejected: the store had seen a newer token for the user's lock
+    /// than this server's lease came with.
+    StaleToken {
+        /// The token the operation carried.
+        token: u64,
+        /// The newest token the store had seen.
+        newest: u64,
+    },
 }
 
 impl fmt::Display for JoinError {
@@ -192,6 +200,9 @@ impl fmt::Display for JoinError {
             JoinError::NotOnTeam => write!(f, "not on that team"),
             JoinError::Conflict { expected, actual } => {
                 write!(f, "conflict: expected v{expected}, stream is at v{actual}")
+            }
+            JoinError::StaleToken { token, newest } => {
+                write!(f, "rejected: token {token} is older than token {newest}")
             }
         }
     }

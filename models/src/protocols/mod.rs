@@ -1,10 +1,12 @@
 //! The built-in protocols, one file each, and [`Protocol`], which lists them by name.
 
 mod event_sourced;
+mod lease_lock;
 mod naive;
 
 use crate::protocol::JoinProtocol;
 use event_sourced::EventSourced;
+use lease_lock::LeaseLock;
 use naive::Naive;
 use std::fmt;
 
@@ -19,6 +21,14 @@ pub enum Protocol {
     EventSourced,
     /// Event sourcing with one stream per user: only appends about the same user conflict.
     EventSourcedPerUser,
+    /// Take the user's lock (a lease), check, push, release. Broken: a lease may expire under a
+    /// server that goes on to push, while another server takes the lock.
+    LeaseLock,
+    /// The lease lock with fencing tokens on the push. Still broken: the check made under an
+    /// expired lease is not fenced.
+    LeaseLockFenced,
+    /// The lease lock with fencing tokens on the check and the push.
+    LeaseLockFencedReads,
 }
 
 /// Work done with one built-in protocol as its own type, so that it is compiled for that
@@ -32,10 +42,13 @@ pub(crate) trait WithProtocol {
 
 impl Protocol {
     /// Every protocol, in the order the CLI lists them.
-    pub const ALL: [Protocol; 3] = [
+    pub const ALL: [Protocol; 6] = [
         Protocol::Naive,
         Protocol::EventSourced,
         Protocol::EventSourcedPerUser,
+        Protocol::LeaseLock,
+        Protocol::LeaseLockFenced,
+        Protocol::LeaseLockFencedReads,
     ];
 
     /// Does `work` with this protocol's definition.
@@ -44,6 +57,9 @@ impl Protocol {
             Protocol::Naive => work.run(&Naive),
             Protocol::EventSourced => work.run(&EventSourced::GLOBAL),
             Protocol::EventSourcedPerUser => work.run(&EventSourced::PER_USER),
+            Protocol::LeaseLock => work.run(&LeaseLock::PLAIN),
+            Protocol::LeaseLockFenced => work.run(&LeaseLock::FENCED),
+            Protocol::LeaseLockFencedReads => work.run(&LeaseLock::FENCED_READS),
         }
     }
 
@@ -88,7 +104,17 @@ mod tests {
     #[test]
     fn names_parse_back() {
         let names: Vec<&str> = Protocol::ALL.iter().map(|p| p.name()).collect();
-        assert_eq!(names, ["naive", "event-sourced", "event-sourced-per-user"]);
+        assert_eq!(
+            names,
+            [
+                "naive",
+                "event-sourced",
+                "event-sourced-per-user",
+                "lease-lock",
+                "lease-lock-fenced",
+                "lease-lock-fenced-reads",
+            ]
+        );
         for protocol in Protocol::ALL {
             assert_eq!(Protocol::parse(protocol.name()), Some(protocol));
             assert_eq!(protocol.to_string(), protocol.name());
@@ -97,7 +123,8 @@ mod tests {
     }
 
     /// The expected verdict is computed, so it must be the checker's on every size it covers:
-    /// one team cannot hold anyone twice, one server has no race, and event sourcing never breaks.
+    /// one team cannot hold anyone twice, one server has no race, and event sourcing and the lease
+    /// lock with fenced checks never break.
     #[test]
     fn the_expected_verdict_is_the_checkers() {
         let more = [[2, 1, 1, 2], [1, 2, 3, 2], [3, 1, 1, 1], [2, 2, 1, 1]];
@@ -121,11 +148,23 @@ mod tests {
             broken,
             [
                 "naive [2, 1, 2, 1]",
+                "lease-lock [2, 1, 2, 1]",
+                "lease-lock-fenced [2, 1, 2, 1]",
                 "naive [2, 2, 2, 1]",
+                "lease-lock [2, 2, 2, 1]",
+                "lease-lock-fenced [2, 2, 2, 1]",
                 "naive [2, 2, 2, 2]",
+                "lease-lock [2, 2, 2, 2]",
+                "lease-lock-fenced [2, 2, 2, 2]",
                 "naive [3, 2, 2, 1]",
+                "lease-lock [3, 2, 2, 1]",
+                "lease-lock-fenced [3, 2, 2, 1]",
                 "naive [2, 3, 2, 1]",
+                "lease-lock [2, 3, 2, 1]",
+                "lease-lock-fenced [2, 3, 2, 1]",
                 "naive [2, 2, 3, 1]",
+                "lease-lock [2, 2, 3, 1]",
+                "lease-lock-fenced [2, 2, 3, 1]",
             ]
         );
     }
@@ -150,13 +189,18 @@ mod tests {
                         .count() as u8,
                     _ => state.log_len,
                 };
+                // An expiry moves a lease-lock server up by one within its phase.
+                let expired = u32::from(!server.lease);
                 let phase = match server.phase {
                     Phase::Idle => 0,
                     Phase::Pending if server.version != current => 1,
                     Phase::Retrying => 2,
-                    Phase::Checked | Phase::Pending => 3,
+                    Phase::Pending => 3,
+                    Phase::Acquired => 1 + expired,
+                    Phase::Checked => 3 + expired,
+                    Phase::Releasing => 5 + expired,
                 };
-                4 * u32::from(server.done) + phase
+                8 * u32::from(server.done) + phase
             })
             .sum();
         (database, progress)
