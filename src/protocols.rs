@@ -6,11 +6,11 @@
 //! command silently leaves out. Adding one is one line there.
 
 use crate::runtime::{Loom, Shuttle, Std};
-use crate::service::{EventSourced, JoinService, Naive};
+use crate::service::{EventSourced, JoinService, LeaseLock, Naive};
 use joincheck_models::{Protocol, Sizes};
 
 /// Every built-in protocol, in the order reports list them.
-pub const ALL: [Protocol; 3] = Protocol::ALL;
+pub const ALL: [Protocol; 6] = Protocol::ALL;
 
 /// The service behind a built-in protocol, for [`with_builtin`]: the engines take it by value,
 /// on any runtime, and copy it into every checked run.
@@ -50,6 +50,14 @@ pub enum Known {
     Correct,
     /// The article's check-then-act: correct on one server, broken on two or more.
     CheckThenAct,
+    /// Broken wherever `protocol`'s model says ([`joincheck_models::JoinProtocol::breaks_at`]),
+    /// for the reason `why`.
+    Broken {
+        /// The protocol whose model decides.
+        protocol: Protocol,
+        /// Why it breaks, in words, for reports.
+        why: &'static str,
+    },
 }
 
 impl Known {
@@ -57,6 +65,9 @@ impl Known {
     pub fn expected(self, sizes: Sizes) -> Expected {
         match self {
             Known::CheckThenAct if sizes.servers >= 2 => Expected::Violated,
+            Known::Broken { protocol, .. } if protocol.spec().breaks_at(sizes) => {
+                Expected::Violated
+            }
             _ => Expected::Holds,
         }
     }
@@ -66,6 +77,7 @@ impl Known {
         match self {
             Known::Correct => None,
             Known::CheckThenAct => Some("the article's broken check-then-act"),
+            Known::Broken { why, .. } => Some(why),
         }
     }
 }
@@ -93,12 +105,23 @@ pub trait WithBuiltin {
 /// The registry: runs `work` with the built-in entry of `protocol`.
 pub fn with_builtin<W: WithBuiltin>(protocol: Protocol, work: W) -> W::Output {
     use Known::{CheckThenAct, Correct};
+    let broken = |why| Known::Broken { protocol, why };
     match protocol {
         Protocol::Naive => work.run(entry(protocol, Naive, CheckThenAct)),
         Protocol::EventSourced => work.run(entry(protocol, EventSourced::GLOBAL, Correct)),
         Protocol::EventSourcedPerUser => work.run(entry(protocol, EventSourced::PER_USER, Correct)),
+        Protocol::LeaseLock => work.run(entry(protocol, LeaseLock::PLAIN, broken(EXPIRES))),
+        Protocol::LeaseLockFenced => work.run(entry(protocol, LeaseLock::FENCED, broken(UNFENCED))),
+        Protocol::LeaseLockFencedReads => {
+            work.run(entry(protocol, LeaseLock::FENCED_READS, Correct))
+        }
     }
 }
+
+/// Why `lease-lock` breaks, in words.
+const EXPIRES: &str = "a lock whose lease can expire under its holder";
+/// Why `lease-lock-fenced` breaks, in words.
+const UNFENCED: &str = "a lease lock whose check is not fenced";
 
 fn entry<S>(protocol: Protocol, service: S, known: Known) -> Builtin<S> {
     Builtin {

@@ -7,9 +7,11 @@
 //! threads, loom and shuttle alike.
 
 mod events;
+mod leases;
 mod teams;
 
 pub use events::{Conflict, EventStore, EventStoreConnection};
+pub use leases::{Lease, LeasedTeams, LeasedTeamsConnection, LockTokens, StaleToken};
 pub use teams::{TeamsCollection, TeamsConnection};
 
 use crate::runtime::{Condvar, Mutex, Runtime};
@@ -45,6 +47,13 @@ pub trait Database: Send + Sync + 'static {
     fn enforce_order(&self, order: Vec<ServerId>) -> bool {
         let _ = order;
         false
+    }
+
+    /// Like [`Database::enforce_order`], from the steps themselves: a database some of whose
+    /// steps are not its servers' own doing (a lease expiring under its holder) tells them apart
+    /// here. The default enforces the order of the steps' servers.
+    fn enforce_steps(&self, steps: &[Step]) -> bool {
+        self.enforce_order(steps.iter().map(|step| step.server).collect())
     }
 
     /// Tells the order that `server` will perform no more operations, so that an order still
@@ -108,6 +117,16 @@ struct Guarded<R: Runtime, S: Send + 'static> {
     turn: Condvar<R>,
 }
 
+/// What an operation run by [`Guarded::perform`] did.
+struct Performed<T> {
+    /// Its answer to the caller.
+    answer: T,
+    /// The step to record: server, operation and result; `None` when nothing happened.
+    step: Option<(ServerId, Operation, OpResult)>,
+    /// Whether waiters may be ready now.
+    wakes: bool,
+}
+
 /// A collection whose membership can be read off its state.
 trait Membership {
     fn membership(&self) -> Vec<(TeamId, UserId)>;
@@ -158,6 +177,43 @@ impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
             self.turn.notify_all();
         }
         answer
+    }
+
+    /// One operation of `actor`, once `ready` holds for the state (a lock is free, say) and it
+    /// is `actor`'s turn in an enforced order: atomic, and recorded in the same critical section
+    /// when `apply` returns a step (an environment's operation may change nothing and record
+    /// nothing). Wakes the waiters when it says they may be ready now, and under an enforced
+    /// order; only then, as every wake is one more choice for loom to explore.
+    fn perform<T>(
+        &self,
+        actor: ServerId,
+        ready: impl Fn(&S) -> bool,
+        apply: impl FnOnce(&mut S) -> Performed<T>,
+    ) -> T {
+        R::round_trip();
+        let guard = self.inner.lock();
+        let mut guard = self.turn.wait_until(guard, |inner| {
+            ready(&inner.state) && inner.order.as_mut().is_none_or(|order| order.admits(actor))
+        });
+        let inner = &mut *guard;
+        let performed = apply(&mut inner.state);
+        if let (Some(history), Some((server, operation, result))) =
+            (&mut inner.history, performed.step)
+        {
+            history.push(Step {
+                server,
+                operation,
+                result,
+                membership_after: inner.state.membership(),
+            });
+        }
+        if let Some(order) = &mut inner.order {
+            order.took_effect(actor);
+        }
+        if performed.wakes || inner.order.is_some() {
+            self.turn.notify_all();
+        }
+        performed.answer
     }
 
     fn membership(&self) -> Vec<(TeamId, UserId)> {

@@ -54,6 +54,9 @@ pub struct Arguments {
     /// The events appended, in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<String>>,
+    /// The fencing token a fenced operation carried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<u64>,
 }
 
 /// A user listed by a team.
@@ -155,6 +158,19 @@ impl StepRecord {
                 arguments.stream = Some(stream.to_string());
                 arguments.expected_version = Some(*expected);
                 arguments.events = Some(events.iter().map(ToString::to_string).collect());
+            }
+            Operation::Acquire { user }
+            | Operation::Release { user }
+            | Operation::Expire { user } => {
+                arguments.user = Some(User(*user));
+            }
+            Operation::Fenced { token, operation } => {
+                let unfenced = Step {
+                    operation: operation.as_ref().clone(),
+                    ..step.clone()
+                };
+                arguments = StepRecord::of(&unfenced).arguments;
+                arguments.token = Some(*token);
             }
         }
         StepRecord {
