@@ -189,13 +189,31 @@ mod tests {
         }
     }
 
+    /// A protocol known to break breaks where its model says: the lease locks need two servers
+    /// and two teams, and fencing the check too makes it correct.
+    #[test]
+    fn the_lease_locks_are_expected_to_break_where_their_models_do() {
+        let sizes = |s, t| Sizes::new(s, 1, t, 1).unwrap();
+        for protocol in [Protocol::LeaseLock, Protocol::LeaseLockFenced] {
+            assert_eq!(known(protocol).expected(sizes(2, 2)), Expected::Violated);
+            assert_eq!(known(protocol).expected(sizes(2, 1)), Expected::Holds);
+            assert_eq!(known(protocol).expected(sizes(1, 2)), Expected::Holds);
+        }
+        assert_eq!(
+            known(Protocol::LeaseLockFenced).why_broken(),
+            Some("a lease lock whose check is not fenced")
+        );
+        let fenced_reads = known(Protocol::LeaseLockFencedReads);
+        assert_eq!(fenced_reads.expected(sizes(3, 3)), Expected::Holds);
+    }
+
     #[test]
     fn names_look_up_and_unknown_names_list_the_protocols() {
         assert_eq!(named("event-sourced"), Ok(Protocol::EventSourced));
         assert_eq!(
             named("mongo").unwrap_err(),
             "unknown protocol `mongo`; the protocols are naive, event-sourced, \
-             event-sourced-per-user"
+             event-sourced-per-user, lease-lock, lease-lock-fenced, lease-lock-fenced-reads"
         );
     }
 }
