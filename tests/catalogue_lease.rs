@@ -118,6 +118,17 @@ fn loom_proves_the_fenced_reads_on_the_article() {
     assert_eq!(verdict.stats().iterations, Some(49_148));
 }
 
+/// The clock is a thread too: with it, loom has room for three servers, and says so.
+#[test]
+fn loom_counts_the_clock_among_its_threads() {
+    let four = Scenario::contended(4, 1, 2).unwrap();
+    let error = loom::check(LeaseLock::PLAIN, &four, &LoomOptions::default()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "4 servers is more than loom can check (at most 3)"
+    );
+}
+
 #[test]
 fn shuttle_refutes_the_plain_and_write_fenced_locks_and_passes_the_fenced_reads() {
     let scenario = Scenario::article();
