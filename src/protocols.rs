@@ -6,11 +6,11 @@
 //! command silently leaves out. Adding one is one line there.
 
 use crate::runtime::{Loom, Shuttle, Std};
-use crate::service::{EventSourced, JoinService, Naive, UniqueMembership, UserDocument};
+use crate::service::{EventSourced, JoinService, LeaseLock, Naive, UniqueMembership, UserDocument};
 use joincheck_models::Protocol;
 
 /// Every built-in protocol, in the order reports list them.
-pub const ALL: [Protocol; 6] = Protocol::ALL;
+pub const ALL: [Protocol; 9] = Protocol::ALL;
 
 /// The service behind a built-in protocol, for [`with_builtin`]: the engines take it by value,
 /// on any runtime, and copy it into every checked run.
@@ -53,6 +53,8 @@ pub enum Known {
     CheckThenAct,
     /// Event sourcing whose expected version does not cover the user (one stream per team).
     VersionMissesTheUser,
+    /// Broken for the reason given, in words, for reports.
+    Broken(&'static str),
 }
 
 impl Known {
@@ -64,6 +66,7 @@ impl Known {
             Known::VersionMissesTheUser => {
                 Some("event sourcing whose expected version does not cover the user")
             }
+            Known::Broken(why) => Some(why),
         }
     }
 }
@@ -91,6 +94,7 @@ pub trait WithBuiltin {
 /// The registry: runs `work` with the built-in entry of `protocol`.
 pub fn with_builtin<W: WithBuiltin>(protocol: Protocol, work: W) -> W::Output {
     use Known::{CheckThenAct, Correct, VersionMissesTheUser};
+    let broken = Known::Broken;
     match protocol {
         Protocol::Naive => work.run(entry(protocol, Naive, CheckThenAct)),
         Protocol::EventSourced => work.run(entry(protocol, EventSourced::GLOBAL, Correct)),
@@ -102,8 +106,18 @@ pub fn with_builtin<W: WithBuiltin>(protocol: Protocol, work: W) -> W::Output {
         )),
         Protocol::UniqueMembership => work.run(entry(protocol, UniqueMembership, Correct)),
         Protocol::UserDocument => work.run(entry(protocol, UserDocument, Correct)),
+        Protocol::LeaseLock => work.run(entry(protocol, LeaseLock::PLAIN, broken(EXPIRES))),
+        Protocol::LeaseLockFenced => work.run(entry(protocol, LeaseLock::FENCED, broken(UNFENCED))),
+        Protocol::LeaseLockFencedReads => {
+            work.run(entry(protocol, LeaseLock::FENCED_READS, Correct))
+        }
     }
 }
+
+/// Why `lease-lock` breaks, in words.
+const EXPIRES: &str = "a lock whose lease can expire under its holder";
+/// Why `lease-lock-fenced` breaks, in words.
+const UNFENCED: &str = "a lease lock whose check is not fenced";
 
 fn entry<S>(protocol: Protocol, service: S, known: Known) -> Builtin<S> {
     Builtin {
@@ -175,13 +189,35 @@ mod tests {
         );
     }
 
+    /// The lease locks break where their models do (two servers, two teams), and fencing the
+    /// check too makes the lock correct.
+    #[test]
+    fn the_lease_locks_break_where_their_models_do() {
+        let sizes = |s, t| Sizes::new(s, 1, t, 1).unwrap();
+        for protocol in [Protocol::LeaseLock, Protocol::LeaseLockFenced] {
+            let breaks = |s, t| protocol.spec().breaks_at(sizes(s, t));
+            assert_eq!(
+                (breaks(2, 2), breaks(2, 1), breaks(1, 2)),
+                (true, false, false)
+            );
+        }
+        assert_eq!(
+            known(Protocol::LeaseLockFenced).why_broken(),
+            Some("a lease lock whose check is not fenced")
+        );
+        let fenced_reads = Protocol::LeaseLockFencedReads;
+        assert!(!fenced_reads.spec().breaks_at(sizes(3, 3)));
+        assert_eq!(known(fenced_reads).why_broken(), None);
+    }
+
     #[test]
     fn names_look_up_and_unknown_names_list_the_protocols() {
         assert_eq!(named("event-sourced"), Ok(Protocol::EventSourced));
         assert_eq!(
             named("mongo").unwrap_err(),
             "unknown protocol `mongo`; the protocols are naive, event-sourced, \
-             event-sourced-per-user, event-sourced-per-team, unique-membership, user-document"
+             event-sourced-per-user, event-sourced-per-team, unique-membership, user-document, \
+             lease-lock, lease-lock-fenced, lease-lock-fenced-reads"
         );
     }
 }

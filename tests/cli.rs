@@ -1158,6 +1158,8 @@ fn a_flag_beats_the_engines_environment_which_is_ignored_with_a_warning() {
 fn flags_no_running_engine_uses_are_named_in_one_line() {
     let output = run(&[
         "check",
+        "--protocol",
+        "event-sourced",
         "--engine",
         "shuttle",
         "--iterations",
@@ -1473,7 +1475,9 @@ fn help_is_true_of_every_command() {
         "--requests",
         "2",
         "--iterations",
-        "20",
+        "10000",
+        "--seed",
+        "7",
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(
@@ -1817,6 +1821,9 @@ fn a_state_too_wide_to_pack_skips_the_model_engine_not_the_others() {
             "--requests",
             "15",
         ])
+        // One lease expiry per run among 8 servers: PCT needs more than the default 1,000
+        // schedules to put it between a check and its push (lease-lock-fenced: schedule 1,678).
+        .args(["--iterations", "3000"])
         .args(["--format", "json"])
         .output()
         .unwrap();

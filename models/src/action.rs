@@ -67,6 +67,31 @@ pub enum Action {
         /// The team asked for.
         team: TeamId,
     },
+    /// Lease lock: a request "join `user` → `team`" arrives at an idle server, which acquires
+    /// the user's lock; enabled only while no server holds an unexpired lease on it.
+    Acquire {
+        /// The server handling the request.
+        server: ServerId,
+        /// The user asking to join.
+        user: UserId,
+        /// The team asked for.
+        team: TeamId,
+    },
+    /// Lease lock: a server that acquired the lock checks whether its user is on a team.
+    CheckLocked {
+        /// The server checking.
+        server: ServerId,
+    },
+    /// Lease lock: a server done with its request releases the lock.
+    Release {
+        /// The server releasing.
+        server: ServerId,
+    },
+    /// Lease lock: the lease this server holds expires; the server is not told.
+    Expire {
+        /// The holder of the lease.
+        server: ServerId,
+    },
 }
 
 impl Action {
@@ -80,6 +105,10 @@ impl Action {
             | Action::Reread { server }
             | Action::Insert { server, .. }
             | Action::Update { server, .. } => server,
+            Action::Acquire { server, .. }
+            | Action::CheckLocked { server }
+            | Action::Release { server }
+            | Action::Expire { server } => server,
         }
     }
 
@@ -93,6 +122,10 @@ impl Action {
             Action::Reread { .. } => "reread",
             Action::Insert { .. } => "insert",
             Action::Update { .. } => "update",
+            Action::Acquire { .. } => "acquire",
+            Action::CheckLocked { .. } => "check",
+            Action::Release { .. } => "release",
+            Action::Expire { .. } => "expire",
         }
     }
 
@@ -110,12 +143,16 @@ impl Action {
                     "read" => Some(Action::Read { server, user, team }),
                     "insert" => Some(Action::Insert { server, user, team }),
                     "update" => Some(Action::Update { server, user, team }),
+                    "acquire" => Some(Action::Acquire { server, user, team }),
                     _ => None,
                 }
             }
             ["act"] => Some(Action::Act { server }),
             ["append"] => Some(Action::Append { server }),
             ["reread"] => Some(Action::Reread { server }),
+            ["check"] => Some(Action::CheckLocked { server }),
+            ["release"] => Some(Action::Release { server }),
+            ["lease", "expires"] => Some(Action::Expire { server }),
             _ => None,
         }
     }
@@ -133,6 +170,13 @@ impl fmt::Display for Action {
             Action::Insert { server, user, team } | Action::Update { server, user, team } => {
                 write!(f, "{server} {} {user} → {team}", self.verb())
             }
+            Action::Acquire { server, user, team } => {
+                write!(f, "{server} {} {user} → {team}", self.verb())
+            }
+            Action::CheckLocked { server } | Action::Release { server } => {
+                write!(f, "{server} {}", self.verb())
+            }
+            Action::Expire { server } => write!(f, "{server} lease expires"),
         }
     }
 }
@@ -181,6 +225,17 @@ mod tests {
                 },
                 "server-2 update sue → team-B",
             ),
+            (
+                Action::Acquire {
+                    server: s2,
+                    user: sue,
+                    team: b,
+                },
+                "server-2 acquire sue → team-B",
+            ),
+            (Action::CheckLocked { server: s1 }, "server-1 check"),
+            (Action::Release { server: s2 }, "server-2 release"),
+            (Action::Expire { server: s1 }, "server-1 lease expires"),
         ];
         for (action, text) in actions {
             assert_eq!(action.to_string(), text);

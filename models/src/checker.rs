@@ -20,12 +20,15 @@
 //! completes" is checked as "no reachable state has requests left and no action enabled". That
 //! is a complete check of `eventually` here because every model is acyclic: the pair (events in
 //! the database, Σ over servers of progress) strictly increases, lexicographically, with every
-//! step, where a server's progress is `4·done` plus 0 when idle, 1 when pending at a stale
-//! version, 2 when retrying, 3 when checked or pending at the current version. (A read moves an
-//! idle server up, an append or act either grows the database or moves a server up, a conflict
-//! moves a stale pending server to retrying, a reread moves it to pending at the current
-//! version; an insert or update ends its request.) So every path ends, and it ends in a state
-//! with no action enabled.
+//! step, where a server's progress is `8·done` plus 0 when idle, 1 when pending at a stale
+//! version, 2 when retrying, 3 when pending at the current version; for the lease lock, 1, 3 or 5
+//! when it has acquired, checked or is releasing, plus 1 once its lease has expired (naive's
+//! checked server counts as one whose lease has expired: 4). (A read moves an idle server up, an
+//! append or act either grows the database or moves a server up, a conflict moves a stale
+//! pending server to retrying, a reread moves it to pending at the current version; an acquire,
+//! check or release moves its server up, an insert or update ends its request, and an expiry, which only clears a lease that only an
+//! acquire sets, moves the holder up by one.) So every path ends, and it ends in a state with no
+//! action enabled.
 
 mod bfs;
 mod path;

@@ -193,6 +193,14 @@ pub enum JoinError {
     /// A conditional update changed nothing: the user is on a team already, and the answer
     /// ("0 rows") does not say which.
     AlreadyOnSomeTeam,
+    /// A fenced operation was rejected: the store had seen a newer token for the user's lock
+    /// than this server's lease came with.
+    StaleToken {
+        /// The token the operation carried.
+        token: u64,
+        /// The newest token the store had seen.
+        newest: u64,
+    },
 }
 
 impl fmt::Display for JoinError {
@@ -204,6 +212,9 @@ impl fmt::Display for JoinError {
                 write!(f, "conflict: expected v{expected}, stream is at v{actual}")
             }
             JoinError::AlreadyOnSomeTeam => write!(f, "already on a team"),
+            JoinError::StaleToken { token, newest } => {
+                write!(f, "rejected: token {token} is older than token {newest}")
+            }
         }
     }
 }

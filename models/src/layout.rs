@@ -52,9 +52,13 @@ pub(crate) struct Layout {
     /// The most events the log can hold; 0 when the database is member sets instead.
     max_log: u32,
     log_len_bits: u32,
+    /// 2 for the first four phases; 3 when the lease lock's phases are used too.
+    phase_bits: u32,
+    /// 1 when a server's record says whether it holds its user's lease, else 0.
+    lease_bits: u32,
+    /// Bits of one fencing token; the per-user tokens are packed only when this is not 0.
+    token_bits: u32,
 }
-
-const PHASE_BITS: u32 = 2;
 
 impl Layout {
     /// The layout for `protocol` at `sizes`.
@@ -68,7 +72,10 @@ impl Layout {
                 capacity,
                 max_version,
             } => (u32::from(capacity), u32::from(max_version)),
+            // A server keeps its lease's token where the event-sourced ones keep the version.
+            Database::LeasedMemberSets { max_token } => (0, u32::from(max_token)),
         };
+        let leases = matches!(protocol.database(sizes), Database::LeasedMemberSets { .. });
         Layout {
             servers,
             users,
@@ -79,16 +86,24 @@ impl Layout {
             version_bits: bits_for(max_version),
             max_log,
             log_len_bits: bits_for(max_log),
+            phase_bits: if leases { 3 } else { 2 },
+            lease_bits: u32::from(leases),
+            token_bits: if leases { bits_for(max_version) } else { 0 },
         }
     }
 
     fn server_bits(&self) -> u32 {
-        self.done_bits + PHASE_BITS + self.user_bits + self.team_bits + self.version_bits
+        self.done_bits
+            + self.phase_bits
+            + self.user_bits
+            + self.team_bits
+            + self.version_bits
+            + self.lease_bits
     }
 
     fn shared_bits(&self) -> u32 {
         if self.max_log == 0 {
-            self.users * self.teams
+            self.users * self.teams + self.users * 2 * self.token_bits
         } else {
             self.log_len_bits + self.max_log * (self.user_bits + self.team_bits)
         }
@@ -110,10 +125,11 @@ impl Layout {
     /// One server record, packed.
     pub(crate) fn pack_server(&self, server: &Server) -> u32 {
         let mut word = u32::from(server.done);
-        word = (word << PHASE_BITS) | server.phase as u32;
+        word = (word << self.phase_bits) | server.phase as u32;
         word = (word << self.user_bits) | u32::from(server.user.0);
         word = (word << self.team_bits) | u32::from(server.team.0);
-        (word << self.version_bits) | u32::from(server.version)
+        word = (word << self.version_bits) | u32::from(server.version);
+        (word << self.lease_bits) | u32::from(server.lease)
     }
 
     fn unpack_server(&self, mut word: u32) -> Server {
@@ -122,10 +138,11 @@ impl Layout {
             word >>= bits;
             value as u8
         };
+        let lease = take(self.lease_bits) == 1;
         let version = take(self.version_bits);
         let team = TeamId(take(self.team_bits));
         let user = UserId(take(self.user_bits));
-        let phase = Phase::ALL[usize::from(take(PHASE_BITS))];
+        let phase = Phase::ALL[usize::from(take(self.phase_bits))];
         let done = take(self.done_bits);
         Server {
             done,
@@ -133,6 +150,7 @@ impl Layout {
             user,
             team,
             version,
+            lease,
         }
     }
 
@@ -140,6 +158,12 @@ impl Layout {
     pub(crate) fn pack_shared(&self, state: &State) -> u128 {
         let mut word: u128 = 0;
         if self.max_log == 0 {
+            if self.token_bits > 0 {
+                for tokens in state.tokens[..self.users as usize].iter().rev() {
+                    word = (word << self.token_bits) | u128::from(tokens.issued);
+                    word = (word << self.token_bits) | u128::from(tokens.seen);
+                }
+            }
             for team in (0..self.teams as usize).rev() {
                 word = (word << self.users) | u128::from(state.members[team]);
             }
@@ -200,6 +224,15 @@ impl Layout {
                 state.members[team] = (word & ((1 << self.users) - 1)) as u8;
                 word >>= self.users;
             }
+            if self.token_bits > 0 {
+                let mask = (1 << self.token_bits) - 1;
+                for tokens in state.tokens[..self.users as usize].iter_mut() {
+                    tokens.seen = (word & mask) as u8;
+                    word >>= self.token_bits;
+                    tokens.issued = (word & mask) as u8;
+                    word >>= self.token_bits;
+                }
+            }
         } else {
             state.log_len = (word & ((1 << self.log_len_bits) - 1)) as u8;
             word >>= self.log_len_bits;
@@ -222,17 +255,27 @@ mod tests {
     use crate::reference::{reachable, small_grid};
     use crate::Protocol;
 
-    /// Only its own protocol's width decides whether a model can be packed: at 8,8,4,2 naive and
-    /// per-user streams fit, the global log and per-team streams do not.
+    /// Only its own protocol's width decides whether a model can be packed: at 8,8,4,2 naive,
+    /// per-user streams, the one-step fixes and the plain lease lock fit, the global log,
+    /// per-team streams and fencing tokens do not. The lease lock's servers take a third phase bit
+    /// and a lease bit; its fenced variants add tokens: 3 bits per server and 2 × 3 per user at
+    /// 3,3,3,2.
     #[test]
     fn each_protocol_packs_to_its_own_width() {
         let widths = |[s, u, t, n]: [u8; 4]| {
             let sizes = Sizes::new(s, u, t, n).unwrap();
             Protocol::ALL.map(|protocol| Layout::new(protocol.spec(), sizes).bits())
         };
-        assert_eq!(widths([2, 1, 2, 1]), [10, 12, 12, 14, 10, 10]);
-        assert_eq!(widths([8, 8, 4, 2]), [104, 148, 124, 189, 104, 104]);
-        assert_eq!(widths([8, 8, 8, 15]), [160, 180, 156, 519, 160, 160]);
+        assert_eq!(widths([2, 1, 2, 1]), [10, 12, 12, 14, 10, 10, 14, 22, 22]);
+        assert_eq!(
+            widths([8, 8, 4, 2]),
+            [104, 148, 124, 189, 104, 104, 120, 240, 240]
+        );
+        assert_eq!(
+            widths([8, 8, 8, 15]),
+            [160, 180, 156, 519, 160, 160, 176, 344, 344]
+        );
+        assert_eq!(widths([3, 3, 3, 2]), [33, 44, 41, 57, 33, 33, 39, 66, 66]);
     }
 
     #[test]

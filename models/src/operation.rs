@@ -92,6 +92,31 @@ pub enum Operation {
         /// The team the document must have for the update to change it (`None`: none).
         where_team: Option<TeamId>,
     },
+    /// Acquire `user`'s lock: wait while another server holds an unexpired lease on it, then
+    /// hold the lease.
+    Acquire {
+        /// The user whose lock is taken.
+        user: UserId,
+    },
+    /// Release `user`'s lock: it is freed only if this server still holds the lease.
+    Release {
+        /// The user whose lock is released.
+        user: UserId,
+    },
+    /// `user`'s lease expires under its holder (a GC pause, a stalled VM): the lock is free and
+    /// the holder is not told. The environment's step, recorded as its holder's.
+    Expire {
+        /// The user whose lease expires.
+        user: UserId,
+    },
+    /// `operation` carrying the fencing token of its user's lock: the store rejects it when it
+    /// has seen a newer token for that lock.
+    Fenced {
+        /// The token the lock service handed out with the lease.
+        token: u64,
+        /// The operation fenced.
+        operation: Box<Operation>,
+    },
 }
 
 /// What an operation returned.
@@ -142,6 +167,22 @@ pub enum OpResult {
         /// Documents changed.
         rows: u64,
     },
+    /// The lock is this server's, under a lease; with a fencing token when the lock service
+    /// hands them out.
+    Acquired {
+        /// The lease's fencing token, if any.
+        token: Option<u64>,
+    },
+    /// The release freed the lock (`true`), or did nothing because this server's lease had
+    /// expired (`false`).
+    Released(bool),
+    /// The lease expired: the lock is free.
+    Expired,
+    /// A fenced operation was rejected: the store had seen the newer token `newest`.
+    Stale {
+        /// The newest token the store had seen for the lock.
+        newest: u64,
+    },
 }
 
 /// One recorded operation: who did what, what it returned, and membership right after.
@@ -170,6 +211,10 @@ impl Operation {
             Operation::InsertMembership { .. } => "insert",
             Operation::DeleteMembership { .. } => "delete",
             Operation::UpdateTeam { .. } => "update",
+            Operation::Acquire { .. } => "acquire",
+            Operation::Release { .. } => "release",
+            Operation::Expire { .. } => "lease",
+            Operation::Fenced { operation, .. } => operation.verb(),
         }
     }
 }
@@ -211,6 +256,10 @@ impl fmt::Display for Operation {
                 team_or_none(*team),
                 team_or_none(*where_team)
             ),
+            Operation::Acquire { user } => write!(f, "acquire {user}'s lock"),
+            Operation::Release { user } => write!(f, "release {user}'s lock"),
+            Operation::Expire { user } => write!(f, "{user}'s lease expires"),
+            Operation::Fenced { token, operation } => write!(f, "{operation} with token {token}"),
         }
     }
 }
@@ -251,6 +300,12 @@ impl fmt::Display for OpResult {
             }
             OpResult::Changed { rows: 1 } => write!(f, "1 row"),
             OpResult::Changed { rows } => write!(f, "{rows} rows"),
+            OpResult::Acquired { token: None } => write!(f, "ok"),
+            OpResult::Acquired { token: Some(token) } => write!(f, "ok, token {token}"),
+            OpResult::Released(true) => write!(f, "ok"),
+            OpResult::Released(false) => write!(f, "not held: the lease had expired"),
+            OpResult::Expired => write!(f, "lock free, holder not told"),
+            OpResult::Stale { newest } => write!(f, "rejected: token {newest} seen"),
         }
     }
 }

@@ -67,4 +67,10 @@ pub enum Database {
         /// The largest version a server can have read.
         max_version: u8,
     },
+    /// Each team's member set, with a lock per user held under a lease (each server's record
+    /// says whether it holds its user's lease) and, when `max_token` is not 0, fencing tokens.
+    LeasedMemberSets {
+        /// The newest fencing token a lock can hand out at these sizes; 0 without tokens.
+        max_token: u8,
+    },
 }

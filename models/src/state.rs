@@ -30,11 +30,22 @@ pub enum Phase {
     /// request (user, team) but not the version it expected (reset to 0), which is the
     /// reference semantics' count: 1,799,380 states at 3,3,3,2.
     Retrying,
+    /// Lease lock: acquired the user's lock; the check comes next. (A lease lock's server whose
+    /// check found the user on no team is [`Phase::Checked`]: the push comes next.)
+    Acquired,
+    /// Lease lock: the request is over (pushed, refused or rejected); the release comes next.
+    Releasing,
 }
 
 impl Phase {
-    pub(crate) const ALL: [Phase; 4] =
-        [Phase::Idle, Phase::Checked, Phase::Pending, Phase::Retrying];
+    pub(crate) const ALL: [Phase; 6] = [
+        Phase::Idle,
+        Phase::Checked,
+        Phase::Pending,
+        Phase::Retrying,
+        Phase::Acquired,
+        Phase::Releasing,
+    ];
 }
 
 /// One server's record. `Debug` prints it in words: `read v1 for sue → team-A, append next`.
@@ -48,8 +59,12 @@ pub struct Server {
     pub user: UserId,
     /// The team of the current request (`TeamId(0)` when idle).
     pub team: TeamId,
-    /// The stream version the server read and expects to append at (0 when idle or naive).
+    /// The stream version the server read and expects to append at (0 when idle or naive);
+    /// for a fenced lease lock, the fencing token its lease came with.
     pub version: u8,
+    /// Lease lock: the lock service counts this server as the holder of its user's lease. An
+    /// expiry clears it behind the server's back: its phase goes on as before.
+    pub lease: bool,
 }
 
 impl Server {
@@ -61,8 +76,18 @@ impl Server {
             user: UserId(0),
             team: TeamId(0),
             version: 0,
+            lease: false,
         }
     }
+}
+
+/// Fenced lease lock: the fencing tokens of one user's lock. Tokens count up from 1; 0 is none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Tokens {
+    /// The newest token the lock service handed out with a lease.
+    pub(crate) issued: u8,
+    /// The newest token the store has seen on a fenced operation.
+    pub(crate) seen: u8,
 }
 
 /// A whole model state: every server's record and the shared database.
@@ -80,6 +105,8 @@ pub struct State {
     /// The per-team protocol groups them by team in the same way.
     pub(crate) log: [(UserId, TeamId); MAX],
     pub(crate) log_len: u8,
+    /// Fenced lease lock: each user's lock's fencing tokens.
+    pub(crate) tokens: [Tokens; MAX],
 }
 
 impl fmt::Debug for Server {
@@ -90,7 +117,15 @@ impl fmt::Debug for Server {
             Phase::Checked => write!(f, "checked {request}, push next"),
             Phase::Pending => write!(f, "read v{} for {request}, append next", self.version),
             Phase::Retrying => write!(f, "conflict on {request}, reread next"),
+            Phase::Acquired => write!(f, "acquired the lock for {request}, check next"),
+            Phase::Releasing => write!(f, "done with {request}, release next"),
         }?;
+        if self.version != 0 && self.phase != Phase::Pending {
+            write!(f, " (token {})", self.version)?;
+        }
+        if self.lease {
+            write!(f, ", holds the lease")?;
+        }
         write!(f, ", {} done", self.done)
     }
 }
@@ -119,6 +154,20 @@ impl fmt::Debug for State {
         out.field("members", &format_args!("{{{}}}", members.join(", ")));
         let log: Vec<String> = self.events().iter().map(ToString::to_string).collect();
         out.field("log", &format_args!("[{}]", log.join(", ")));
+        if self
+            .tokens
+            .iter()
+            .any(|tokens| *tokens != Tokens::default())
+        {
+            let tokens: Vec<String> = (0..MAX)
+                .filter(|&user| self.tokens[user] != Tokens::default())
+                .map(|user| {
+                    let Tokens { issued, seen } = self.tokens[user];
+                    format!("{}: issued {issued}, seen {seen}", UserId(user as u8))
+                })
+                .collect();
+            out.field("tokens", &format_args!("{{{}}}", tokens.join(", ")));
+        }
         out.finish()
     }
 }
@@ -132,6 +181,7 @@ impl State {
             members: [0; MAX],
             log: [(UserId(0), TeamId(0)); MAX],
             log_len: 0,
+            tokens: [Tokens::default(); MAX],
         }
     }
 

@@ -164,7 +164,12 @@ mod tests {
     /// number of distinct states.
     #[test]
     fn stateright_counts_the_same_states() {
-        for protocol in [Protocol::EventSourced, Protocol::EventSourcedPerUser] {
+        let holding = [
+            Protocol::EventSourced,
+            Protocol::EventSourcedPerUser,
+            Protocol::LeaseLockFencedReads,
+        ];
+        for protocol in holding {
             for [s, u, t, n] in [[1, 2, 2, 2], [2, 2, 2, 2], [3, 2, 2, 1], [2, 3, 3, 1]] {
                 let sizes = Sizes::new(s, u, t, n).unwrap();
                 let ours = check(protocol, sizes, &CheckOptions::default());

@@ -20,7 +20,7 @@
 use crate::domain::{TeamId, UserId};
 use crate::model::ProtocolModel;
 use crate::protocol::JoinProtocol;
-use crate::state::{Phase, Server, State, MAX};
+use crate::state::{Phase, Server, State, Tokens, MAX};
 use std::sync::OnceLock;
 
 /// All orders of `0..k`, for each `k` up to [`MAX`], computed once.
@@ -204,6 +204,11 @@ pub(crate) fn canonical<P: JoinProtocol + ?Sized>(model: &ProtocolModel<P>, stat
         if server.phase != Phase::Idle {
             users.add(server.user.0);
             teams.add(server.team.0);
+        }
+    }
+    for (user, tokens) in state.tokens[..usize::from(sizes.users)].iter().enumerate() {
+        if *tokens != Tokens::default() {
+            users.add(user as u8);
         }
     }
     users.sort_free_by(|user| {

@@ -412,11 +412,14 @@ pub fn replay_on_implementation<S: JoinService<Std>>(
         {
             requests[usize::from(server.0)].push(Request::Join { user, team });
         }
+        if let Action::Acquire { server, user, team } = action {
+            requests[usize::from(server.0)].push(Request::Join { user, team });
+        }
     }
     let scenario = Scenario::new(sizes.users, sizes.teams, requests, Vec::new())
         .map_err(|_| ReplayMismatch::Empty)?;
     let database = service.open_database(&[], Recording::On);
-    database.enforce_order(steps.iter().map(|step| step.server).collect());
+    database.enforce_steps(&steps);
     let finishing = Arc::clone(&database);
     let around = Around {
         finish: Arc::new(move |id| finishing.server_finished(id)),

@@ -59,7 +59,8 @@ impl Default for Around {
 }
 
 /// Starts one thread per server of `scenario` on `database`, each handling its requests in
-/// order, and returns each server's answers. Panics from the implementation propagate.
+/// order, and one per actor of the service's environment; returns each server's answers once
+/// all are done. Panics from the implementation propagate.
 pub(crate) fn run_servers<R: Runtime, S: JoinService<R>>(
     service: &S,
     scenario: &Scenario,
@@ -82,10 +83,19 @@ pub(crate) fn run_servers<R: Runtime, S: JoinService<R>>(
             })
         })
         .collect();
-    handles
+    let environment: Vec<_> = service
+        .environment(database)
+        .into_iter()
+        .map(runtime::spawn::<R, _>)
+        .collect();
+    let answers = handles
         .into_iter()
         .map(|handle| R::join(handle).unwrap_or_else(|payload| panic::resume_unwind(payload)))
-        .collect()
+        .collect();
+    for handle in environment {
+        R::join(handle).unwrap_or_else(|payload| panic::resume_unwind(payload));
+    }
+    answers
 }
 
 /// When to give up on a check before it covers its scope. A check stopped this way is

@@ -6,11 +6,13 @@
 //! user's own implementation plugs into every engine by implementing these two traits.
 
 pub mod event_sourced;
+pub mod lease_lock;
 pub mod naive;
 pub mod unique_membership;
 pub mod user_document;
 
 pub use event_sourced::{EventSourced, EventSourcedServer};
+pub use lease_lock::{LeaseLock, LeaseLockServer};
 pub use naive::{Naive, NaiveServer};
 pub use unique_membership::{UniqueMembership, UniqueMembershipServer};
 pub use user_document::{UserDocument, UserDocumentServer};
@@ -45,6 +47,14 @@ pub trait JoinService<R: Runtime>: Send + Sync + 'static {
 
     /// Starts server `id` on `database`.
     fn start_server(&self, database: &Arc<Self::Database>, id: ServerId) -> Self::Server;
+
+    /// Actors besides the servers that act on `database` while the servers run: a lease's
+    /// clock, say. The engines run each on a thread of its own next to the servers', so loom and
+    /// shuttle choose when they act, and wait for them as for the servers. None by default.
+    fn environment(&self, database: &Arc<Self::Database>) -> Vec<Box<dyn FnOnce() + Send>> {
+        let _ = database;
+        Vec::new()
+    }
 }
 
 /// One server: it handles requests one after another.

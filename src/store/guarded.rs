@@ -112,6 +112,16 @@ pub trait Membership {
     fn membership(&self) -> Vec<(TeamId, UserId)>;
 }
 
+/// What an operation run by [`Guarded::perform`] did.
+pub(crate) struct Performed<T> {
+    /// Its answer to the caller.
+    pub(crate) answer: T,
+    /// The step to record: server, operation and result; `None` when nothing happened.
+    pub(crate) step: Option<(ServerId, Operation, OpResult)>,
+    /// Whether waiters may be ready now.
+    pub(crate) wakes: bool,
+}
+
 impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
     /// A collection holding `state`, recording its operations when `recording` is on.
     pub fn new(state: S, recording: Recording) -> Self {
@@ -159,6 +169,49 @@ impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
             self.turn.notify_all();
         }
         answer
+    }
+
+    /// One operation of `actor`, once `ready` holds for the state (a lock is free, say) and it
+    /// is `actor`'s turn in an enforced order: atomic, and recorded in the same critical section
+    /// when `apply` returns a step (an environment's operation may change nothing and record
+    /// nothing). Wakes the waiters when it says they may be ready now, and under an enforced
+    /// order; only then, as every wake is one more choice for loom to explore.
+    pub(crate) fn perform<T>(
+        &self,
+        actor: ServerId,
+        ready: impl Fn(&S) -> bool,
+        apply: impl FnOnce(&mut S) -> Performed<T>,
+    ) -> T {
+        R::round_trip();
+        let guard = self.inner.lock();
+        let mut guard = self.turn.wait_until(guard, |inner| {
+            ready(&inner.state) && inner.order.as_mut().is_none_or(|order| order.admits(actor))
+        });
+        let inner = &mut *guard;
+        let performed = apply(&mut inner.state);
+        if let (Some(history), Some((server, operation, result))) =
+            (&mut inner.history, performed.step)
+        {
+            history.push(Step {
+                server,
+                operation,
+                result,
+                membership_after: inner.state.membership(),
+            });
+        }
+        if let Some(order) = &mut inner.order {
+            order.took_effect(actor);
+        }
+        if performed.wakes || inner.order.is_some() {
+            self.turn.notify_all();
+        }
+        performed.answer
+    }
+
+    /// Changes the state without recording an operation: setting a run up, never a server's
+    /// doing.
+    pub(crate) fn set_up(&self, change: impl FnOnce(&mut S)) {
+        change(&mut self.inner.lock().state)
     }
 
     /// Reads the state without recording an operation (for snapshots and tests, not servers).

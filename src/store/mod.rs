@@ -13,12 +13,15 @@
 
 mod events;
 mod guarded;
+mod leases;
 mod memberships;
 mod teams;
 mod user_documents;
 
 pub use events::{Conflict, EventStore, EventStoreConnection};
+pub(crate) use guarded::Performed;
 pub use guarded::{Guarded, Membership};
+pub use leases::{Lease, LeasedTeams, LeasedTeamsConnection, LockTokens, StaleToken};
 pub use memberships::{DuplicateKey, MembershipsCollection, MembershipsConnection};
 pub use teams::{TeamsCollection, TeamsConnection};
 pub use user_documents::{UserDocuments, UserDocumentsConnection};
@@ -54,6 +57,13 @@ pub trait Database: Send + Sync + 'static {
     fn enforce_order(&self, order: Vec<ServerId>) -> bool {
         let _ = order;
         false
+    }
+
+    /// Like [`Database::enforce_order`], from the steps themselves: a database some of whose
+    /// steps are not its servers' own doing (a lease expiring under its holder) tells them apart
+    /// here. The default enforces the order of the steps' servers.
+    fn enforce_steps(&self, steps: &[Step]) -> bool {
+        self.enforce_order(steps.iter().map(|step| step.server).collect())
     }
 
     /// Tells the order that `server` will perform no more operations, so that an order still

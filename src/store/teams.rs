@@ -21,7 +21,39 @@ impl<R: Runtime> fmt::Debug for TeamsCollection<R> {
 
 /// Member lists by team. `$push` appends, so a list may hold a user twice.
 #[derive(Default)]
-struct Teams(BTreeMap<TeamId, Vec<UserId>>);
+pub(super) struct Teams(BTreeMap<TeamId, Vec<UserId>>);
+
+impl Teams {
+    /// Teams holding the given `(team, user)` memberships.
+    pub(super) fn with_members(initial: &[(TeamId, UserId)]) -> Teams {
+        let mut teams = Teams::default();
+        for (team, user) in initial {
+            teams.0.entry(*team).or_default().push(*user);
+        }
+        teams
+    }
+
+    /// findOne by member: the first team (in team order) that lists `user`.
+    pub(super) fn team_of(&self, user: UserId) -> Option<TeamId> {
+        self.0
+            .iter()
+            .find(|(_, members)| members.contains(&user))
+            .map(|(team, _)| *team)
+    }
+
+    /// `$push`: appends `user` to `team`'s members, whatever is there already.
+    pub(super) fn push(&mut self, team: TeamId, user: UserId) {
+        self.0.entry(team).or_default().push(user);
+    }
+
+    /// `$pull`: removes every occurrence of `user` from `team`; `false` when there was none.
+    pub(super) fn pull(&mut self, team: TeamId, user: UserId) -> bool {
+        let members = self.0.entry(team).or_default();
+        let before = members.len();
+        members.retain(|member| *member != user);
+        members.len() < before
+    }
+}
 
 impl Membership for Teams {
     fn membership(&self) -> Vec<(TeamId, UserId)> {
@@ -39,12 +71,8 @@ impl Membership for Teams {
 impl<R: Runtime> TeamsCollection<R> {
     /// A collection holding the given `(team, user)` memberships; seeding is not recorded.
     pub fn with_members(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
-        let mut teams = Teams::default();
-        for (team, user) in initial {
-            teams.0.entry(*team).or_default().push(*user);
-        }
         TeamsCollection {
-            teams: Guarded::new(teams, recording),
+            teams: Guarded::new(Teams::with_members(initial), recording),
         }
     }
 
@@ -110,11 +138,7 @@ impl<R: Runtime> TeamsConnection<R> {
         self.collection
             .teams
             .operate(self.server, operation, |teams| {
-                let team = teams
-                    .0
-                    .iter()
-                    .find(|(_, members)| members.contains(&user))
-                    .map(|(team, _)| *team);
+                let team = teams.team_of(user);
                 (team, OpResult::Found(team))
             })
     }
@@ -125,7 +149,7 @@ impl<R: Runtime> TeamsConnection<R> {
         self.collection
             .teams
             .operate(self.server, operation, |teams| {
-                teams.0.entry(team).or_default().push(user);
+                teams.push(team, user);
                 ((), OpResult::Pushed)
             })
     }
@@ -136,10 +160,7 @@ impl<R: Runtime> TeamsConnection<R> {
         self.collection
             .teams
             .operate(self.server, operation, |teams| {
-                let members = teams.0.entry(team).or_default();
-                let before = members.len();
-                members.retain(|member| *member != user);
-                let pulled = members.len() < before;
+                let pulled = teams.pull(team, user);
                 (pulled, OpResult::Pulled(pulled))
             })
     }

@@ -48,8 +48,14 @@ fn outcome(step: &Step) -> String {
         Operation::InsertMembership { user, .. }
         | Operation::DeleteMembership { user, .. }
         | Operation::UpdateTeam { user, .. } => Some(*user),
+        Operation::Fenced { operation, .. } => match operation.as_ref() {
+            Operation::PushMember { user, .. } | Operation::PullMember { user, .. } => Some(*user),
+            _ => None,
+        },
+        Operation::Acquire { .. } | Operation::Release { .. } | Operation::Expire { .. } => None,
     };
     match (&step.result, user) {
+        (OpResult::Stale { .. }, _) => step.result.to_string(),
         (OpResult::Conflict { .. }, _) | (_, None) => step.result.to_string(),
         (OpResult::DuplicateKey { .. }, _) => step.result.to_string(),
         (OpResult::Changed { .. }, Some(user)) => {
@@ -87,12 +93,27 @@ fn why(counterexample: &Counterexample) -> Option<String> {
     let stale = (read + 1..last).find(|&i| {
         steps[i].server != writer && steps[i].membership_after != steps[read].membership_after
     })?;
-    Some(format!(
+    let mut why = format!(
         "{writer} acted at step {} on what it read at step {}; step {} made that read stale.",
         last + 1,
         read + 1,
         stale + 1
-    ))
+    );
+    // A lock should have kept the two writes apart: say whose lease had expired.
+    for (server, wrote) in [(steps[stale].server, stale), (writer, last)] {
+        let expired = (0..wrote).find(|&i| {
+            steps[i].server == server && matches!(steps[i].operation, Operation::Expire { .. })
+        });
+        if let Some(expired) = expired {
+            why.push_str(&format!(
+                " {server} wrote at step {} under a lease that had expired at step {}, unknown \
+                 to it.",
+                wrote + 1,
+                expired + 1
+            ));
+        }
+    }
+    Some(why)
 }
 
 #[cfg(test)]

@@ -100,8 +100,9 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
                 };
                 found.generated += 1;
                 // The invariant is about the database alone: only a changed one can break it.
-                let database_changed =
-                    next.log_len != state.log_len || next.members != state.members;
+                let database_changed = next.log_len != state.log_len
+                    || next.members != state.members
+                    || next.tokens != state.tokens;
                 if database_changed {
                     found.violation |= next.breaks_invariant();
                     found.joined |= next.someone_joined();

@@ -3,6 +3,7 @@
 use super::engines::Ran;
 use super::plan::Check;
 use crate::cli::{EXIT_INCONCLUSIVE, EXIT_OK, EXIT_UNEXPECTED};
+use joincheck::figures::count;
 use joincheck::protocols::Expected;
 use joincheck::trace::CounterexampleFile;
 use joincheck_models::verdict::{Engine, Verdict};
@@ -119,7 +120,8 @@ impl Outcome {
 
 /// A loom search bounded in preemptions covers only interleavings within the bound, and the
 /// expected violation may need more: finding none there decides nothing, so it is inconclusive,
-/// not a verdict that differs from the expectation.
+/// not a verdict that differs from the expectation. The same holds for shuttle's and proptest's
+/// sampled searches.
 fn bounded_search_found_nothing(
     verdict: Verdict,
     expected: Expected,
@@ -139,6 +141,28 @@ fn bounded_search_found_nothing(
             reason: format!(
                 "a violation is expected and the loom search bounded to {bound} preemptions \
                      found none; a bounded search that finds nothing proves nothing"
+            ),
+            stats,
+        },
+        // Sampled schedules (shuttle) and generated workloads (proptest) are evidence: missing
+        // a violation that exists somewhere is their known weakness, not a contradiction.
+        (
+            Verdict::Holds {
+                engine: engine @ (Engine::Shuttle | Engine::Proptest),
+                stats,
+                ..
+            },
+            Expected::Violated,
+            _,
+        ) => Verdict::Inconclusive {
+            engine,
+            reason: format!(
+                "a violation is expected and {engine}'s search found none in {}; a sampled \
+                 search that finds nothing proves nothing (try more --iterations or --cases)",
+                match engine {
+                    Engine::Shuttle => count(stats.iterations.unwrap_or(0), "schedule"),
+                    _ => count(stats.iterations.unwrap_or(0), "workload"),
+                }
             ),
             stats,
         },

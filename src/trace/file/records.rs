@@ -57,6 +57,9 @@ pub struct Arguments {
     /// The condition of a conditional update, in words: `team is none`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
+    /// The fencing token a fenced operation carried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<u64>,
 }
 
 /// A user listed by a team.
@@ -173,6 +176,19 @@ impl StepRecord {
                 arguments.user = Some(User(*user));
                 arguments.team = team.map(Team);
                 arguments.condition = Some(format!("team is {}", team_or_none(*where_team)));
+            }
+            Operation::Acquire { user }
+            | Operation::Release { user }
+            | Operation::Expire { user } => {
+                arguments.user = Some(User(*user));
+            }
+            Operation::Fenced { token, operation } => {
+                let unfenced = Step {
+                    operation: operation.as_ref().clone(),
+                    ..step.clone()
+                };
+                arguments = StepRecord::of(&unfenced).arguments;
+                arguments.token = Some(*token);
             }
         }
         StepRecord {
