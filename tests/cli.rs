@@ -1265,7 +1265,7 @@ fn a_proptest_counterexample_names_proptest_and_its_seed() {
         .unwrap_or_else(|| panic!("{out}"));
     assert_eq!(
         header,
-        "naive · proptest, seed 5 (shrunk workload), shuttle random, seed 5 · server-1: \
+        "naive · proptest, case 4 of seed 5 (shrunk workload), shuttle random, seed 5 · server-1: \
          join sue → team-A; server-2: join sue → team-B"
     );
 }

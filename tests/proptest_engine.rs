@@ -252,7 +252,10 @@ fn zero_random_schedules_leave_the_pct_ones() {
     let Replay::ShuttleSchedule { found_by, .. } = &counterexample.replay else {
         panic!("not a shuttle schedule: {:?}", counterexample.replay);
     };
-    assert_eq!(found_by, "PCT depth 3, seed 42");
+    assert_eq!(
+        found_by,
+        "case 4 of seed 42 (shrunk workload), shuttle PCT depth 3, seed 42"
+    );
     let options = ProptestOptions {
         cases: 4,
         ..options

@@ -12,7 +12,7 @@ use crate::runtime::Shuttle;
 use crate::service::JoinService;
 use joincheck_models::domain::{Request, TeamId, UserId};
 use joincheck_models::plural as count;
-use joincheck_models::verdict::{Counterexample, Engine, Stats, Verdict};
+use joincheck_models::verdict::{Counterexample, Engine, Replay, Stats, Verdict};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -396,6 +396,8 @@ where
     let started = Instant::now();
     let mut runner = runner(options);
     let workloads_run = Cell::new(0u64);
+    // The case that first broke, before shrinking: what a reader reruns to see it again.
+    let first_broken_case: Cell<Option<u64>> = Cell::new(None);
     // A workload that could not be checked is not a pass: it makes the whole run inconclusive.
     let unchecked: RefCell<Option<String>> = RefCell::new(None);
     // proptest keeps the last failing workload as its smallest, so the last counterexample found
@@ -429,6 +431,9 @@ where
         };
         match check_workload(&service, &scenario, &schedules) {
             Verdict::Violated { counterexample, .. } => {
+                if first_broken_case.get().is_none() {
+                    first_broken_case.set(Some(workloads_run.get()));
+                }
                 *smallest.borrow_mut() = Some((counterexample, scenario));
                 Err(TestCaseError::fail("the invariant broke"))
             }
@@ -469,6 +474,15 @@ where
         Err(TestError::Fail(..)) => match smallest.into_inner() {
             Some((mut counterexample, scenario)) => {
                 counterexample.engine = Engine::Proptest;
+                // The trace names the generator as well as the schedule that broke the shrunk
+                // workload.
+                if let Replay::ShuttleSchedule { found_by, .. } = &mut counterexample.replay {
+                    let case = first_broken_case.get().unwrap_or_default();
+                    *found_by = format!(
+                        "case {case} of seed {} (shrunk workload), shuttle {found_by}",
+                        options.seed
+                    );
+                }
                 let verdict = Verdict::Violated {
                     engine: Engine::Proptest,
                     counterexample,

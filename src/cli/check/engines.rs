@@ -9,7 +9,7 @@ use joincheck::check::loom::LoomOptions;
 use joincheck::check::proptest::ProptestOptions;
 use joincheck::check::shuttle::{ShuttleOptions, Strategy};
 use joincheck::check::{Limits, Scenario};
-use joincheck_models::verdict::{Engine, Replay, Stats, Verdict};
+use joincheck_models::verdict::{Engine, Stats, Verdict};
 use joincheck_models::{CheckOptions, Progress, Protocol};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -118,7 +118,7 @@ impl Job {
                 };
                 let (verdict, shrunk) = services::proptest(self.protocol, &options);
                 Ran {
-                    verdict: name_the_generator(verdict, limits.seed),
+                    verdict,
                     workload: shrunk,
                 }
             }
@@ -161,27 +161,6 @@ fn out_of_memory(verdict: Verdict, budget: &Budget, states: u64) -> Verdict {
             }
         }
         verdict => verdict,
-    }
-}
-
-/// A proptest counterexample names proptest's seed as well as the shuttle schedule that broke
-/// the shrunk workload, so its trace says which generator found it.
-fn name_the_generator(verdict: Verdict, seed: u64) -> Verdict {
-    let Verdict::Violated {
-        engine,
-        mut counterexample,
-        stats,
-    } = verdict
-    else {
-        return verdict;
-    };
-    if let Replay::ShuttleSchedule { found_by, .. } = &mut counterexample.replay {
-        *found_by = format!("seed {seed} (shrunk workload), shuttle {found_by}");
-    }
-    Verdict::Violated {
-        engine,
-        counterexample,
-        stats,
     }
 }
 
