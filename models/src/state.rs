@@ -130,8 +130,10 @@ impl fmt::Debug for Server {
     }
 }
 
-/// `server-1: idle, 0 done` … up to the last server that is not idle at 0 done (the records past
-/// the configured servers are such), `members: sue ∈ team-A`, and the log.
+/// `server-1: idle, 0 done` … up to the last server that is not idle at 0 done, `members: sue ∈
+/// team-A`, and the log. A server not listed is idle with 0 done: the state does not know how
+/// many servers are configured (the records past them are idle at 0 too), so it names none it
+/// cannot vouch for.
 impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let used = self
@@ -142,9 +144,6 @@ impl fmt::Debug for State {
         let mut out = f.debug_struct("State");
         for (index, server) in self.servers[..used].iter().enumerate() {
             out.field(&ServerId(index as u8).to_string(), server);
-        }
-        if used < MAX {
-            out.field("other servers", &format_args!("idle, 0 done"));
         }
         let members: Vec<String> = self
             .membership()
