@@ -1,0 +1,580 @@
+//! `joincheck check`: verdicts, renderings, expectations, limits and bad input.
+
+use super::util::*;
+use serde_json::Value;
+
+#[test]
+fn check_without_arguments_runs_everything_and_exits_0() {
+    let output = run(&["check"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}\n{}", stderr(&output));
+    for protocol in protocol_names() {
+        for engine in ["model", "loom", "shuttle", "proptest"] {
+            let row = out
+                .lines()
+                .find(|line| {
+                    let words: Vec<&str> = line.split_whitespace().collect();
+                    words.len() > 2 && words[0] == protocol && words[1] == engine
+                })
+                .unwrap_or_else(|| panic!("no row for {protocol} · {engine}:\n{out}"));
+            let expected = if breaks_at_the_articles_sizes(protocol) {
+                "violated"
+            } else {
+                "holds"
+            };
+            assert!(
+                row.contains(&format!("{expected:12}  {expected:8}")),
+                "{row}"
+            );
+            assert!(row.ends_with("✓ as expected"), "{row}");
+        }
+    }
+    assert!(out.contains(NAIVE_MODEL_TRACE), "{out}");
+    let verdicts = protocol_names().len() * 4;
+    assert!(
+        out.contains(&format!("all {verdicts} verdicts as expected")),
+        "{out}"
+    );
+    assert!(
+        !out.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn text_trace_of_the_model_is_the_design_rendering() {
+    let output = run(&["check", "--protocol", "naive", "--engine", "model"]);
+    assert_eq!(output.status.code(), Some(0));
+    let out = stdout(&output);
+    let hint = "replay: add --out DIR to save it, then joincheck replay DIR/naive-model.json\n";
+    assert!(out.contains(&format!("{NAIVE_MODEL_TRACE}{hint}")), "{out}");
+    assert!(out.contains("naive · model: violated — shortest counterexample of 4 steps below"));
+}
+
+#[test]
+fn expecting_a_violation_that_does_not_happen_exits_1() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "event-sourced",
+        "--engine",
+        "model",
+        "--expect",
+        "violated",
+    ]);
+    // The invariant holds, so expecting a violation fails the gate, with no trace printed.
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains(
+        "\nthe verdict differs from what was expected: event-sourced · model (expected violated, \
+         got holds)\n"
+    ));
+}
+
+#[test]
+fn expecting_holds_of_naive_fails_the_ci_gate() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "naive",
+        "--engine",
+        "model",
+        "--expect",
+        "holds",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let out = stdout(&output);
+    assert!(out.contains("✗ UNEXPECTED"), "{out}");
+    assert!(
+        out.contains("naive · model (expected holds, got violated)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_is_one_versioned_document_with_the_statistics() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "naive",
+        "--engine",
+        "model",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stderr(&output).is_empty());
+    let document: Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
+    assert_eq!(document["version"], 1);
+    assert_eq!(document["sizes"]["servers"], 2);
+    let result = &document["results"][0];
+    assert_eq!(result["verdict"], "violated");
+    assert_eq!(result["engine"], "model");
+    assert_eq!(result["protocol"], "naive");
+    assert_eq!(result["expected"], "violated");
+    assert_eq!(result["status"], "as-expected");
+    assert_eq!(result["statistics"]["unique_states"], 24);
+    assert_eq!(result["statistics"]["max_depth"], 4);
+    let steps = result["counterexample"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 4);
+    assert_eq!(steps[0]["detail"], "is sue on a team?");
+    assert_eq!(result["counterexample"]["replay"]["kind"], "model-path");
+    assert_eq!(document["summary"]["exit_code"], 0);
+    let push = |server: &str, team: &str, after: Value| {
+        serde_json::json!({
+            "server": server, "operation": "act", "detail": format!("push sue → {team}"),
+            "arguments": { "team": team, "user": "sue" }, "result": "ok", "conflict": false,
+            "membership_after": after,
+        })
+    };
+    let check = |server: &str| {
+        serde_json::json!({
+            "server": server, "operation": "check", "detail": "is sue on a team?",
+            "arguments": { "user": "sue" }, "result": "no", "conflict": false,
+            "membership_after": [],
+        })
+    };
+    let a = serde_json::json!({ "team": "team-A", "user": "sue" });
+    let b = serde_json::json!({ "team": "team-B", "user": "sue" });
+    let expected = serde_json::json!({
+        "version": 2,
+        "protocol": "naive",
+        "engine": "model",
+        "parameters": "2 servers, 1 user, 2 teams, 1 request each",
+        "violation": { "user": "sue", "teams": ["team-A", "team-B"] },
+        "steps": [
+            check("server-1"),
+            check("server-2"),
+            push("server-1", "team-A", serde_json::json!([a.clone()])),
+            push("server-2", "team-B", serde_json::json!([a, b])),
+        ],
+        "replay": {
+            "kind": "model-path",
+            "sizes": [2, 1, 2, 1],
+            "actions": [
+                "server-1 check sue → team-A",
+                "server-2 check sue → team-B",
+                "server-1 act",
+                "server-2 act"
+            ],
+        },
+    });
+    assert_eq!(result["counterexample"], expected);
+}
+
+#[test]
+fn the_model_check_gives_the_reference_state_count() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "event-sourced",
+        "--engine",
+        "model",
+        "--servers",
+        "3",
+        "--users",
+        "3",
+        "--teams",
+        "3",
+        "--requests",
+        "2",
+        "--threads",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let result = &document["results"][0];
+    assert_eq!(result["verdict"], "holds");
+    // Spin's count for the same semantics.
+    assert_eq!(result["statistics"]["unique_states"], 1_799_380);
+    assert_eq!(
+        result["scope"],
+        "all interleavings of 3 servers × 3 users × 3 teams × 2 requests each"
+    );
+}
+
+#[test]
+fn mermaid_format_is_markdown_with_a_sequence_diagram() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "naive",
+        "--engine",
+        "model",
+        "--format",
+        "mermaid",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let out = stdout(&output);
+    assert!(out.starts_with("### joincheck · 2 servers, 1 user, 2 teams, 1 request each\n"));
+    assert!(
+        out.contains("| naive | model | violated | violated | 24 | 4 | - |"),
+        "{out}"
+    );
+    assert!(out.contains(
+        "```mermaid\nsequenceDiagram\n    participant S1 as server-1\n    participant S2 as server-2\n    participant DB as database\n    S1->>DB: 1. is sue on a team?\n    DB-->>S1: no\n"
+    ), "{out}");
+    assert!(
+        out.contains("    DB-->>S2: sue ∈ {team-A, team-B} ✗\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_github_job_summary_gets_the_mermaid_report() {
+    let dir = scratch("summary");
+    let summary = dir.join("summary.md");
+    std::fs::write(&summary, "# earlier step\n").unwrap();
+    let output = joincheck()
+        .args([
+            "check",
+            "--protocol",
+            "naive",
+            "--engine",
+            "model",
+            "--format",
+            "json",
+        ])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        written.starts_with("# earlier step\n### joincheck"),
+        "{written}"
+    );
+    assert!(written.contains("```mermaid\nsequenceDiagram"), "{written}");
+    serde_json::from_slice::<Value>(&output.stdout).expect("stdout stays pure JSON");
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal_and_never_with_no_color() {
+    let args = ["check", "--protocol", "naive", "--engine", "model"];
+    let always = joincheck()
+        .args(args)
+        .args(["--color", "always"])
+        .output()
+        .unwrap();
+    assert!(stdout(&always).contains("\x1b[1;31mviolated"));
+    let piped = run(&args);
+    assert!(!stdout(&piped).contains('\x1b'));
+    let no_color = joincheck()
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!stdout(&no_color).contains('\x1b'));
+}
+
+#[test]
+fn every_bad_input_is_one_line_and_exit_2() {
+    let blocker = scratch("blocker").join("a-file");
+    std::fs::write(&blocker, "").unwrap();
+    let unwritable = blocker.join("out");
+    // Every protocol of the registry is offered, whatever it holds.
+    let all_protocols_refusal = format!(
+        "invalid value 'mongo' for '--protocol <NAMES>' [possible values: {}, all]",
+        protocol_names().join(", ")
+    );
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["check", "--protocol", "mongo"], &all_protocols_refusal),
+        (
+            vec!["check", "--protocol", "naive,mongo"],
+            "invalid value 'mongo' for '--protocol <NAMES>'",
+        ),
+        (
+            vec!["check", "--engine", "model,tla"],
+            "invalid value 'tla' for '--engine <NAMES>'",
+        ),
+        (
+            vec!["check", "--engine", "model,loom", "--servers", "5"],
+            "5 servers is more than loom can check (at most 4)",
+        ),
+        (
+            vec!["check", "--engine", "tla"],
+            "invalid value 'tla' for '--engine",
+        ),
+        (
+            vec!["check", "--servers", "0"],
+            "servers must be at least 1",
+        ),
+        (vec!["check", "--teams", "0"], "teams must be at least 1"),
+        (
+            vec!["check", "--users", "9"],
+            "users = 9 is above the limit of 8",
+        ),
+        (
+            vec!["check", "--requests", "1000"],
+            "requests = 1000 is above the limit of 15",
+        ),
+        (vec!["check", "--servers", "-3"], "'-3'"),
+        (vec!["check", "--servers", "two"], "invalid value 'two'"),
+        (
+            vec!["check", "--engine", "loom", "--servers", "5"],
+            "at most 4",
+        ),
+        (
+            vec![
+                "check",
+                "--engine",
+                "model",
+                "--servers",
+                "8",
+                "--users",
+                "8",
+                "--teams",
+                "8",
+                "--requests",
+                "15",
+            ],
+            "one state of the naive protocol at these sizes needs 160 bits",
+        ),
+        (
+            vec!["check", "--engine", "proptest", "--servers", "1"],
+            "proptest cannot check 1 server",
+        ),
+        (
+            vec!["check", "--timeout", "0"],
+            "the timeout must be positive",
+        ),
+        (
+            vec!["check", "--timeout", "-1"],
+            "the timeout must be positive",
+        ),
+        (vec!["check", "--format", "xml"], "invalid value 'xml'"),
+        (vec!["check", "--expect", "maybe"], "invalid value 'maybe'"),
+        (vec!["check", "--iterations", "0"], "'0'"),
+        (
+            vec!["check", "--out", unwritable.to_str().unwrap()],
+            "cannot write to --out",
+        ),
+        (
+            vec!["check", "--frobnicate"],
+            "unexpected argument '--frobnicate'",
+        ),
+        (vec!["replay"], "FILE"),
+        (vec!["explore"], "--protocol"),
+        (
+            vec!["explore", "--protocol", "nope"],
+            "invalid value 'nope' for '--protocol <NAME>'",
+        ),
+        (vec!["explore", "--protocol", "naive", "--port", "0"], "'0'"),
+        (vec!["bench", "--threads", "0"], "'0'"),
+        (vec!["launch"], "unrecognized subcommand 'launch'"),
+    ];
+    for (args, needle) in cases {
+        assert_bad_input(&args, needle);
+    }
+}
+
+#[test]
+fn help_documents_every_flag_with_an_example() {
+    let output = run(&["check", "--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    let help = stdout(&output);
+    for flag in [
+        "--protocol",
+        "--engine",
+        "--servers",
+        "--users",
+        "--teams",
+        "--requests",
+        "--symmetry",
+        "--threads",
+        "--seed",
+        "--iterations",
+        "--cases",
+        "--preemption-bound",
+        "--max-states",
+        "--max-memory",
+        "--workload",
+        "--timeout",
+        "--format",
+        "--out",
+        "--expect",
+        "--color",
+    ] {
+        assert!(help.contains(flag), "{flag} is not documented");
+        assert!(
+            help.contains(&format!("Example: {flag}")),
+            "{flag} has no example"
+        );
+    }
+    assert!(help.contains("Examples:"));
+    assert!(help.contains("Exit status: 0"));
+    for (command, flags) in [
+        (
+            "explore",
+            &["--protocol", "--servers", "--port", "--lazy"][..],
+        ),
+        ("bench", &["--quick", "--threads", "--format"][..]),
+        ("replay", &["FILE", "--on-implementation", "--format"][..]),
+        (
+            "conform",
+            &[
+                "--protocol",
+                "--iterations",
+                "--seed",
+                "--servers",
+                "--timeout",
+                "--format",
+            ][..],
+        ),
+        (
+            "stress",
+            &[
+                "--runs",
+                "--servers",
+                "--users",
+                "--teams",
+                "--timeout",
+                "--format",
+            ][..],
+        ),
+    ] {
+        let help = stdout(&run(&[command, "--help"]));
+        for flag in flags {
+            assert!(help.contains(flag), "{command} {flag}");
+            if flag.starts_with("--")
+                && !["--lazy", "--quick", "--on-implementation"].contains(flag)
+            {
+                let example = format!("Example: {flag}");
+                assert!(help.contains(&example), "{command} {flag} has no example");
+            }
+        }
+        assert!(help.contains("Example: "), "{command}: {help}");
+    }
+    let top = stdout(&run(&["--help"]));
+    for command in ["check", "replay", "conform", "explore", "bench", "stress"] {
+        assert!(top.contains(command), "{command}");
+    }
+    assert!(
+        !top.contains("bench-one"),
+        "the internal command stays hidden"
+    );
+    // The replay examples name a file the example before them writes.
+    assert!(top.contains("joincheck check --protocol naive --out out "));
+    assert!(top.contains("joincheck replay out/naive-model.json "));
+}
+
+#[test]
+fn a_state_limit_is_inconclusive_with_exit_3() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "event-sourced",
+        "--engine",
+        "model",
+        "--servers",
+        "3",
+        "--max-states",
+        "100",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let result = &document["results"][0];
+    assert_eq!(result["verdict"], "inconclusive");
+    assert_eq!(result["status"], "inconclusive");
+    assert!(result["reason"]
+        .as_str()
+        .unwrap()
+        .contains("distinct states"));
+    assert!(result["statistics"]["unique_states"].as_u64().unwrap() >= 100);
+}
+
+#[test]
+fn a_bounded_loom_search_that_misses_the_expected_violation_is_inconclusive() {
+    let bounded = ["check", "--protocol", "naive", "--engine", "loom"];
+    let output = run(&[
+        &bounded[..],
+        &["--preemption-bound", "0", "--format", "json"],
+    ]
+    .concat());
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let result = &document["results"][0];
+    assert_eq!(result["verdict"], "inconclusive");
+    assert_eq!(result["status"], "inconclusive");
+    assert_eq!(
+        result["reason"],
+        "a violation is expected and the loom search bounded to 0 preemptions found none; a \
+         bounded search that finds nothing proves nothing"
+    );
+    assert_eq!(document["summary"]["unexpected"], 0);
+    // One preemption is enough for the article's race: then the violation is found.
+    let output = run(&[&bounded[..], &["--preemption-bound", "1"]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("naive · loom: violated — counterexample of 4 steps"));
+}
+
+#[test]
+fn loom_is_skipped_not_faked_beyond_four_servers() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "event-sourced",
+        "--servers",
+        "5",
+        "--iterations",
+        "20",
+        "--cases",
+        "4",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.contains("loom skipped: 5 servers is more than loom can check (at most 4)"));
+    assert!(!out
+        .lines()
+        .any(|line| line.starts_with("event-sourced           loom")));
+}
+
+#[test]
+fn on_one_server_check_then_act_is_correct() {
+    let output = run(&["check", "--servers", "1", "--iterations", "20"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}\n{}", stderr(&output));
+    assert!(
+        out.contains("naive · model: holds — all interleavings of 1 server"),
+        "{out}"
+    );
+    assert!(
+        out.contains("naive · shuttle: holds — no violation in 20 schedules (random"),
+        "{out}"
+    );
+    assert!(out.contains("proptest skipped: it generates workloads of at least 2 servers"));
+    assert!(
+        out.contains(&format!(
+            "all {} verdicts as expected; proptest not run: it generates workloads of at \
+                 least 2 servers\n",
+            protocol_names().len() * 3
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn bench_prints_the_table() {
+    let output = run(&["bench", "--quick", "--threads", "1"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.contains("unique") && out.contains("states/s") && out.contains("peak MB"));
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|line| line.starts_with("naive") || line.starts_with("event-sourced"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    assert!(
+        rows[0].contains("violated") && rows[0].contains("75"),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[1].contains("holds") && rows[1].contains("125"),
+        "{}",
+        rows[1]
+    );
+}

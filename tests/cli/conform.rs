@@ -1,0 +1,67 @@
+//! `joincheck conform` and replaying a model path on the implementation.
+
+use super::util::*;
+
+#[test]
+fn conform_validates_histories_against_the_model() {
+    let output = run(&[
+        "conform",
+        "--protocol",
+        "event-sourced",
+        "--iterations",
+        "50",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    // 50 random + 50 PCT schedules, 50 runs on real threads, 256 workloads × 50 PCT schedules.
+    // How many steps the runs on real threads took (retries) is up to the scheduler.
+    assert!(text.contains("validated 12,950 histories, "), "{text}");
+    assert!(
+        text.contains(" steps, against the event-sourced model (0 of them broke the invariant)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("CONFORMS  every history is a path of the model"),
+        "{text}"
+    );
+    assert_bad_input(
+        &["conform", "--protocol", "nope"],
+        &format!(
+            "invalid value 'nope' for '--protocol <NAME>' [possible values: {}]",
+            protocol_names().join(", ")
+        ),
+    );
+    assert_bad_input(
+        &["conform", "--protocol", "naive", "--servers", "1"],
+        "at least 2 servers",
+    );
+}
+
+#[test]
+fn a_model_counterexample_replays_on_the_implementation_with_the_identical_trace() {
+    let dir = scratch("on-implementation");
+    let out = dir.to_str().unwrap();
+    let args = [
+        "check",
+        "--protocol",
+        "naive",
+        "--engine",
+        "model",
+        "--out",
+        out,
+    ];
+    assert_eq!(run(&args).status.code(), Some(0));
+    let file = dir.join("naive-model.json");
+    let file = file.to_str().unwrap();
+    let on_model = stdout(&run(&["replay", file]));
+    let output = run(&["replay", file, "--on-implementation"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let on_code = stdout(&output);
+    let (first, trace) = on_code.split_once('\n').unwrap();
+    assert!(
+        first.starts_with("on the implementation: the real naive service"),
+        "{first}"
+    );
+    assert_eq!(trace, on_model);
+    assert!(trace.contains("VIOLATED"));
+}

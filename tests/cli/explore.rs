@@ -1,0 +1,65 @@
+//! `joincheck explore`: stateright's Explorer, served and refused.
+
+use super::util::*;
+use serde_json::Value;
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+#[test]
+fn explore_serves_stateright_explorer_with_the_naive_violation() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _explorer = Child(
+        joincheck()
+            .args([
+                "explore",
+                "--protocol",
+                "naive",
+                "--port",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let started = Instant::now();
+    let mut last = String::new();
+    while started.elapsed() < Duration::from_secs(30) {
+        if let Some(response) = http_get(port, "/.status") {
+            if let Some((_, body)) = response.split_once("\r\n\r\n") {
+                if let Ok(status) = serde_json::from_str::<Value>(body) {
+                    let properties = status["properties"].as_array().cloned().unwrap_or_default();
+                    let violated = properties.iter().any(|p| {
+                        p[0] == "Always"
+                            && p[1] == "a user is on at most one team"
+                            && !p[2].is_null()
+                    });
+                    if violated && status["done"] == true {
+                        assert_eq!(status["unique_state_count"], 24, "{status}");
+                        let states = http_get(port, "/.states/0").unwrap_or_default();
+                        assert!(states.contains("server-1 check sue → team-A"), "{states}");
+                        return;
+                    }
+                }
+                last = body.to_string();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("no discovery of the violated property at /.status; last answer: {last}");
+}
+
+#[test]
+fn explore_refuses_a_port_in_use() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    assert_bad_input(
+        &["explore", "--protocol", "naive", "--port", &port],
+        "cannot listen on 127.0.0.1:",
+    );
+}

@@ -1,0 +1,383 @@
+//! Flags and expectations as documented: what applies, what is refused, what the sizes mean.
+
+use super::util::*;
+use serde_json::Value;
+
+/// A check on the model alone that the memory budget stops at once.
+#[test]
+fn a_memory_budget_ends_a_model_check_inconclusive_and_names_the_budget() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "event-sourced",
+        "--engine",
+        "model",
+        "--max-memory",
+        "1M",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let result = &document["results"][0];
+    assert_eq!(result["verdict"], "inconclusive");
+    assert_eq!(
+        result["reason"],
+        "stopped by the memory budget of 1.0 MiB (--max-memory), which leaves room for 1 state \
+         (128 bytes each, after the checker's buffers), after 1 distinct state (5 generated); \
+         every state up to 0 steps deep was found, deeper ones were not"
+    );
+    assert_eq!(result["statistics"]["unique_states"], 1);
+    assert_bad_input(
+        &["check", "--max-memory", "2X"],
+        "`2X` is not an amount of memory: give a number with K, M, G or T, as in 2G",
+    );
+}
+
+#[test]
+fn a_flag_beats_the_engines_environment_which_is_ignored_with_a_warning() {
+    let shuttle = [
+        "check",
+        "--protocol",
+        "event-sourced",
+        "--engine",
+        "shuttle",
+    ];
+    let output = joincheck()
+        .args(shuttle)
+        .args(["--iterations", "10", "--seed", "9"])
+        .env("SHUTTLE_RANDOM_SEED", "7")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("no violation in 10 schedules (PCT depth 3, seed 9)"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(
+        stderr(&output),
+        "joincheck: ignoring SHUTTLE_RANDOM_SEED: joincheck's flags set every engine setting \
+         (see `joincheck check --help`)\n"
+    );
+    // Values loom, shuttle and proptest could not parse stop nothing, and none changes a
+    // check: they are not read.
+    let output = joincheck()
+        .args([
+            "check",
+            "--protocol",
+            "event-sourced",
+            "--engine",
+            "loom,proptest",
+        ])
+        .env("SHUTTLE_RANDOM_SEED", "abc")
+        .env("LOOM_MAX_PREEMPTIONS", "0")
+        .env("PROPTEST_CASES", "abc")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        "joincheck: ignoring LOOM_MAX_PREEMPTIONS, PROPTEST_CASES, SHUTTLE_RANDOM_SEED: \
+         joincheck's flags set every engine setting (see `joincheck check --help`)\n"
+    );
+    let out = stdout(&output);
+    assert!(
+        out.contains("event-sourced · loom: holds — all interleavings of server-1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("event-sourced · proptest: holds — no violation in 64 generated workloads"),
+        "{out}"
+    );
+    for command in [&["stress", "--runs", "1"][..], &["bench", "--quick"][..]] {
+        let output = joincheck()
+            .args(command)
+            .env("LOOM_MAX_BRANCHES", "many")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{command:?}");
+    }
+}
+
+#[test]
+fn flags_no_running_engine_uses_are_named_in_one_line() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "event-sourced",
+        "--engine",
+        "shuttle",
+        "--iterations",
+        "10",
+        "--symmetry",
+        "--max-states",
+        "5",
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        stderr(&output),
+        "joincheck: ignoring --symmetry (model only), --threads (model only), --max-states \
+         (model only): no engine that uses them runs here\n"
+    );
+    let output = run(&[
+        "check",
+        "--engine",
+        "model",
+        "--iterations",
+        "5",
+        "--cases",
+        "3",
+        "--preemption-bound",
+        "1",
+    ]);
+    assert_eq!(
+        stderr(&output),
+        "joincheck: ignoring --preemption-bound (loom only), --iterations (shuttle only), \
+         --cases (proptest only): no engine that uses them runs here\n"
+    );
+    let quiet = run(&[
+        "check",
+        "--engine",
+        "model",
+        "--symmetry",
+        "--timeout",
+        "60",
+    ]);
+    assert_eq!(stderr(&quiet), "");
+}
+
+#[test]
+fn a_timeout_too_large_says_so_and_names_the_limit() {
+    assert_bad_input(
+        &["check", "--timeout", "1e10"],
+        "1e10 seconds is too large: the timeout is at most 1,000,000,000 seconds",
+    );
+    for command in ["conform", "stress"] {
+        let mut args = vec![command, "--timeout", "0"];
+        if command == "conform" {
+            args.extend(["--protocol", "naive"]);
+        }
+        assert_bad_input(&args, "0 seconds: the timeout must be positive");
+    }
+}
+
+#[test]
+fn joincheck_alone_prints_the_usage_block() {
+    let output = run(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout(&output).is_empty());
+    let err = stderr(&output);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "Proves or refutes \"a user is on at most one team\" for join protocols run by \
+             scaled-out servers",
+            "",
+            "Usage: joincheck <COMMAND>"
+        ],
+        "{err}"
+    );
+    assert!(lines.contains(&"Commands:"), "{err}");
+    for command in ["check", "replay", "conform", "explore", "bench", "stress"] {
+        assert!(
+            lines
+                .iter()
+                .any(|line| line.starts_with(&format!("  {command} "))),
+            "{command}: {err}"
+        );
+    }
+}
+
+#[test]
+fn help_is_true_of_every_command() {
+    let help = |command: &[&str]| stdout(&run(&[command, &["--help"]].concat()));
+    let conform = help(&["conform"]);
+    assert!(!conform.contains("loom"), "{conform}");
+    assert!(conform.contains("Servers racing (2 to 8"), "{conform}");
+    let explore = help(&["explore"]);
+    assert!(!explore.contains("loom"), "{explore}");
+    assert!(
+        explore.contains("shows one more than the steps `check` reports as depth"),
+        "{explore}"
+    );
+    for command in ["check", "replay", "conform", "explore", "bench", "stress"] {
+        assert!(help(&[command]).contains("Exit status: "), "{command}");
+    }
+    let stress = help(&["stress"]);
+    for range in ["(1 to 10,000,000)", "(2 to 64)", "(1 to 64)"] {
+        assert!(stress.contains(range), "{range}: {stress}");
+    }
+    let top = help(&[]);
+    assert!(
+        top.contains(
+            "a violation where holds was expected, or holds where\n  a violation was expected"
+        ),
+        "{top}"
+    );
+    // Every protocol the registry has, in every command that takes one.
+    for command in ["check", "conform", "explore"] {
+        let text = help(&[command]);
+        for protocol in joincheck::protocols::ALL {
+            assert!(
+                text.contains(&format!("- {}:", protocol.name())),
+                "{command} --help lacks {protocol}"
+            );
+        }
+    }
+    // The examples run as printed: two users in the workload, and the saved file replays.
+    let output = run(&[
+        "check",
+        "--engine",
+        "shuttle",
+        "--servers",
+        "4",
+        "--users",
+        "2",
+        "--requests",
+        "2",
+        "--iterations",
+        "10000",
+        "--seed",
+        "7",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("join john → team-B"),
+        "{}",
+        stdout(&output)
+    );
+    let check = help(&["check"]);
+    assert!(
+        check.contains("check --engine shuttle --servers 4 --users 2 --requests 2"),
+        "{check}"
+    );
+}
+
+#[test]
+fn protocols_and_engines_take_lists() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "naive,event-sourced",
+        "--engine",
+        "loom,model",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    let rows: Vec<(String, String)> = out
+        .lines()
+        .filter(|line| line.ends_with("✓ as expected"))
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            (words[0].to_string(), words[1].to_string())
+        })
+        .collect();
+    let expected = [
+        ("naive", "model"),
+        ("naive", "loom"),
+        ("event-sourced", "model"),
+        ("event-sourced", "loom"),
+    ]
+    .map(|(p, e)| (p.to_string(), e.to_string()));
+    assert_eq!(rows, expected);
+    assert!(out.contains("all 4 verdicts as expected"), "{out}");
+}
+
+/// The packing limit is the model engine's, per protocol: with `--engine all` the model is
+/// skipped for the protocols too wide to pack (saying why), and the other engines still run.
+#[test]
+fn a_state_too_wide_to_pack_skips_the_model_engine_not_the_others() {
+    let output = joincheck()
+        .args(["check", "--protocol", "naive", "--engine", "shuttle"])
+        .args(["--servers", "8", "--users", "8", "--teams", "8"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let output = joincheck()
+        .args([
+            "check",
+            "--servers",
+            "8",
+            "--users",
+            "8",
+            "--teams",
+            "8",
+            "--requests",
+            "15",
+        ])
+        // One lease expiry per run among 8 servers: PCT needs more than the default 1,000
+        // schedules to put it between a check and its push (lease-lock-fenced: schedule 1,678).
+        .args(["--iterations", "3000"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let skipped: Vec<String> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|skip| format!("{}: {}", skip["engine"], skip["reason"]))
+        .collect();
+    assert_eq!(skipped.len(), 1 + protocol_names().len(), "{skipped:?}");
+    assert!(
+        skipped[1].contains("naive: one state of the naive protocol"),
+        "{skipped:?}"
+    );
+}
+
+/// With one team nobody can be on two teams: naive is expected to hold there, and does.
+#[test]
+fn naive_is_expected_to_hold_on_one_team() {
+    let output = joincheck()
+        .args([
+            "check",
+            "--protocol",
+            "naive",
+            "--teams",
+            "1",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for result in report["results"].as_array().unwrap() {
+        assert_eq!(result["expected"], "holds", "{result}");
+        assert_eq!(result["verdict"], "holds", "{result}");
+    }
+}
+
+/// `--max-states M` stores at most M states: the check stops at the limit, not a level later.
+#[test]
+fn a_state_limit_stops_at_the_limit() {
+    let output = joincheck()
+        .args(["check", "--protocol", "event-sourced", "--engine", "model"])
+        .args([
+            "--servers",
+            "3",
+            "--users",
+            "3",
+            "--teams",
+            "3",
+            "--requests",
+            "2",
+        ])
+        .args(["--threads", "1", "--max-states", "1000", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let result = &report["results"][0];
+    assert_eq!(result["statistics"]["unique_states"], 1000);
+    assert_eq!(
+        result["reason"],
+        "stopped by the state limit (1,000) after 1,000 distinct states (3,943 generated); every \
+         state up to 2 steps deep was found, deeper ones were not"
+    );
+}

@@ -1,0 +1,253 @@
+//! `check --out` files and `joincheck replay`: reproduced, compared, or refused in one line.
+
+use super::util::*;
+use serde_json::Value;
+
+#[test]
+fn out_dir_files_replay_to_the_identical_trace_for_every_engine() {
+    let dir = scratch("replay");
+    let out = dir.join("counterexamples");
+    let out_arg = out.to_str().unwrap();
+    let output = run(&["check", "--protocol", "naive", "--out", out_arg]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for engine in ["model", "loom", "shuttle", "proptest"] {
+        let json = out.join(format!("naive-{engine}.json"));
+        let saved = std::fs::read_to_string(out.join(format!("naive-{engine}.txt"))).unwrap();
+        assert!(
+            saved.ends_with(&format!("replay: joincheck replay {}\n", json.display())),
+            "{saved}"
+        );
+        assert!(
+            stdout(&output).contains(&saved),
+            "the printed trace is the saved one"
+        );
+        let document: Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(document["version"], 2);
+        assert_eq!(document["engine"], engine);
+        let replayed = run(&["replay", json.to_str().unwrap()]);
+        assert_eq!(
+            replayed.status.code(),
+            Some(0),
+            "{engine}: {}",
+            stderr(&replayed)
+        );
+        assert_eq!(stdout(&replayed), saved, "{engine}");
+    }
+    let document: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("naive-shuttle.json")).unwrap())
+            .unwrap();
+    assert_eq!(document["replay"]["kind"], "shuttle-schedule");
+    let join = |team: &str| serde_json::json!({ "request": "join", "user": "sue", "team": team });
+    assert_eq!(
+        document["scenario"],
+        serde_json::json!({
+            "users": 1, "teams": 2, "initial": [],
+            "servers": [[join("team-A")], [join("team-B")]],
+        })
+    );
+    // The same schedule on another workload does not replay: one line, exit 2.
+    let mut edited = document.clone();
+    edited["scenario"]["servers"] =
+        serde_json::json!([[join("team-A")], [join("team-B")], [join("team-A")]]);
+    let edited_file = dir.join("edited.json");
+    std::fs::write(&edited_file, edited.to_string()).unwrap();
+    assert_bad_input(
+        &["replay", edited_file.to_str().unwrap()],
+        "not a shuttle schedule that replays",
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_replay_that_no_longer_breaks_exits_1() {
+    let dir = scratch("fixed");
+    let mut document = saved_file(&dir, "naive", "model");
+    // A complete path of the event-sourced model: it ends with the invariant intact.
+    document["protocol"] = "event-sourced".into();
+    document["replay"]["actions"] =
+        serde_json::json!(["server-1 read sue → team-A", "server-1 append"]);
+    let file = write_file(&dir, "path", &document);
+    let output = run(&["replay", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stdout(&output).contains("no longer reproduces"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_replay_reproduces_only_the_same_steps_and_violation() {
+    let dir = scratch("compared");
+    let model = saved_file(&dir, "naive", "model");
+    let loom = saved_file(&dir, "naive", "loom");
+    for (name, document) in [("model", &model), ("loom", &loom)] {
+        let file = write_file(&dir, name, document);
+        let output = run(&["replay", file.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+    }
+    let edited = |document: &Value, edit: &dyn Fn(&mut Value)| {
+        let mut document = document.clone();
+        edit(&mut document);
+        document
+    };
+    let executed = loom["replay"]["iteration"].as_u64().unwrap();
+    let differ = "NOT REPRODUCED  the rerun differs from the file in";
+    let cases: Vec<(&str, Value, String)> = vec![
+        (
+            "cut",
+            edited(&model, &|d| d["steps"].as_array_mut().unwrap().truncate(2)),
+            format!(
+                "{differ} step 3: the file has no such step, the rerun has \
+                 `server-1 act push sue → team-A → ok, after: team-A: sue`"
+            ),
+        ),
+        (
+            "membership",
+            edited(&model, &|d| {
+                d["steps"][2]["membership_after"][0]["team"] = "team-B".into()
+            }),
+            format!(
+                "{differ} step 3: the file has `server-1 act push sue → team-A → ok, after: \
+                 team-B: sue`, the rerun has `server-1 act push sue → team-A → ok, after: \
+                 team-A: sue`"
+            ),
+        ),
+        (
+            "violation",
+            edited(&model, &|d| d["violation"]["user"] = "john".into()),
+            format!(
+                "{differ} the violation: the file has john ∈ {{team-A, team-B}}, the rerun \
+                 has sue ∈ {{team-A, team-B}}"
+            ),
+        ),
+        (
+            "sizes",
+            edited(&model, &|d| {
+                d["replay"]["sizes"] = serde_json::json!([2, 1, 3, 1])
+            }),
+            format!(
+                "{differ} what was checked: the file says `2 servers, 1 user, 2 teams, 1 \
+                 request each`, the rerun checked `2 servers, 1 user, 3 teams, 1 request each`"
+            ),
+        ),
+        (
+            "execution",
+            edited(&loom, &|d| d["replay"]["iteration"] = (executed + 1).into()),
+            format!(
+                "{differ} the loom execution: the file has execution {}, the rerun broke the \
+                 invariant at execution {executed}",
+                executed + 1
+            ),
+        ),
+    ];
+    for (name, document, expected) in cases {
+        let file = write_file(&dir, name, &document);
+        let output = run(&["replay", file.to_str().unwrap()]);
+        let out = stdout(&output);
+        assert_eq!(output.status.code(), Some(1), "{name}: {out}");
+        assert_eq!(out.lines().next(), Some(expected.as_str()), "{name}");
+        assert!(out.contains("the rerun:\nnaive · "), "{name}: {out}");
+        assert!(stderr(&output).is_empty(), "{name}");
+    }
+    let not_a_replay = write_file(&dir, "other", &serde_json::json!({ "hello": 1 }));
+    assert_bad_input(
+        &["replay", not_a_replay.to_str().unwrap()],
+        "not a joincheck counterexample: a JSON object without `version`",
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn corrupt_replay_files_are_refused_in_one_line() {
+    let dir = scratch("corrupt");
+    let model = saved_file(&dir, "naive", "model");
+    let shuttle = saved_file(&dir, "naive", "shuttle");
+    let edited = |document: &Value, edit: &dyn Fn(&mut Value)| {
+        let mut document = document.clone();
+        edit(&mut document);
+        document
+    };
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "version",
+            edited(&model, &|d| d["version"] = 99.into()),
+            "version 99 (this joincheck reads version 2)",
+        ),
+        (
+            "version-1",
+            edited(&model, &|d| d["version"] = 1.into()),
+            "version 1, written by an earlier joincheck; this joincheck reads version 2",
+        ),
+        (
+            "protocol",
+            edited(&model, &|d| d["protocol"] = "nope".into()),
+            "unknown protocol `nope`",
+        ),
+        (
+            "engine",
+            edited(&model, &|d| d["engine"] = "tla".into()),
+            "unknown engine `tla`",
+        ),
+        (
+            "steps",
+            edited(&model, &|d| {
+                d.as_object_mut().unwrap().remove("steps");
+            }),
+            "missing field `steps`",
+        ),
+        (
+            "action",
+            edited(&model, &|d| {
+                d["replay"]["actions"] = serde_json::json!(["server-1 jump"])
+            }),
+            "`server-1 jump` is not an action",
+        ),
+        (
+            "not-enabled",
+            edited(&model, &|d| {
+                d["replay"]["actions"] = serde_json::json!(["server-1 act"])
+            }),
+            "is not enabled here",
+        ),
+        (
+            "schedule",
+            edited(&shuttle, &|d| {
+                d["replay"]["schedule"] = "zz-not-a-schedule".into()
+            }),
+            "not a shuttle schedule that replays: zz-not-a-schedule",
+        ),
+        (
+            "scenario",
+            edited(&shuttle, &|d| {
+                d.as_object_mut().unwrap().remove("scenario");
+            }),
+            "no `scenario`",
+        ),
+        (
+            "user",
+            edited(&shuttle, &|d| {
+                d["scenario"]["servers"][0][0]["user"] = "bob".into()
+            }),
+            "`bob` is not a user",
+        ),
+        (
+            "stress",
+            edited(&shuttle, &|d| {
+                d["engine"] = "stress".into();
+                d["replay"] = serde_json::json!({ "kind": "stress-run", "run": 3 });
+            }),
+            "cannot be replayed",
+        ),
+    ];
+    for (name, document, needle) in cases {
+        let file = write_file(&dir, name, &document);
+        assert_bad_input(&["replay", file.to_str().unwrap()], needle);
+    }
+    let not_json = dir.join("not-json.json");
+    std::fs::write(&not_json, "{ this is not json").unwrap();
+    assert_bad_input(&["replay", not_json.to_str().unwrap()], "invalid JSON");
+    assert_bad_input(
+        &["replay", dir.join("missing.json").to_str().unwrap()],
+        "cannot read",
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
