@@ -267,10 +267,7 @@ pub fn thousands(n: u64) -> String {
 mod tests {
     use super::*;
     use crate::reference::reachable;
-
-    fn sizes(s: u8, u: u8, t: u8, n: u8) -> Sizes {
-        Sizes::new(s, u, t, n).unwrap()
-    }
+    use crate::reference::sizes;
 
     #[test]
     fn a_proof_states_its_scope_and_figures() {

@@ -1,6 +1,7 @@
 //! A deliberately plain reference exploration for tests: full states in a `HashSet`, no packing,
 //! no symmetry, no early stop. The fast checker must agree with it.
 
+use crate::checker::{check, CheckOptions};
 use crate::model::ProtocolModel;
 use crate::state::State;
 use crate::{Protocol, Sizes};
@@ -40,4 +41,20 @@ pub(crate) fn small_grid() -> Vec<Sizes> {
     .into_iter()
     .map(|[s, u, t, n]| Sizes::new(s, u, t, n).unwrap())
     .collect()
+}
+
+/// Sizes in a test, where they are always valid.
+pub(crate) fn sizes(s: u8, u: u8, t: u8, n: u8) -> Sizes {
+    Sizes::new(s, u, t, n).unwrap()
+}
+
+/// The exact number of states of a proof: the check must hold, and covered this many.
+pub(crate) fn holds_with(protocol: Protocol, sizes: Sizes, symmetry: bool) -> u64 {
+    let options = CheckOptions {
+        symmetry,
+        ..CheckOptions::default()
+    };
+    let verdict = check(protocol, sizes, &options);
+    assert_eq!(verdict.kind(), "holds", "{protocol} {sizes}: {verdict:?}");
+    verdict.stats().unique_states.unwrap()
 }

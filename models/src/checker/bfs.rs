@@ -315,15 +315,12 @@ fn insert_all<K: Key>(
 #[cfg(test)]
 mod tests {
     use crate::checker::{check, CheckOptions};
+    use crate::reference::sizes;
     use crate::verdict::Verdict;
-    use crate::{Protocol, Sizes};
+    use crate::Protocol;
     use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
     use std::time::Duration;
-
-    fn sizes(s: u8, u: u8, t: u8, n: u8) -> Sizes {
-        Sizes::new(s, u, t, n).unwrap()
-    }
 
     #[test]
     fn two_threads_find_the_same_states_and_the_same_counterexample() {

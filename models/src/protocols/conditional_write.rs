@@ -152,27 +152,14 @@ impl JoinProtocol for ConditionalWrite {
 
 #[cfg(test)]
 mod tests {
-    use crate::checker::{check, replay, CheckOptions};
+    use crate::checker::replay;
     use crate::domain::{ServerId, TeamId, UserId};
     use crate::operation::{OpResult, Operation, Step};
+    use crate::reference::{holds_with, sizes};
     use crate::reference::{reachable, small_grid};
     use crate::{Protocol, Sizes};
 
     const BOTH: [Protocol; 2] = [Protocol::UniqueMembership, Protocol::UserDocument];
-
-    fn sizes(s: u8, u: u8, t: u8, n: u8) -> Sizes {
-        Sizes::new(s, u, t, n).unwrap()
-    }
-
-    fn holds_with(protocol: Protocol, sizes: Sizes, symmetry: bool) -> u64 {
-        let options = CheckOptions {
-            symmetry,
-            ..CheckOptions::default()
-        };
-        let verdict = check(protocol, sizes, &options);
-        assert_eq!(verdict.kind(), "holds", "{protocol} {sizes}: {verdict:?}");
-        verdict.stats().unique_states.unwrap()
-    }
 
     /// Both protocols are one state machine: per server the requests done, and which team, if
     /// any, each user is on.

@@ -2,26 +2,12 @@
 use crate::checker::{check, replay, CheckOptions};
 use crate::domain::{Event, ServerId, TeamId, UserId};
 use crate::operation::{OpResult, Operation, Step, StreamKey};
-use crate::reference::{reachable, small_grid};
+use crate::reference::{holds_with, reachable, sizes, small_grid};
 use crate::verdict::Replay;
 use crate::{Protocol, Sizes};
 
-fn sizes(s: u8, u: u8, t: u8, n: u8) -> Sizes {
-    Sizes::new(s, u, t, n).unwrap()
-}
-
 fn path(actions: &[&str]) -> Vec<String> {
     actions.iter().map(|a| a.to_string()).collect()
-}
-
-fn holds_with(protocol: Protocol, sizes: Sizes, symmetry: bool) -> u64 {
-    let options = CheckOptions {
-        symmetry,
-        ..CheckOptions::default()
-    };
-    let verdict = check(protocol, sizes, &options);
-    assert_eq!(verdict.kind(), "holds", "{protocol} {sizes}: {verdict:?}");
-    verdict.stats().unique_states.unwrap()
 }
 
 #[test]

@@ -2,13 +2,9 @@
 use crate::checker::{check, replay, CheckOptions};
 use crate::domain::{ServerId, TeamId, UserId};
 use crate::operation::{OpResult, Operation, Step};
-use crate::reference::{reachable, small_grid};
+use crate::reference::{reachable, sizes, small_grid};
 use crate::verdict::Replay;
 use crate::{Protocol, Sizes};
-
-fn sizes(s: u8, u: u8, t: u8, n: u8) -> Sizes {
-    Sizes::new(s, u, t, n).unwrap()
-}
 
 fn path(actions: &[&str]) -> Vec<String> {
     actions.iter().map(|a| a.to_string()).collect()

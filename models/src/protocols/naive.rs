@@ -134,12 +134,9 @@ mod tests {
     use crate::domain::{ServerId, TeamId, UserId};
     use crate::operation::{OpResult, Operation, Step};
     use crate::reference::reachable;
+    use crate::reference::sizes;
     use crate::verdict::Replay;
-    use crate::{Protocol, Sizes};
-
-    fn sizes(s: u8, u: u8, t: u8, n: u8) -> Sizes {
-        Sizes::new(s, u, t, n).unwrap()
-    }
+    use crate::Protocol;
 
     /// The article's race, step by step.
     fn article_steps() -> Vec<Step> {
