@@ -23,14 +23,9 @@ fn main() {
     ];
     for (servers, requests, bound) in loom_grid {
         let scenario = Scenario::contended(servers, requests, 2).expect("valid");
-        let options = LoomOptions {
-            preemption_bound: bound,
-            limits: Limits {
-                timeout: Some(Duration::from_secs(60)),
-                stop: None,
-            },
-            ..LoomOptions::default()
-        };
+        let mut options =
+            LoomOptions::default().limits(Limits::default().timeout(Duration::from_secs(60)));
+        options.preemption_bound = bound;
         let verdict = loom::check(EventSourced::GLOBAL, &scenario, &options).expect("≤ 4 servers");
         let stats = verdict.stats();
         println!(
@@ -49,12 +44,10 @@ fn main() {
             let mut schedules = 0;
             let mut seconds = 0.0;
             for seed in 0..100 {
-                let options = ShuttleOptions {
-                    strategy,
-                    seed,
-                    iterations: 10_000,
-                    limits: Default::default(),
-                };
+                let options = ShuttleOptions::default()
+                    .strategy(strategy)
+                    .seed(seed)
+                    .iterations(10_000);
                 // Count schedules up to the first violation (check would go on shortening).
                 let started = Instant::now();
                 let mut until = 0;
@@ -87,10 +80,7 @@ fn main() {
         }
     }
     let scenario = Scenario::contended(8, 3, 3).expect("valid");
-    let options = ShuttleOptions {
-        iterations: 10_000,
-        ..ShuttleOptions::default()
-    };
+    let options = ShuttleOptions::default().iterations(10_000);
     let verdict = shuttle::check(EventSourced::GLOBAL, &scenario, &options);
     let stats = verdict.stats();
     println!(

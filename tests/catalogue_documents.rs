@@ -100,12 +100,10 @@ fn loom_proves_both_on_every_two_server_scenario_with_leaves() {
 fn shuttle_finds_no_violation_among_eight_servers_and_says_it_is_evidence() {
     let scenario = Scenario::contended(8, 3, 3).unwrap();
     for strategy in [Strategy::Random, Strategy::Pct { depth: 3 }] {
-        let options = ShuttleOptions {
-            strategy,
-            seed: 7,
-            iterations: 300,
-            limits: Default::default(),
-        };
+        let options = ShuttleOptions::default()
+            .strategy(strategy)
+            .seed(7)
+            .iterations(300);
         for verdict in [
             shuttle::check(UniqueMembership, &scenario, &options),
             shuttle::check(UserDocument, &scenario, &options),
@@ -149,12 +147,10 @@ fn every_history_is_a_path_of_the_model() {
     let scenarios = [Scenario::article(), Scenario::contended(3, 2, 2).unwrap()];
     for scenario in &scenarios {
         for strategy in [Strategy::Random, Strategy::Pct { depth: 3 }] {
-            let options = ShuttleOptions {
-                strategy,
-                seed: 3,
-                iterations: 100,
-                limits: Default::default(),
-            };
+            let options = ShuttleOptions::default()
+                .strategy(strategy)
+                .seed(3)
+                .iterations(100);
             let model = |protocol| builtin_model(protocol, scenario).unwrap();
             let reports = [
                 conform::shuttle(
@@ -415,7 +411,8 @@ fn traces_and_replay_files_show_the_new_operations() {
         violation: OnSeveralTeams {
             user: SUE,
             teams: vec![A, B],
-        },
+        }
+        .into(),
         replay: Replay::ModelPath {
             sizes: [2, 1, 2, 3],
             actions: Vec::new(),

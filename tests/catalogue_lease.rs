@@ -11,7 +11,8 @@ use joincheck::check::conform::{self, builtin_model, replay_on_implementation};
 use joincheck::check::loom::{self, LoomOptions};
 use joincheck::check::proptest::{self, ProptestOptions};
 use joincheck::check::shuttle::{self, ShuttleOptions, Strategy};
-use joincheck::check::{stress, Limits, Scenario};
+use joincheck::check::stress::{self, StressOptions};
+use joincheck::check::Scenario;
 use joincheck::service::LeaseLock;
 use joincheck::trace;
 use joincheck_models::operation::{OpResult, Operation};
@@ -183,11 +184,7 @@ fn every_shuttle_history_is_a_path_of_the_model() {
     let mut broken = [0; 3];
     for scenario in &scenarios {
         for strategy in [Strategy::Random, Strategy::Pct { depth: 3 }] {
-            let options = ShuttleOptions {
-                strategy,
-                iterations: 200,
-                ..ShuttleOptions::default()
-            };
+            let options = ShuttleOptions::default().strategy(strategy).iterations(200);
             for (index, (service, protocol)) in SERVICES.into_iter().enumerate() {
                 let model = builtin_model(protocol, scenario).unwrap();
                 let report = conform::shuttle(service, model, scenario, &options);
@@ -244,7 +241,11 @@ fn the_models_counterexamples_replay_on_the_implementation() {
 #[test]
 fn real_threads_judge_every_run() {
     for (service, protocol) in SERVICES {
-        let report = stress::run(&service, &Scenario::article(), 50, &Limits::default());
+        let report = stress::run(
+            &service,
+            &Scenario::article(),
+            &StressOptions::default().runs(50),
+        );
         assert!(report.unjudged.is_none(), "{protocol}");
         if protocol == Protocol::LeaseLockFencedReads {
             assert_eq!(report.violations, 0);

@@ -130,12 +130,10 @@ fn the_real_service_conforms_to_its_model() {
     let scenarios = [Scenario::article(), Scenario::contended(3, 2, 2).unwrap()];
     for scenario in &scenarios {
         for strategy in [Strategy::Random, Strategy::Pct { depth: 3 }] {
-            let options = ShuttleOptions {
-                strategy,
-                seed: 7,
-                iterations: 100,
-                limits: Default::default(),
-            };
+            let options = ShuttleOptions::default()
+                .strategy(strategy)
+                .seed(7)
+                .iterations(100);
             let model = builtin_model(Protocol::EventSourcedPerTeam, scenario).unwrap();
             let report = conform::shuttle(EventSourced::PER_TEAM, model, scenario, &options);
             assert_eq!(report.divergence, None, "{scenario}");
@@ -144,10 +142,7 @@ fn the_real_service_conforms_to_its_model() {
             assert!(report.violations > 0, "{scenario}: no broken history");
         }
     }
-    let options = ProptestOptions {
-        cases: 16,
-        ..ProptestOptions::default()
-    };
+    let options = ProptestOptions::default().cases(16);
     let report = conform::workloads(
         EventSourced::PER_TEAM,
         Protocol::EventSourcedPerTeam,

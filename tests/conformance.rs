@@ -15,12 +15,10 @@ use joincheck_models::{CheckOptions, Protocol, ProtocolModel, Sizes};
 use std::sync::Arc;
 
 fn options(strategy: Strategy, seed: u64) -> ShuttleOptions {
-    ShuttleOptions {
-        strategy,
-        seed,
-        iterations: 100,
-        limits: Default::default(),
-    }
+    ShuttleOptions::default()
+        .strategy(strategy)
+        .seed(seed)
+        .iterations(100)
 }
 
 /// Every shuttle history (random and PCT, several seeds) of every built-in service is a path of
@@ -76,10 +74,7 @@ fn every_builtin_service_conforms_to_its_model() {
 
 #[test]
 fn generated_workloads_conform() {
-    let options = ProptestOptions {
-        cases: 16,
-        ..ProptestOptions::default()
-    };
+    let options = ProptestOptions::default().cases(16);
     for (service, protocol) in [
         (EventSourced::GLOBAL, Protocol::EventSourced),
         (EventSourced::PER_USER, Protocol::EventSourcedPerUser),

@@ -7,7 +7,8 @@
 use joincheck::check::loom::{self, LoomOptions};
 use joincheck::check::proptest::{self, ProptestOptions};
 use joincheck::check::shuttle::{self, ShuttleOptions};
-use joincheck::check::{stress, Limits, Scenario};
+use joincheck::check::stress::{self, StressOptions};
+use joincheck::check::Scenario;
 use joincheck::runtime::{Mutex, Runtime};
 use joincheck::service::{EventSourced, JoinService, Naive, Server};
 use joincheck::store::{
@@ -318,7 +319,7 @@ fn a_database_that_records_nothing_is_inconclusive_on_every_engine_never_holds()
         loom::check(service, &article, &LoomOptions::default()).unwrap(),
         shuttle::check(service, &article, &ShuttleOptions::default()),
         proptest::check(service, &ProptestOptions::default()),
-        stress::run(&service, &article, 10, &Limits::default()).verdict(),
+        stress::run(&service, &article, &StressOptions::default().runs(10)).verdict(),
     ];
     for verdict in &verdicts {
         let reason = inconclusive(verdict);
@@ -348,7 +349,7 @@ fn a_history_that_misses_the_writes_is_inconclusive_never_holds() {
     let verdicts = [
         loom::check(service, &two_users, &LoomOptions::default()).unwrap(),
         shuttle::check(service, &two_users, &ShuttleOptions::default()),
-        stress::run(&service, &two_users, 10, &Limits::default()).verdict(),
+        stress::run(&service, &two_users, &StressOptions::default().runs(10)).verdict(),
     ];
     for verdict in &verdicts {
         let reason = inconclusive(verdict);

@@ -4,7 +4,7 @@
 use joincheck::check::loom::{check, LoomOptions};
 use joincheck::check::{Scenario, ScenarioError};
 use joincheck::service::{EventSourced, Naive};
-use joincheck_models::domain::{TeamId, UserId};
+use joincheck_models::domain::{OnSeveralTeams, TeamId, UserId};
 use joincheck_models::operation::Operation;
 use joincheck_models::verdict::Verdict;
 
@@ -24,8 +24,11 @@ fn naive_breaks_on_the_article_scenario_with_check_check_act_act() {
     assert_eq!(steps[2].operation.verb(), "act");
     assert_eq!(steps[3].operation.verb(), "act");
     assert_ne!(steps[2].server, steps[3].server);
-    assert_eq!(counterexample.violation.user, SUE);
-    assert_eq!(counterexample.violation.teams, vec![TeamId(0), TeamId(1)]);
+    let broken = OnSeveralTeams {
+        user: SUE,
+        teams: vec![TeamId(0), TeamId(1)],
+    };
+    assert_eq!(counterexample.violation, broken.into());
 }
 
 /// Holds, with the exact number of loom executions: fewer would mean part of the scope was skipped.
@@ -58,10 +61,7 @@ fn event_sourced_holds_for_every_interleaving_of_three_servers() {
 
 #[test]
 fn event_sourced_holds_within_a_preemption_bound_where_exhaustive_is_too_slow() {
-    let options = LoomOptions {
-        preemption_bound: Some(2),
-        ..LoomOptions::default()
-    };
+    let options = LoomOptions::default().preemption_bound(2);
     let bounded = "all interleavings within preemption bound 2 of server-1";
     let four_servers = Scenario::contended(4, 1, 2).unwrap();
     let verdict = check(EventSourced::GLOBAL, &four_servers, &options).unwrap();
@@ -88,10 +88,7 @@ fn event_sourced_holds_within_a_preemption_bound_where_exhaustive_is_too_slow() 
 #[test]
 fn an_iteration_limit_is_inconclusive_never_holds() {
     let scenario = Scenario::contended(3, 1, 2).unwrap();
-    let options = LoomOptions {
-        max_iterations: Some(10),
-        ..LoomOptions::default()
-    };
+    let options = LoomOptions::default().max_iterations(10);
     let verdict = check(EventSourced::GLOBAL, &scenario, &options).unwrap();
     let Verdict::Inconclusive { reason, stats, .. } = &verdict else {
         panic!("expected inconclusive, got {verdict:?}");
@@ -108,13 +105,8 @@ fn a_stop_request_is_inconclusive_never_holds() {
     use joincheck::check::Limits;
     use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
-    let options = LoomOptions {
-        limits: Limits {
-            stop: Some(Arc::new(AtomicBool::new(true))),
-            timeout: None,
-        },
-        ..LoomOptions::default()
-    };
+    let options =
+        LoomOptions::default().limits(Limits::default().stop(Arc::new(AtomicBool::new(true))));
     let verdict = check(EventSourced::GLOBAL, &Scenario::article(), &options).unwrap();
     let Verdict::Inconclusive { reason, stats, .. } = &verdict else {
         panic!("expected inconclusive, got {verdict:?}");

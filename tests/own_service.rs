@@ -180,10 +180,7 @@ impl conform::ReferenceModel for CheckTwiceModel {
 
 #[test]
 fn a_users_own_model_checks_a_users_own_implementation() {
-    let options = ShuttleOptions {
-        iterations: 200,
-        ..ShuttleOptions::default()
-    };
+    let options = ShuttleOptions::default().iterations(200);
     let report = conform::shuttle(CheckTwice, CheckTwiceModel, &Scenario::article(), &options);
     assert_eq!((report.divergence, report.incomplete), (None, None));
     assert_eq!(report.histories, 200);

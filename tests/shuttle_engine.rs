@@ -30,12 +30,10 @@ fn naive_breaks_under_pct_and_the_schedule_replays_to_the_identical_history() {
 #[test]
 fn the_same_seed_finds_the_same_counterexample() {
     let scenario = Scenario::contended(3, 2, 2).unwrap();
-    let options = ShuttleOptions {
-        strategy: Strategy::Random,
-        seed: 9,
-        iterations: 500,
-        limits: Default::default(),
-    };
+    let options = ShuttleOptions::default()
+        .strategy(Strategy::Random)
+        .seed(9)
+        .iterations(500);
     let first = check(Naive, &scenario, &options);
     let second = check(Naive, &scenario, &options);
     assert_eq!(first.counterexample(), second.counterexample());
@@ -44,12 +42,10 @@ fn the_same_seed_finds_the_same_counterexample() {
 
 #[test]
 fn event_sourced_survives_eight_servers_and_says_it_is_evidence() {
-    let options = ShuttleOptions {
-        strategy: Strategy::Pct { depth: 3 },
-        seed: 7,
-        iterations: 300,
-        limits: Default::default(),
-    };
+    let options = ShuttleOptions::default()
+        .strategy(Strategy::Pct { depth: 3 })
+        .seed(7)
+        .iterations(300);
     let scenario = Scenario::contended(8, 3, 3).unwrap();
     for service in [EventSourced::GLOBAL, EventSourced::PER_USER] {
         let verdict = check(service, &scenario, &options);
@@ -71,14 +67,9 @@ fn a_corrupt_schedule_is_an_error_not_a_panic() {
 #[test]
 fn a_stop_request_or_time_limit_is_inconclusive_with_the_schedules_so_far() {
     let scenario = Scenario::contended(4, 2, 2).unwrap();
-    let stopped = ShuttleOptions {
-        iterations: 100,
-        limits: Limits {
-            stop: Some(Arc::new(AtomicBool::new(true))),
-            timeout: None,
-        },
-        ..ShuttleOptions::default()
-    };
+    let stopped = ShuttleOptions::default()
+        .iterations(100)
+        .limits(Limits::default().stop(Arc::new(AtomicBool::new(true))));
     let verdict = check(EventSourced::GLOBAL, &scenario, &stopped);
     let Verdict::Inconclusive { reason, stats, .. } = &verdict else {
         panic!("expected inconclusive, got {verdict:?}");
@@ -88,14 +79,9 @@ fn a_stop_request_or_time_limit_is_inconclusive_with_the_schedules_so_far() {
         "stopped by the stop request after 0 of 100 schedules, nothing is proved"
     );
     assert_eq!(stats.iterations, Some(0));
-    let timed = ShuttleOptions {
-        iterations: u64::MAX,
-        limits: Limits {
-            stop: None,
-            timeout: Some(Duration::from_millis(50)),
-        },
-        ..ShuttleOptions::default()
-    };
+    let timed = ShuttleOptions::default()
+        .iterations(u64::MAX)
+        .limits(Limits::default().timeout(Duration::from_millis(50)));
     let verdict = check(EventSourced::GLOBAL, &scenario, &timed);
     let Verdict::Inconclusive { reason, stats, .. } = &verdict else {
         panic!("expected inconclusive, got {verdict:?}");
@@ -110,10 +96,7 @@ fn a_stop_request_or_time_limit_is_inconclusive_with_the_schedules_so_far() {
 
 #[test]
 fn zero_schedules_check_nothing_and_say_so() {
-    let options = ShuttleOptions {
-        iterations: 0,
-        ..ShuttleOptions::default()
-    };
+    let options = ShuttleOptions::default().iterations(0);
     let verdict = check(EventSourced::GLOBAL, &Scenario::article(), &options);
     let Verdict::Inconclusive { reason, .. } = &verdict else {
         panic!("expected inconclusive, got {verdict:?}");
@@ -127,10 +110,7 @@ fn the_reported_violation_is_the_shortest_of_the_shortening_search() {
     use std::ops::ControlFlow;
     use std::sync::Mutex;
     let scenario = Scenario::contended(4, 2, 2).unwrap();
-    let options = ShuttleOptions {
-        iterations: 5000,
-        ..ShuttleOptions::default()
-    };
+    let options = ShuttleOptions::default().iterations(5000);
     let verdict = check(Naive, &scenario, &options);
     let reported = verdict.counterexample().expect("naive breaks").steps.len();
     // Walk the same schedules by hand: every violation from the first one to

@@ -117,6 +117,70 @@ pub enum Operation {
         /// The operation fenced.
         operation: Box<Operation>,
     },
+    /// An operation of a store joincheck does not know, in that store's own words (boxed, so
+    /// that the built-in operations stay small).
+    Custom(Box<CustomOperation>),
+}
+
+/// An operation of a third-party store, recorded as that store says it: its verb, the
+/// operation in words, and which users' team it reads or writes (what the "why" of a trace
+/// needs to find the read a later write made stale).
+///
+/// ```
+/// use joincheck_models::domain::UserId;
+/// use joincheck_models::operation::CustomOperation;
+///
+/// let sue = UserId(0);
+/// let read = CustomOperation::new("read", format!("read {sue}'s document")).reads(sue);
+/// assert_eq!(read.to_string(), "read sue's document");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CustomOperation {
+    /// The protocol-level verb: `read`, `write`, `cas`, `lock`, …
+    pub verb: String,
+    /// The operation in words, as a trace prints it.
+    pub description: String,
+    /// The users whose team the operation reads.
+    pub reads: Vec<UserId>,
+    /// The users whose team the operation may change.
+    pub writes: Vec<UserId>,
+}
+
+impl CustomOperation {
+    /// An operation named `verb`, described as `description`, that reads and writes no user's
+    /// team until [`CustomOperation::reads`] and [`CustomOperation::writes`] say it does.
+    pub fn new(verb: impl Into<String>, description: impl Into<String>) -> Self {
+        CustomOperation {
+            verb: verb.into(),
+            description: description.into(),
+            reads: Vec::new(),
+            writes: Vec::new(),
+        }
+    }
+
+    /// The operation also reads `user`'s team.
+    pub fn reads(mut self, user: UserId) -> Self {
+        self.reads.push(user);
+        self
+    }
+
+    /// The operation may also change `user`'s team.
+    pub fn writes(mut self, user: UserId) -> Self {
+        self.writes.push(user);
+        self
+    }
+}
+
+impl From<CustomOperation> for Operation {
+    fn from(custom: CustomOperation) -> Self {
+        Operation::Custom(Box::new(custom))
+    }
+}
+
+impl fmt::Display for CustomOperation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.description)
+    }
 }
 
 /// What an operation returned.
@@ -183,6 +247,8 @@ pub enum OpResult {
         /// The newest token the store had seen for the lock.
         newest: u64,
     },
+    /// What an operation of a third-party store returned, in that store's words.
+    Custom(String),
 }
 
 /// One recorded operation: who did what, what it returned, and membership right after.
@@ -200,7 +266,7 @@ pub struct Step {
 
 impl Operation {
     /// The protocol-level name of the operation: check, act, read, append, …
-    pub fn verb(&self) -> &'static str {
+    pub fn verb(&self) -> &str {
         match self {
             Operation::FindTeamOf { .. } => "check",
             Operation::PushMember { .. } => "act",
@@ -215,6 +281,7 @@ impl Operation {
             Operation::Release { .. } => "release",
             Operation::Expire { .. } => "lease",
             Operation::Fenced { operation, .. } => operation.verb(),
+            Operation::Custom(custom) => &custom.verb,
         }
     }
 }
@@ -260,6 +327,7 @@ impl fmt::Display for Operation {
             Operation::Release { user } => write!(f, "release {user}'s lock"),
             Operation::Expire { user } => write!(f, "{user}'s lease expires"),
             Operation::Fenced { token, operation } => write!(f, "{operation} with token {token}"),
+            Operation::Custom(custom) => write!(f, "{custom}"),
         }
     }
 }
@@ -306,6 +374,7 @@ impl fmt::Display for OpResult {
             OpResult::Released(false) => write!(f, "not held: the lease had expired"),
             OpResult::Expired => write!(f, "lock free, holder not told"),
             OpResult::Stale { newest } => write!(f, "rejected: token {newest} seen"),
+            OpResult::Custom(result) => f.write_str(result),
         }
     }
 }

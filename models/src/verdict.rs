@@ -68,9 +68,52 @@ pub struct Counterexample {
     /// The steps, in the order they took effect.
     pub steps: Vec<Step>,
     /// The broken invariant after the last step.
-    pub violation: OnSeveralTeams,
+    pub violation: Violation,
     /// Everything needed to reproduce the run.
     pub replay: Replay,
+}
+
+/// The invariant every check judges: the one the article is about.
+pub const AT_MOST_ONE_TEAM: &str = "a user is on at most one team";
+
+/// Which invariant a counterexample breaks, and how, right after its last step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Violation {
+    /// A user is on several teams: [`AT_MOST_ONE_TEAM`] is broken.
+    OnSeveralTeams(OnSeveralTeams),
+    /// An invariant the user added to a check is broken.
+    Invariant {
+        /// The invariant's name, as the verdict and the trace print it.
+        name: String,
+        /// What is wrong, in the invariant's words: `team-A has 3 members`.
+        detail: String,
+    },
+}
+
+impl Violation {
+    /// The broken invariant's name.
+    pub fn invariant(&self) -> &str {
+        match self {
+            Violation::OnSeveralTeams(_) => AT_MOST_ONE_TEAM,
+            Violation::Invariant { name, .. } => name,
+        }
+    }
+}
+
+impl From<OnSeveralTeams> for Violation {
+    fn from(violation: OnSeveralTeams) -> Self {
+        Violation::OnSeveralTeams(violation)
+    }
+}
+
+/// What is wrong: `sue ∈ {team-A, team-B}`, or an added invariant's own words.
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Violation::OnSeveralTeams(violation) => write!(f, "{violation}"),
+            Violation::Invariant { detail, .. } => f.write_str(detail),
+        }
+    }
 }
 
 /// What reproduces a counterexample.

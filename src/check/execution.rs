@@ -6,11 +6,11 @@
 //! lets it be: a database that recorded nothing although the servers handled requests, or whose
 //! history does not end in the membership the database holds, cannot pass as "holds".
 
-use super::Scenario;
+use super::{Invariants, Scenario};
 use crate::store::Database;
-use joincheck_models::domain::{user_on_several_teams, JoinError, OnSeveralTeams, TeamId, UserId};
+use joincheck_models::domain::{JoinError, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Step};
-use joincheck_models::verdict::{Counterexample, Engine, Replay};
+use joincheck_models::verdict::{Counterexample, Engine, Replay, Violation};
 use std::fmt;
 
 /// What one run of a scenario did.
@@ -35,7 +35,7 @@ pub enum Judgement {
         /// The history up to and including the first breaking step.
         steps: Vec<Step>,
         /// The broken invariant right after the last of `steps`.
-        violation: OnSeveralTeams,
+        violation: Violation,
     },
     /// The run cannot be judged step by step; nothing may be concluded from it.
     Unjudged(Unjudged),
@@ -54,20 +54,9 @@ impl fmt::Display for Unjudged {
 impl std::error::Error for Unjudged {}
 
 /// The first step of `steps` after which a user is on more than one team, with its index.
-pub fn first_broken_step(steps: &[Step]) -> Option<(usize, OnSeveralTeams)> {
-    steps
-        .iter()
-        .enumerate()
-        .find_map(|(index, step)| Some((index, broken(&step.membership_after)?)))
-}
-
-/// The broken invariant in one membership snapshot of `(team, user)` pairs, if it is broken.
-fn broken(membership: &[(TeamId, UserId)]) -> Option<OnSeveralTeams> {
-    user_on_several_teams(
-        membership
-            .iter()
-            .map(|(team, user)| (*team, std::slice::from_ref(user))),
-    )
+/// [`Invariants::first_broken_step`] judges added invariants too.
+pub fn first_broken_step(steps: &[Step]) -> Option<(usize, Violation)> {
+    Invariants::default().first_broken_step(steps)
 }
 
 /// Membership as a sorted set, so that stores listing pairs in another order still compare.
@@ -94,15 +83,21 @@ impl Execution {
         self.history.iter().filter(refused).count() as u64
     }
 
-    /// Judges the invariant after every recorded step and at the end of the run.
+    /// Judges "a user is on at most one team" after every recorded step and at the end of the
+    /// run.
     pub fn judge(&self) -> Judgement {
-        if let Some((index, violation)) = first_broken_step(&self.history) {
+        self.judge_against(&Invariants::default())
+    }
+
+    /// Judges `invariants` after every recorded step and at the end of the run.
+    pub fn judge_against(&self, invariants: &Invariants) -> Judgement {
+        if let Some((index, violation)) = invariants.first_broken_step(&self.history) {
             return Judgement::Broke {
                 steps: self.history[..=index].to_vec(),
                 violation,
             };
         }
-        if let Some(violation) = broken(&self.membership) {
+        if let Some(violation) = invariants.broken(&self.membership) {
             return Judgement::Broke {
                 steps: self.history.clone(),
                 violation,
@@ -128,7 +123,7 @@ impl Execution {
 
     /// The broken invariant at the first step that broke it (or at the end), if it broke.
     /// A run that cannot be judged has no violation to show; [`Execution::judge`] says why.
-    pub fn violation(&self) -> Option<OnSeveralTeams> {
+    pub fn violation(&self) -> Option<Violation> {
         match self.judge() {
             Judgement::Broke { violation, .. } => Some(violation),
             _ => None,
@@ -144,16 +139,17 @@ impl Execution {
         }
     }
 
-    /// This run as a counterexample when it broke the invariant, `Ok(None)` when the invariant
+    /// This run as a counterexample when it broke one of `invariants`, `Ok(None)` when they
     /// held at every step, and an error when the run cannot be judged.
     pub fn counterexample(
         &self,
         protocol: String,
         scenario: &Scenario,
+        invariants: &Invariants,
         engine: Engine,
         replay: Replay,
     ) -> Result<Option<Counterexample>, Unjudged> {
-        match self.judge() {
+        match self.judge_against(invariants) {
             Judgement::Held => Ok(None),
             Judgement::Unjudged(why) => Err(why),
             Judgement::Broke { steps, violation } => Ok(Some(Counterexample {

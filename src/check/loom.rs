@@ -4,7 +4,7 @@
 //! the failing execution itself and stops loom by unwinding out of the run.
 
 use super::quiet::EngineRun;
-use super::{panic_message, run_once, Limits, Scenario, ScenarioError, Unjudged};
+use super::{panic_message, run_once, Invariants, Limits, Scenario, ScenarioError, Unjudged};
 use crate::figures::count;
 use crate::runtime::Loom;
 use crate::service::JoinService;
@@ -18,8 +18,19 @@ use std::time::Instant;
 /// loom runs at most 5 threads, its own main thread included.
 pub const MAX_LOOM_SERVERS: usize = 4;
 
-/// Limits of a loom check.
+/// Limits of a loom check, and what it judges.
+///
+/// ```
+/// use joincheck::check::loom::LoomOptions;
+/// use joincheck::check::Invariant;
+///
+/// let options = LoomOptions::default()
+///     .preemption_bound(2)
+///     .invariant(Invariant::at_most_members(1));
+/// assert_eq!(options.preemption_bound, Some(2));
+/// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct LoomOptions {
     /// Explore only interleavings with at most this many preemptions (a smaller, stated scope).
     pub preemption_bound: Option<usize>,
@@ -27,6 +38,34 @@ pub struct LoomOptions {
     pub max_iterations: Option<u64>,
     /// Stop on a timeout or a stop request: the verdict is then inconclusive.
     pub limits: Limits,
+    /// The invariants judged after every step: "a user is on at most one team" and any added.
+    pub invariants: Invariants,
+}
+
+impl LoomOptions {
+    /// Explores only interleavings with at most `bound` preemptions.
+    pub fn preemption_bound(mut self, bound: usize) -> Self {
+        self.preemption_bound = Some(bound);
+        self
+    }
+
+    /// Stops after `executions` executions.
+    pub fn max_iterations(mut self, executions: u64) -> Self {
+        self.max_iterations = Some(executions);
+        self
+    }
+
+    /// Stops on these limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Judges `invariant` too, after every step.
+    pub fn invariant(mut self, invariant: super::Invariant) -> Self {
+        self.invariants = self.invariants.and(invariant);
+        self
+    }
 }
 
 /// After the first violation, how many more executions [`check`] explores for a shorter one.
@@ -91,6 +130,7 @@ where
     let body = {
         let (iterations, found, scenario) = (iterations.clone(), found.clone(), scenario.clone());
         let (max_iterations, limits) = (options.max_iterations, options.limits.clone());
+        let invariants = options.invariants.clone();
         let stop = move |found: &Mutex<Found>, why: Stop| -> ! {
             lock(found).stop = Some(why);
             panic::resume_unwind(Box::new(()));
@@ -112,7 +152,8 @@ where
             }
             let execution = run_once::<Loom, S>(&service, &scenario, Recording::On);
             let replay = Replay::LoomExecution { iteration };
-            match execution.counterexample(protocol.clone(), &scenario, Engine::Loom, replay) {
+            let protocol = protocol.clone();
+            match execution.counterexample(protocol, &scenario, &invariants, Engine::Loom, replay) {
                 Ok(None) => {}
                 Ok(Some(counterexample)) => {
                     let mut found = lock(&found);
@@ -140,11 +181,12 @@ where
         seconds: started.elapsed().as_secs_f64(),
         ..Stats::default()
     };
+    let invariants = options.invariants.scope();
     let scope = match options.preemption_bound {
-        None => format!("all interleavings of {scenario}"),
+        None => format!("all interleavings of {scenario}{invariants}"),
         Some(bound) => format!(
-            "all interleavings within preemption bound {bound} of {scenario}: evidence, not \
-             proof (interleavings with more preemptions were not explored)"
+            "all interleavings within preemption bound {bound} of {scenario}{invariants}: \
+             evidence, not proof (interleavings with more preemptions were not explored)"
         ),
     };
     // A violation found is a violation, whatever stopped the search afterwards.

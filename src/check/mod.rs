@@ -8,6 +8,7 @@
 
 pub mod conform;
 mod execution;
+mod invariant;
 pub mod loom;
 pub mod proptest;
 mod quiet;
@@ -17,6 +18,7 @@ pub mod shuttle;
 pub mod stress;
 
 pub use execution::{first_broken_step, Execution, Judgement, Unjudged};
+pub use invariant::{Invariant, Invariants};
 pub use scenario::{Scenario, ScenarioError, MAX_SCENARIO_SERVERS};
 
 use crate::runtime::{self, Runtime};
@@ -100,7 +102,16 @@ pub(crate) fn run_servers<R: Runtime, S: JoinService<R>>(
 
 /// When to give up on a check before it covers its scope. A check stopped this way is
 /// inconclusive, never a pass.
+///
+/// ```
+/// use joincheck::check::Limits;
+/// use std::time::Duration;
+///
+/// let limits = Limits::default().timeout(Duration::from_secs(60));
+/// assert_eq!(limits.timeout, Some(Duration::from_secs(60)));
+/// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct Limits {
     /// Stop once this much time has passed.
     pub timeout: Option<Duration>,
@@ -109,6 +120,18 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// Stops once `timeout` has passed.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Stops as soon as `stop` is set.
+    pub fn stop(mut self, stop: Arc<AtomicBool>) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+
     /// Why a check that started at `started` must stop now, if it must: `stop request` or
     /// `timeout`, the words every engine's reason uses after "stopped by the".
     pub fn reached(&self, started: Instant) -> Option<&'static str> {

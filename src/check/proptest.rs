@@ -7,7 +7,7 @@
 //! Passing is evidence, not proof.
 
 use super::shuttle::{self as shuttle_engine, ShuttleOptions, Strategy as Schedules};
-use super::{Limits, Scenario, ScenarioError};
+use super::{Invariant, Invariants, Limits, Scenario, ScenarioError};
 use crate::runtime::Shuttle;
 use crate::service::JoinService;
 use joincheck_models::domain::{Request, TeamId, UserId};
@@ -20,8 +20,16 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-/// What workloads to generate and how hard to check each.
+/// What workloads to generate, how hard to check each, and what to judge.
+///
+/// ```
+/// use joincheck::check::proptest::ProptestOptions;
+///
+/// let options = ProptestOptions::default().cases(64).seed(7).leaves(false);
+/// assert_eq!((options.cases, options.seed, options.leaves), (64, 7, false));
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ProptestOptions {
     /// Workloads to generate (shrinking steps come on top).
     pub cases: u32,
@@ -53,6 +61,51 @@ pub struct ProptestOptions {
     pub shuttle: ShuttleOptions,
     /// Stop early on a time limit or a stop request: the verdict is then inconclusive.
     pub limits: Limits,
+    /// The invariants judged after every step: "a user is on at most one team" and any added.
+    pub invariants: Invariants,
+}
+
+/// A builder method per field: `ProptestOptions::default().cases(64).seed(7)`.
+macro_rules! builders {
+    ($($(#[$doc:meta])* $field:ident: $type:ty;)*) => {
+        impl ProptestOptions {
+            $($(#[$doc])* pub fn $field(mut self, $field: $type) -> Self {
+                self.$field = $field;
+                self
+            })*
+
+            /// Judges `invariant` too, after every step.
+            pub fn invariant(mut self, invariant: Invariant) -> Self {
+                self.invariants = self.invariants.and(invariant);
+                self
+            }
+        }
+    };
+}
+
+builders! {
+    /// Generates `cases` workloads.
+    cases: u32;
+    /// Generates from `seed`.
+    seed: u64;
+    /// At most `max_servers` servers per workload.
+    max_servers: u8;
+    /// At most `max_requests` requests per server.
+    max_requests: u8;
+    /// Draws requests from `users` users.
+    users: u8;
+    /// Draws requests from `teams` teams.
+    teams: u8;
+    /// Whether requests may also be leaves and switches.
+    leaves: bool;
+    /// Whether some users may already be on a team when the servers start.
+    initial_members: bool;
+    /// Tries `random_schedules` random schedules on each workload before the `shuttle` ones.
+    random_schedules: u64;
+    /// Tries these schedules on each workload after the random ones.
+    shuttle: ShuttleOptions;
+    /// Stops on these limits.
+    limits: Limits;
 }
 
 impl Default for ProptestOptions {
@@ -72,6 +125,7 @@ impl Default for ProptestOptions {
                 ..ShuttleOptions::default()
             },
             limits: Limits::default(),
+            invariants: Invariants::default(),
         }
     }
 }
@@ -405,6 +459,7 @@ where
     let smallest: RefCell<Option<(Box<Counterexample>, Scenario)>> = RefCell::new(None);
     let pct = ShuttleOptions {
         limits: options.limits.clone(),
+        invariants: options.invariants.clone(),
         ..options.shuttle.effective()
     };
     let random = ShuttleOptions {
@@ -466,8 +521,11 @@ where
             engine: Engine::Proptest,
             scope: format!(
                 "no violation in {} {what}, each under {} shuttle schedules ({random}) and {} \
-                 ({pct}): evidence, not proof",
-                options.cases, random.iterations, pct.iterations,
+                 ({pct}){}: evidence, not proof",
+                options.cases,
+                random.iterations,
+                pct.iterations,
+                options.invariants.scope(),
             ),
             stats,
         },

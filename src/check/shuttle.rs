@@ -5,7 +5,9 @@
 //! returned as a value (not only printed to stderr) and replays to the identical history.
 
 use super::quiet::EngineRun;
-use super::{panic_message, run_once, Execution, Limits, Scenario, Unjudged};
+use super::{
+    panic_message, run_once, Execution, Invariant, Invariants, Limits, Scenario, Unjudged,
+};
 use crate::figures::{count, thousands};
 use crate::runtime::Shuttle;
 use crate::service::JoinService;
@@ -35,8 +37,16 @@ pub enum Strategy {
     },
 }
 
-/// What to run.
+/// What to run, and what it judges.
+///
+/// ```
+/// use joincheck::check::shuttle::{ShuttleOptions, Strategy};
+///
+/// let options = ShuttleOptions::default().strategy(Strategy::Random).seed(7).iterations(100);
+/// assert_eq!(options.to_string(), "random, seed 7");
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ShuttleOptions {
     /// The scheduler.
     pub strategy: Strategy,
@@ -46,6 +56,8 @@ pub struct ShuttleOptions {
     pub iterations: u64,
     /// Stop early on a timeout or a stop request: the verdict is then inconclusive.
     pub limits: Limits,
+    /// The invariants judged after every step: "a user is on at most one team" and any added.
+    pub invariants: Invariants,
 }
 
 impl Default for ShuttleOptions {
@@ -55,11 +67,42 @@ impl Default for ShuttleOptions {
             seed: 42,
             iterations: 1000,
             limits: Limits::default(),
+            invariants: Invariants::default(),
         }
     }
 }
 
 impl ShuttleOptions {
+    /// Picks schedules with `strategy`.
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// Starts from `seed`.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Tries `schedules` schedules.
+    pub fn iterations(mut self, schedules: u64) -> Self {
+        self.iterations = schedules;
+        self
+    }
+
+    /// Stops on these limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Judges `invariant` too, after every step.
+    pub fn invariant(mut self, invariant: Invariant) -> Self {
+        self.invariants = self.invariants.and(invariant);
+        self
+    }
+
     /// These options as shuttle will really run them: `SHUTTLE_RANDOM_SEED`, when set, replaces
     /// the seed inside shuttle, and a report must name the seed that was used.
     /// (An unreadable `SHUTTLE_RANDOM_SEED` leaves the seed as it is; [`explore`] refuses to run.)
@@ -253,6 +296,7 @@ where
         let (found, unjudged, scenario) = (found.clone(), unjudged.clone(), scenario.clone());
         let protocol = JoinService::<Shuttle>::name(&service);
         let found_by = options.to_string();
+        let invariants = options.invariants.clone();
         let (mut schedules, mut first_found_at) = (0u64, None);
         move |execution: Execution, schedule: EncodedSchedule| {
             schedules += 1;
@@ -260,7 +304,9 @@ where
                 schedule: schedule.0,
                 found_by: found_by.clone(),
             };
-            match execution.counterexample(protocol.clone(), &scenario, Engine::Shuttle, replay) {
+            let protocol = protocol.clone();
+            let engine = Engine::Shuttle;
+            match execution.counterexample(protocol, &scenario, &invariants, engine, replay) {
                 Ok(None) => {}
                 Ok(Some(counterexample)) => {
                     let mut best = lock(&found);
@@ -330,8 +376,9 @@ where
         (None, None) => Verdict::Holds {
             engine: Engine::Shuttle,
             scope: format!(
-                "no violation in {} ({options}) of {scenario}: evidence, not proof",
-                count(ran, "schedule")
+                "no violation in {} ({options}) of {scenario}{}: evidence, not proof",
+                count(ran, "schedule"),
+                options.invariants.scope()
             ),
             stats,
         },

@@ -1,7 +1,7 @@
 //! Real std threads, run many times. A race shows up only when the OS happens to interleave the
 //! servers badly, so this is evidence, never proof: it reports how often the invariant broke.
 
-use super::{run_servers, Around, Execution, Limits, Scenario, Unjudged};
+use super::{run_servers, Around, Execution, Invariant, Invariants, Limits, Scenario, Unjudged};
 use crate::figures::{count, thousands};
 use crate::runtime::Std;
 use crate::service::JoinService;
@@ -34,14 +34,63 @@ pub struct StressReport {
     pub seconds: f64,
 }
 
-/// Runs `scenario` `runs` times on real threads, recording every operation, unless `limits`
-/// stop it first.
+/// How many runs to make, and what they judge.
+///
+/// ```
+/// use joincheck::check::stress::StressOptions;
+///
+/// assert_eq!(StressOptions::default().runs, 1000);
+/// assert_eq!(StressOptions::default().runs(50).runs, 50);
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct StressOptions {
+    /// Runs of the whole scenario to make.
+    pub runs: u64,
+    /// Stop early on a timeout or a stop request: the verdict is then inconclusive.
+    pub limits: Limits,
+    /// The invariants judged after every step: "a user is on at most one team" and any added.
+    pub invariants: Invariants,
+}
+
+impl Default for StressOptions {
+    fn default() -> Self {
+        StressOptions {
+            runs: 1000,
+            limits: Limits::default(),
+            invariants: Invariants::default(),
+        }
+    }
+}
+
+impl StressOptions {
+    /// Makes `runs` runs.
+    pub fn runs(mut self, runs: u64) -> Self {
+        self.runs = runs;
+        self
+    }
+
+    /// Stops on these limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Judges `invariant` too, after every step.
+    pub fn invariant(mut self, invariant: Invariant) -> Self {
+        self.invariants = self.invariants.and(invariant);
+        self
+    }
+}
+
+/// Runs `scenario` `options.runs` times on real threads, recording every operation, unless its
+/// limits stop it first.
 pub fn run<S: JoinService<Std>>(
     service: &S,
     scenario: &Scenario,
-    runs: u64,
-    limits: &Limits,
+    options: &StressOptions,
 ) -> StressReport {
+    let (runs, limits) = (options.runs, &options.limits);
     let started = Instant::now();
     let mut report = StressReport {
         protocol: service.name(),
@@ -67,7 +116,9 @@ pub fn run<S: JoinService<Std>>(
         let execution = run_together(service, scenario);
         report.conflicts += execution.conflicts();
         let replay = Replay::StressRun { run };
-        match execution.counterexample(service.name(), scenario, Engine::Stress, replay) {
+        let invariants = &options.invariants;
+        match execution.counterexample(service.name(), scenario, invariants, Engine::Stress, replay)
+        {
             Ok(None) => {}
             Ok(Some(found)) => {
                 report.violations += 1;
@@ -79,8 +130,9 @@ pub fn run<S: JoinService<Std>>(
         }
     }
     report.scope = format!(
-        "{} on real threads of {scenario}",
-        count(report.runs, "run")
+        "{} on real threads of {scenario}{}",
+        count(report.runs, "run"),
+        options.invariants.scope()
     );
     report.seconds = started.elapsed().as_secs_f64();
     report

@@ -207,12 +207,11 @@ struct Run {
 impl Run {
     /// The limits of a phase starting now: the time left until the deadline, and the flag.
     fn limits(&self) -> Limits {
-        Limits {
-            timeout: self
-                .deadline
-                .map(|deadline| deadline.saturating_duration_since(Instant::now())),
-            stop: Some(self.stop.clone()),
-        }
+        let mut limits = Limits::default().stop(self.stop.clone());
+        limits.timeout = self
+            .deadline
+            .map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        limits
     }
 
     /// Whether the flag or the deadline ends the run before `next`, its next phase; if so,
@@ -251,12 +250,11 @@ impl WithBuiltin for Run {
             (Strategy::Pct { depth: 3 }, "the runs on real threads"),
         ];
         for (strategy, next) in phases {
-            let options = ShuttleOptions {
-                strategy,
-                seed: conform.seed,
-                iterations: conform.iterations,
-                limits: self.limits(),
-            };
+            let options = ShuttleOptions::default()
+                .strategy(strategy)
+                .seed(conform.seed)
+                .iterations(conform.iterations)
+                .limits(self.limits());
             report.merge(conform::shuttle(service, model, scenario, &options));
             if report.divergence.is_some() || self.over(&mut report, next) {
                 return report;
@@ -269,15 +267,11 @@ impl WithBuiltin for Run {
             return report;
         }
         let defaults = ProptestOptions::default();
-        let workloads = ProptestOptions {
-            seed: conform.seed,
-            limits: self.limits(),
-            shuttle: ShuttleOptions {
-                limits: self.limits(),
-                ..defaults.shuttle.clone()
-            },
-            ..defaults
-        };
+        let shuttle = defaults.shuttle.clone().limits(self.limits());
+        let workloads = defaults
+            .seed(conform.seed)
+            .limits(self.limits())
+            .shuttle(shuttle);
         report.merge(conform::workloads(service, conform.protocol, &workloads));
         report
     }

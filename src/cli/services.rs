@@ -7,8 +7,8 @@ use joincheck::check::loom::{self as loom_engine, LoomOptions};
 use joincheck::check::proptest::{self as proptest_engine, ProptestOptions};
 use joincheck::check::shuttle::ShuttleOptions;
 use joincheck::check::shuttle::{self as shuttle_engine, BadSchedule, EncodedSchedule};
-use joincheck::check::stress::{self as stress_engine, StressReport};
-use joincheck::check::{Execution, Limits, Scenario, ScenarioError};
+use joincheck::check::stress::{self as stress_engine, StressOptions, StressReport};
+use joincheck::check::{Execution, Scenario, ScenarioError};
 use joincheck::protocols::{with_builtin, Builtin, Service, WithBuiltin};
 use joincheck_models::verdict::Verdict;
 use joincheck_models::{Protocol, ProtocolModel};
@@ -86,14 +86,14 @@ pub fn on_implementation(
     with_builtin(protocol, Work(model, actions))
 }
 
-/// `runs` runs of `scenario` on real threads, unless `limits` stop them first.
-pub fn stress(protocol: Protocol, scenario: &Scenario, runs: u64, limits: &Limits) -> StressReport {
-    struct Work<'a>(&'a Scenario, u64, &'a Limits);
+/// Runs of `scenario` on real threads, as many as `options` say unless its limits stop them.
+pub fn stress(protocol: Protocol, scenario: &Scenario, options: &StressOptions) -> StressReport {
+    struct Work<'a>(&'a Scenario, &'a StressOptions);
     impl WithBuiltin for Work<'_> {
         type Output = StressReport;
         fn run<S: Service>(self, builtin: Builtin<S>) -> StressReport {
-            stress_engine::run(&builtin.service, self.0, self.1, self.2)
+            stress_engine::run(&builtin.service, self.0, self.1)
         }
     }
-    with_builtin(protocol, Work(scenario, runs, limits))
+    with_builtin(protocol, Work(scenario, options))
 }

@@ -6,7 +6,7 @@ use super::supervise::{self, supervise};
 use super::{interrupt, services, timeout};
 use super::{EXIT_INCONCLUSIVE, EXIT_OK, EXIT_UNEXPECTED};
 use clap::Args;
-use joincheck::check::stress::StressReport;
+use joincheck::check::stress::{StressOptions, StressReport};
 use joincheck::check::{Limits, Scenario};
 use joincheck::protocols;
 use joincheck::trace::{self, CounterexampleFile};
@@ -151,11 +151,13 @@ fn stress_one(protocol: Protocol, scenario: &Scenario, args: &StressArgs) -> Str
     let (work, runs, timeout) = (scenario.clone(), args.runs, args.timeout);
     let what = format!("stress · {protocol}");
     supervise(&what, None, move |stop| {
-        let limits = Limits {
-            timeout,
-            stop: Some(stop),
-        };
-        services::stress(protocol, &work, runs, &limits)
+        let mut limits = Limits::default().stop(stop);
+        limits.timeout = timeout;
+        services::stress(
+            protocol,
+            &work,
+            &StressOptions::default().runs(runs).limits(limits),
+        )
     })
     .unwrap_or_else(|unfinished| {
         not_run(format!(

@@ -1,6 +1,6 @@
 //! A Mermaid `sequenceDiagram`: renders in GitHub pull requests and job summaries.
 
-use super::{outcome, why};
+use super::{broken, outcome, why};
 use joincheck_models::verdict::Counterexample;
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -32,7 +32,7 @@ pub fn mermaid(counterexample: &Counterexample) -> String {
     let _ = writeln!(
         out,
         "    Note over DB: broken: {}",
-        escape(&counterexample.violation.to_string())
+        escape(&broken(counterexample))
     );
     if let Some(why) = why(counterexample) {
         let _ = writeln!(out, "    Note over DB: {}", escape(&why));

@@ -11,7 +11,7 @@ pub use text::text;
 
 use joincheck_models::domain::{TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
-use joincheck_models::verdict::{Counterexample, Engine, Replay};
+use joincheck_models::verdict::{Counterexample, Engine, Replay, Violation};
 
 /// How the engine that found a counterexample explored, in words.
 fn how_found(counterexample: &Counterexample) -> String {
@@ -39,8 +39,25 @@ fn teams_of(user: UserId, membership: &[(TeamId, UserId)]) -> String {
     format!("{user} ∈ {{{}}}", teams.join(", "))
 }
 
+/// What the `broken:` line says: `sue ∈ {team-A, team-B}`, or an added invariant's words and
+/// its name.
+fn broken(counterexample: &Counterexample) -> String {
+    match &counterexample.violation {
+        Violation::OnSeveralTeams(several) => several.to_string(),
+        Violation::Invariant { name, detail } => format!("{detail} ({name})"),
+    }
+}
+
 /// What a step shows in its last column: the answer of a read, the user's teams after a write.
 fn outcome(step: &Step) -> String {
+    if let Operation::Custom(custom) = &step.operation {
+        let result = step.result.to_string();
+        return match custom.writes.first() {
+            None => result,
+            Some(user) if result.is_empty() => teams_of(*user, &step.membership_after),
+            Some(user) => format!("{result}, {}", teams_of(*user, &step.membership_after)),
+        };
+    }
     let user = match &step.operation {
         Operation::PushMember { user, .. } | Operation::PullMember { user, .. } => Some(*user),
         Operation::Append { events, .. } => events.first().map(|event| event.user()),
@@ -52,7 +69,10 @@ fn outcome(step: &Step) -> String {
             Operation::PushMember { user, .. } | Operation::PullMember { user, .. } => Some(*user),
             _ => None,
         },
-        Operation::Acquire { .. } | Operation::Release { .. } | Operation::Expire { .. } => None,
+        Operation::Acquire { .. }
+        | Operation::Release { .. }
+        | Operation::Expire { .. }
+        | Operation::Custom(_) => None,
     };
     match (&step.result, user) {
         (OpResult::Stale { .. }, _) => step.result.to_string(),
@@ -81,11 +101,10 @@ fn why(counterexample: &Counterexample) -> Option<String> {
     let steps = &counterexample.steps;
     let last = steps.len().checked_sub(1)?;
     let writer = steps[last].server;
-    let is_read = |step: &Step| {
-        matches!(
-            step.operation,
-            Operation::FindTeamOf { .. } | Operation::Read { .. } | Operation::ReadAll
-        )
+    let is_read = |step: &Step| match &step.operation {
+        Operation::FindTeamOf { .. } | Operation::Read { .. } | Operation::ReadAll => true,
+        Operation::Custom(custom) => !custom.reads.is_empty(),
+        _ => false,
     };
     let read = (0..last)
         .rev()

@@ -1,7 +1,7 @@
 //! The terminal rendering: a numbered, aligned trace, the broken invariant, why it broke and
 //! how to replay it.
 
-use super::{how_found, outcome, why};
+use super::{broken, how_found, outcome, why};
 use joincheck_models::verdict::{Counterexample, Engine};
 use std::fmt::Write;
 
@@ -24,7 +24,8 @@ pub fn text(counterexample: &Counterexample, replay_hint: Option<&str>) -> Strin
     let plural = if steps.len() == 1 { "" } else { "s" };
     let _ = writeln!(
         out,
-        "VIOLATED  a user is on at most one team — {shortest}, {} step{plural}",
+        "VIOLATED  {} — {shortest}, {} step{plural}",
+        counterexample.violation.invariant(),
         steps.len()
     );
     let operations: Vec<String> = steps.iter().map(|s| s.operation.to_string()).collect();
@@ -35,7 +36,7 @@ pub fn text(counterexample: &Counterexample, replay_hint: Option<&str>) -> Strin
         .unwrap_or(0);
     let verb_width = steps
         .iter()
-        .map(|s| s.operation.verb().len())
+        .map(|s| s.operation.verb().chars().count())
         .max()
         .unwrap_or(0);
     for (index, (step, operation)) in steps.iter().zip(&operations).enumerate() {
@@ -54,7 +55,7 @@ pub fn text(counterexample: &Counterexample, replay_hint: Option<&str>) -> Strin
             outcome(step),
         );
     }
-    let _ = writeln!(out, "broken: {}", counterexample.violation);
+    let _ = writeln!(out, "broken: {}", broken(counterexample));
     if let Some(why) = why(counterexample) {
         let _ = writeln!(out, "why: {why}");
     }

@@ -32,7 +32,7 @@ pub(super) fn counterexample<P: JoinProtocol + ?Sized>(
         steps.push(step);
         state = next;
     }
-    let violation = state.violation()?;
+    let violation = state.violation()?.into();
     Some(Counterexample {
         protocol: model.protocol().name().to_string(),
         parameters: model.sizes().to_string(),

@@ -50,10 +50,8 @@ impl Job {
     pub fn execute(self, stop: Arc<AtomicBool>) -> Ran {
         let (sizes, scenario) = (self.settings.sizes, &self.settings.scenario);
         let limits = &self.settings.limits;
-        let stop_at = Limits {
-            timeout: limits.timeout,
-            stop: Some(stop.clone()),
-        };
+        let mut stop_at = Limits::default().stop(stop.clone());
+        stop_at.timeout = limits.timeout;
         let on_scenario = |verdict| Ran {
             verdict,
             workload: Some(scenario.clone()),
@@ -77,11 +75,8 @@ impl Job {
                 })
             }
             Engine::Loom => {
-                let options = LoomOptions {
-                    preemption_bound: limits.preemption_bound,
-                    max_iterations: None,
-                    limits: stop_at,
-                };
+                let mut options = LoomOptions::default().limits(stop_at);
+                options.preemption_bound = limits.preemption_bound;
                 on_scenario(
                     services::loom(self.protocol, scenario, &options).unwrap_or_else(|error| {
                         Verdict::Inconclusive {
@@ -102,20 +97,17 @@ impl Job {
                 stats: Stats::default(),
             }),
             Engine::Proptest => {
-                let options = ProptestOptions {
-                    cases: limits.cases,
-                    seed: limits.seed,
-                    max_servers: sizes.servers,
-                    max_requests: sizes.requests,
-                    users: sizes.users,
-                    teams: sizes.teams,
-                    shuttle: ShuttleOptions {
-                        seed: limits.seed,
-                        ..ProptestOptions::default().shuttle
-                    },
-                    limits: stop_at,
-                    ..ProptestOptions::default()
-                };
+                let defaults = ProptestOptions::default();
+                let shuttle = defaults.shuttle.clone().seed(limits.seed);
+                let options = defaults
+                    .cases(limits.cases)
+                    .seed(limits.seed)
+                    .max_servers(sizes.servers)
+                    .max_requests(sizes.requests)
+                    .users(sizes.users)
+                    .teams(sizes.teams)
+                    .shuttle(shuttle)
+                    .limits(stop_at);
                 let (verdict, shrunk) = services::proptest(self.protocol, &options);
                 Ran {
                     verdict,
@@ -167,14 +159,14 @@ fn out_of_memory(verdict: Verdict, budget: &Budget, states: u64) -> Verdict {
 /// shuttle's options: PCT refuses a run without concurrency, so one server gets random
 /// schedules.
 fn shuttle_options(servers: u8, limits: &EngineLimits, stop_at: Limits) -> ShuttleOptions {
-    ShuttleOptions {
-        strategy: if servers >= 2 {
-            Strategy::Pct { depth: 3 }
-        } else {
-            Strategy::Random
-        },
-        seed: limits.seed,
-        iterations: limits.iterations,
-        limits: stop_at,
-    }
+    let strategy = if servers >= 2 {
+        Strategy::Pct { depth: 3 }
+    } else {
+        Strategy::Random
+    };
+    ShuttleOptions::default()
+        .strategy(strategy)
+        .seed(limits.seed)
+        .iterations(limits.iterations)
+        .limits(stop_at)
 }

@@ -2,7 +2,7 @@
 //! after), the same violation, and for loom the same execution. Anything less is not a
 //! reproduction, however much the rerun looks like one.
 
-use joincheck::trace::file::{CounterexampleFile, ReplayRecord, StepRecord, ViolationRecord};
+use joincheck::trace::file::{CounterexampleFile, ReplayRecord, StepRecord};
 use joincheck_models::verdict::Counterexample;
 
 /// The first way `rerun` differs from `file`, in words; `None` when it reproduces the file.
@@ -29,8 +29,7 @@ pub fn first_difference(file: &CounterexampleFile, rerun: &Counterexample) -> Op
     if file.violation != rerun.violation {
         return Some(format!(
             "the violation: the file has {}, the rerun has {}",
-            violation(&file.violation),
-            violation(&rerun.violation)
+            file.violation, rerun.violation
         ));
     }
     if let (
@@ -66,10 +65,4 @@ fn step(step: Option<&StepRecord>) -> String {
         "`{} {} {} → {}, after: {after}`",
         step.server, step.operation, step.detail, step.result
     )
-}
-
-/// `sue ∈ {team-A, team-B}`.
-fn violation(violation: &ViolationRecord) -> String {
-    let teams: Vec<String> = violation.teams.iter().map(ToString::to_string).collect();
-    format!("{} ∈ {{{}}}", violation.user, teams.join(", "))
 }

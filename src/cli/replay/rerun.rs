@@ -4,7 +4,7 @@
 use crate::cli::services;
 use joincheck::check::loom::LoomOptions;
 use joincheck::check::shuttle::EncodedSchedule;
-use joincheck::check::{first_broken_step, Limits, Scenario};
+use joincheck::check::{first_broken_step, Invariants, Scenario};
 use joincheck::trace::file::{CounterexampleFile, ReplayRecord};
 use joincheck_models::operation::Step;
 use joincheck_models::verdict::{Counterexample, Engine, Replay, Verdict};
@@ -64,6 +64,7 @@ pub fn rerun(file: &CounterexampleFile, protocol: Protocol) -> Result<Rerun, Ref
             let found = execution.counterexample(
                 protocol.name().to_string(),
                 &scenario,
+                &Invariants::default(),
                 file.engine,
                 replay,
             );
@@ -76,11 +77,8 @@ pub fn rerun(file: &CounterexampleFile, protocol: Protocol) -> Result<Rerun, Ref
         }
         ReplayRecord::LoomExecution { .. } => {
             let scenario = workload(file)?;
-            let options = LoomOptions {
-                preemption_bound: file.loom.and_then(|loom| loom.preemption_bound),
-                max_iterations: None,
-                limits: Limits::default(),
-            };
+            let mut options = LoomOptions::default();
+            options.preemption_bound = file.loom.and_then(|loom| loom.preemption_bound);
             match services::loom(protocol, &scenario, &options).map_err(unreadable)? {
                 Verdict::Violated { counterexample, .. } => Ok(Rerun::Broke(*counterexample)),
                 Verdict::Holds { .. } => Ok(Rerun::Held),

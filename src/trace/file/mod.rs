@@ -93,10 +93,7 @@ impl CounterexampleFile {
             protocol: found.protocol.clone(),
             parameters: found.parameters.clone(),
             engine: found.engine,
-            violation: ViolationRecord {
-                user: User(found.violation.user),
-                teams: found.violation.teams.iter().copied().map(Team).collect(),
-            },
+            violation: ViolationRecord::of(&found.violation),
             steps: found.steps.iter().map(StepRecord::of).collect(),
             replay: ReplayRecord::of(&found.replay),
             scenario: workload.map(Workload::of),
@@ -191,7 +188,8 @@ mod tests {
             violation: OnSeveralTeams {
                 user: UserId(0),
                 teams: vec![TeamId(0), TeamId(1)],
-            },
+            }
+            .into(),
             replay: Replay::LoomExecution { iteration: 4 },
         };
         let file = CounterexampleFile::new(&found, Some(&Scenario::article()), Some(2));
@@ -224,7 +222,8 @@ mod tests {
             violation: OnSeveralTeams {
                 user: UserId(0),
                 teams: vec![TeamId(0), TeamId(1)],
-            },
+            }
+            .into(),
             replay: Replay::LoomExecution { iteration: 4 },
         };
         let mut json = CounterexampleFile::new(&found, Some(&Scenario::article()), None).to_json();

@@ -5,16 +5,58 @@ use super::names::{Server, Team, User};
 use crate::check::{Scenario, ScenarioError};
 use joincheck_models::domain::Request;
 use joincheck_models::operation::{team_or_none, OpResult, Operation, Step};
-use joincheck_models::verdict::Replay;
+use joincheck_models::verdict::{Replay, Violation};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
-/// `sue ∈ {team-A, team-B}` as data.
+/// The broken invariant as data: `sue ∈ {team-A, team-B}`, or an added invariant's words.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ViolationRecord {
-    /// The user on several teams.
-    pub user: User,
-    /// Every team listing the user.
-    pub teams: Vec<Team>,
+#[serde(untagged)]
+pub enum ViolationRecord {
+    /// "A user is on at most one team" is broken.
+    OnSeveralTeams {
+        /// The user on several teams.
+        user: User,
+        /// Every team listing the user.
+        teams: Vec<Team>,
+    },
+    /// An invariant added to the check is broken.
+    Invariant {
+        /// Its name.
+        invariant: String,
+        /// What is wrong, in its words.
+        detail: String,
+    },
+}
+
+impl ViolationRecord {
+    /// The record of `violation`.
+    pub fn of(violation: &Violation) -> ViolationRecord {
+        match violation {
+            Violation::OnSeveralTeams(several) => ViolationRecord::OnSeveralTeams {
+                user: User(several.user),
+                teams: several.teams.iter().copied().map(Team).collect(),
+            },
+            Violation::Invariant { name, detail } => ViolationRecord::Invariant {
+                invariant: name.clone(),
+                detail: detail.clone(),
+            },
+        }
+    }
+}
+
+/// As a trace prints it: `sue ∈ {team-A, team-B}`, or `team-A has 3 members (a team has at
+/// most 2 members)`.
+impl fmt::Display for ViolationRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ViolationRecord::OnSeveralTeams { user, teams } => {
+                let teams: Vec<String> = teams.iter().map(ToString::to_string).collect();
+                write!(f, "{user} ∈ {{{}}}", teams.join(", "))
+            }
+            ViolationRecord::Invariant { invariant, detail } => write!(f, "{detail} ({invariant})"),
+        }
+    }
 }
 
 /// One recorded operation: who, what, its answer, and membership right after.
@@ -60,6 +102,12 @@ pub struct Arguments {
     /// The fencing token a fenced operation carried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<u64>,
+    /// The users whose team a store's own operation reads.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<User>,
+    /// The users whose team a store's own operation may change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writes: Vec<User>,
 }
 
 /// A user listed by a team.
@@ -189,6 +237,10 @@ impl StepRecord {
                 };
                 arguments = StepRecord::of(&unfenced).arguments;
                 arguments.token = Some(*token);
+            }
+            Operation::Custom(custom) => {
+                arguments.reads = custom.reads.iter().copied().map(User).collect();
+                arguments.writes = custom.writes.iter().copied().map(User).collect();
             }
         }
         StepRecord {
