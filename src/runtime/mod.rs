@@ -13,6 +13,9 @@ mod backends;
 
 pub use backends::{Loom, Shuttle, Std};
 
+use crate::store::StepLog;
+use joincheck_models::domain::ServerId;
+use joincheck_models::operation::{CustomOperation, OpResult};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
@@ -81,6 +84,64 @@ impl<R: Runtime, T: Send + 'static> Mutex<R, T> {
     /// Locks the mutex; everything done under the guard is one critical section.
     pub fn lock(&self) -> MutexGuard<'_, R, T> {
         MutexGuard(R::lock(&self.0))
+    }
+
+    /// Locks the mutex as `server` and records taking it and giving it back as steps of their
+    /// own in `log` (`acquire sue's lock`, `release sue's lock`, with `what` naming the lock), so
+    /// that the trace of a lock-based service shows who held what. The acquire is recorded once
+    /// the lock is held and the release before it is given back, so the history orders them as
+    /// they happened.
+    pub fn lock_recorded<'a>(
+        &'a self,
+        server: ServerId,
+        what: &str,
+        log: &'a dyn StepLog,
+    ) -> RecordedGuard<'a, R, T> {
+        let guard = self.lock();
+        let step = |verb: &str| CustomOperation::new(verb, format!("{verb} {what}"));
+        log.record(
+            server,
+            step("acquire").into(),
+            OpResult::Custom("held".into()),
+        );
+        RecordedGuard {
+            guard,
+            release: Some((server, step("release"), log)),
+        }
+    }
+}
+
+/// A [`Mutex`] locked by [`Mutex::lock_recorded`]: records the release when dropped.
+pub struct RecordedGuard<'a, R: Runtime, T: Send + 'static> {
+    guard: MutexGuard<'a, R, T>,
+    release: Option<(ServerId, CustomOperation, &'a dyn StepLog)>,
+}
+
+impl<R: Runtime, T: Send + 'static> fmt::Debug for RecordedGuard<'_, R, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordedGuard").finish_non_exhaustive()
+    }
+}
+
+impl<R: Runtime, T: Send + 'static> Deref for RecordedGuard<'_, R, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<R: Runtime, T: Send + 'static> DerefMut for RecordedGuard<'_, R, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
+    }
+}
+
+/// Records the release while the lock is still held: the guard itself is dropped after this.
+impl<R: Runtime, T: Send + 'static> Drop for RecordedGuard<'_, R, T> {
+    fn drop(&mut self) {
+        if let Some((server, release, log)) = self.release.take() {
+            log.record(server, release.into(), OpResult::Custom("free".into()));
+        }
     }
 }
 

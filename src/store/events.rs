@@ -4,7 +4,7 @@
 //! [`EventStoreConnection::append`]: an append succeeds only if no event landed in the stream
 //! since the writer's read.
 
-use super::{Database, Guarded, Membership, Recording};
+use super::{Database, Guarded, Membership, Recording, StepLog};
 use crate::runtime::Runtime;
 use joincheck_models::domain::{fold_membership, Event, JoinError, ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step, StreamKey};
@@ -130,6 +130,12 @@ impl<R: Runtime> Database for EventStore<R> {
 
     fn order_diverged(&self) -> Option<String> {
         self.log.order_diverged()
+    }
+}
+
+impl<R: Runtime> StepLog for EventStore<R> {
+    fn record(&self, server: ServerId, operation: Operation, result: OpResult) {
+        self.log.record(server, operation, result);
     }
 }
 

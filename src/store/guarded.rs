@@ -1,6 +1,6 @@
 //! The building block of every store: a collection's state and its history behind one mutex.
 
-use super::Recording;
+use super::{Recording, StepLog};
 use crate::runtime::{Condvar, Mutex, Runtime};
 use joincheck_models::domain::{ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
@@ -48,6 +48,20 @@ struct Inner<S> {
     state: S,
     history: Option<Vec<Step>>,
     order: Option<Order>,
+}
+
+impl<S: Membership> Inner<S> {
+    /// Appends a step with the membership now, when recording.
+    fn record(&mut self, server: ServerId, operation: Operation, result: OpResult) {
+        if let Some(history) = &mut self.history {
+            history.push(Step {
+                server,
+                operation,
+                result,
+                membership_after: self.state.membership(),
+            });
+        }
+    }
 }
 
 /// A collection's state with its history, behind one mutex: one lock is one operation.
@@ -105,6 +119,14 @@ impl<R: Runtime, S: Send + 'static> fmt::Debug for Guarded<R, S> {
     }
 }
 
+/// A step recorded here changes nothing in the state and takes no turn in an enforced order,
+/// which orders the database's own operations.
+impl<R: Runtime, S: Membership + Send + 'static> StepLog for Guarded<R, S> {
+    fn record(&self, server: ServerId, operation: Operation, result: OpResult) {
+        self.inner.lock().record(server, operation, result);
+    }
+}
+
 /// A collection whose team membership can be read off its state: what the history records after
 /// every operation, and what the invariant is judged on.
 pub trait Membership {
@@ -156,14 +178,7 @@ impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
         }
         let inner = &mut *guard;
         let (answer, result) = apply(&mut inner.state);
-        if let Some(history) = &mut inner.history {
-            history.push(Step {
-                server,
-                operation,
-                result,
-                membership_after: inner.state.membership(),
-            });
-        }
+        inner.record(server, operation, result);
         if let Some(order) = &mut inner.order {
             order.took_effect(server);
             self.turn.notify_all();
@@ -189,15 +204,8 @@ impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
         });
         let inner = &mut *guard;
         let performed = apply(&mut inner.state);
-        if let (Some(history), Some((server, operation, result))) =
-            (&mut inner.history, performed.step)
-        {
-            history.push(Step {
-                server,
-                operation,
-                result,
-                membership_after: inner.state.membership(),
-            });
+        if let Some((server, operation, result)) = performed.step {
+            inner.record(server, operation, result);
         }
         if let Some(order) = &mut inner.order {
             order.took_effect(actor);

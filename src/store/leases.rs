@@ -7,7 +7,7 @@
 //! too, as a step of the server that held it: nobody tells that server, but the trace must.
 
 use super::teams::Teams;
-use super::{Database, Guarded, Membership, Performed, Recording};
+use super::{Database, Guarded, Membership, Performed, Recording, StepLog};
 use crate::runtime::Runtime;
 use joincheck_models::domain::{JoinError, ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
@@ -222,6 +222,12 @@ impl<R: Runtime> Database for LeasedTeams<R> {
 
     fn order_diverged(&self) -> Option<String> {
         self.database.order_diverged()
+    }
+}
+
+impl<R: Runtime> StepLog for LeasedTeams<R> {
+    fn record(&self, server: ServerId, operation: Operation, result: OpResult) {
+        self.database.record(server, operation, result);
     }
 }
 

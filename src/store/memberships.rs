@@ -4,7 +4,7 @@
 //! The index is what makes a join one operation: the insert looks for the user's membership and
 //! writes in the same critical section, and refuses with a duplicate key when one is there.
 
-use super::{Database, Guarded, Membership, Recording};
+use super::{Database, Guarded, Membership, Recording, StepLog};
 use crate::runtime::Runtime;
 use joincheck_models::domain::{JoinError, ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
@@ -118,6 +118,12 @@ impl<R: Runtime> Database for MembershipsCollection<R> {
 
     fn order_diverged(&self) -> Option<String> {
         self.memberships.order_diverged()
+    }
+}
+
+impl<R: Runtime> StepLog for MembershipsCollection<R> {
+    fn record(&self, server: ServerId, operation: Operation, result: OpResult) {
+        self.memberships.record(server, operation, result);
     }
 }
 

@@ -27,7 +27,7 @@ pub use teams::{TeamsCollection, TeamsConnection};
 pub use user_documents::{UserDocuments, UserDocumentsConnection};
 
 use joincheck_models::domain::{ServerId, TeamId, UserId};
-use joincheck_models::operation::Step;
+use joincheck_models::operation::{OpResult, Operation, Step};
 
 /// Whether a database keeps its operation history. Off is faster; checks need it on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +36,15 @@ pub enum Recording {
     On,
     /// Record nothing.
     Off,
+}
+
+/// A history a service can write its own steps into, beside the database's operations: a lock
+/// taken and released ([`Mutex::lock_recorded`](crate::runtime::Mutex::lock_recorded)), a cache
+/// hit. [`Guarded`] is one, and so is every built-in collection.
+pub trait StepLog: Send + Sync {
+    /// Records that `server` did `operation`, which returned `result`, with the membership now,
+    /// when the history is recording; the database's state does not change.
+    fn record(&self, server: ServerId, operation: Operation, result: OpResult);
 }
 
 /// What the checking harness needs from a database, whoever wrote it.

@@ -1,6 +1,6 @@
 //! The teams collection: one document per team with its members, as in the article's Mongo code.
 
-use super::{Database, Guarded, Membership, Recording};
+use super::{Database, Guarded, Membership, Recording, StepLog};
 use crate::runtime::Runtime;
 use joincheck_models::domain::{ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
@@ -114,6 +114,12 @@ impl<R: Runtime> Database for TeamsCollection<R> {
 
     fn order_diverged(&self) -> Option<String> {
         self.teams.order_diverged()
+    }
+}
+
+impl<R: Runtime> StepLog for TeamsCollection<R> {
+    fn record(&self, server: ServerId, operation: Operation, result: OpResult) {
+        self.teams.record(server, operation, result);
     }
 }
 

@@ -4,7 +4,7 @@
 //! The condition is what makes a join one operation: the update reads the field and writes it in
 //! the same critical section, and answers how many documents it changed.
 
-use super::{Database, Guarded, Membership, Recording};
+use super::{Database, Guarded, Membership, Recording, StepLog};
 use crate::runtime::Runtime;
 use joincheck_models::domain::{ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
@@ -89,6 +89,12 @@ impl<R: Runtime> Database for UserDocuments<R> {
 
     fn order_diverged(&self) -> Option<String> {
         self.documents.order_diverged()
+    }
+}
+
+impl<R: Runtime> StepLog for UserDocuments<R> {
+    fn record(&self, server: ServerId, operation: Operation, result: OpResult) {
+        self.documents.record(server, operation, result);
     }
 }
 

@@ -1,0 +1,253 @@
+//! Two things a user adds to the harness, used from outside the crate: a service's own lock,
+//! recorded in the trace, and invariants of their own beside "a user is on at most one team".
+
+use joincheck::check::loom::{self, LoomOptions};
+use joincheck::check::proptest::{self, ProptestOptions};
+use joincheck::check::shuttle::{self, ShuttleOptions};
+use joincheck::check::stress::{self, StressOptions};
+use joincheck::check::{Invariant, Scenario};
+use joincheck::runtime::{Mutex, Runtime};
+use joincheck::service::{JoinService, Server, UserDocument};
+use joincheck::store::{Database, Recording, TeamsCollection, TeamsConnection};
+use joincheck::trace::{self, CounterexampleFile};
+use joincheck_models::domain::{JoinError, Request, ServerId, TeamId, UserId};
+use joincheck_models::operation::Step;
+use joincheck_models::verdict::{Verdict, Violation};
+use std::sync::Arc;
+
+/// The teams collection with one lock every server shares (a lock service, say).
+struct LockedTeams<R: Runtime> {
+    teams: Arc<TeamsCollection<R>>,
+    lock: Mutex<R, ()>,
+}
+
+impl<R: Runtime> Database for LockedTeams<R> {
+    fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
+        LockedTeams {
+            teams: Arc::new(TeamsCollection::with_members(initial, recording)),
+            lock: Mutex::new(()),
+        }
+    }
+
+    fn membership(&self) -> Vec<(TeamId, UserId)> {
+        self.teams.membership()
+    }
+
+    fn history(&self) -> Vec<Step> {
+        self.teams.history()
+    }
+}
+
+/// Check-then-act under the shared lock, recorded in the trace. `WHOLE`: the lock is held over
+/// the check and the act; otherwise only over the check, a plausible slip.
+#[derive(Clone, Copy)]
+struct Locked<const WHOLE: bool>;
+
+struct LockedServer<R: Runtime, const WHOLE: bool> {
+    database: Arc<LockedTeams<R>>,
+    teams: TeamsConnection<R>,
+    id: ServerId,
+}
+
+impl<R: Runtime, const WHOLE: bool> Server for LockedServer<R, WHOLE> {
+    fn join(&mut self, user: UserId, team: TeamId) -> Result<(), JoinError> {
+        let database = &self.database;
+        let held = database
+            .lock
+            .lock_recorded(self.id, "the join lock", &*database.teams);
+        if let Some(current) = self.teams.find_team_of(user) {
+            return Err(JoinError::AlreadyOnTeam { team: current });
+        }
+        if !WHOLE {
+            drop(held);
+            self.teams.push_member(team, user);
+            return Ok(());
+        }
+        self.teams.push_member(team, user);
+        Ok(())
+    }
+
+    fn leave(&mut self, user: UserId, team: TeamId) -> Result<(), JoinError> {
+        let database = &self.database;
+        let _held = database
+            .lock
+            .lock_recorded(self.id, "the join lock", &*database.teams);
+        match self.teams.pull_member(team, user) {
+            true => Ok(()),
+            false => Err(JoinError::NotOnTeam),
+        }
+    }
+}
+
+impl<R: Runtime, const WHOLE: bool> JoinService<R> for Locked<WHOLE> {
+    type Database = LockedTeams<R>;
+    type Server = LockedServer<R, WHOLE>;
+
+    fn name(&self) -> String {
+        match WHOLE {
+            true => "locked".to_string(),
+            false => "locked-check".to_string(),
+        }
+    }
+
+    fn start_server(&self, database: &Arc<LockedTeams<R>>, id: ServerId) -> Self::Server {
+        LockedServer {
+            database: Arc::clone(database),
+            teams: database.teams.connect(id),
+            id,
+        }
+    }
+}
+
+#[test]
+fn a_lock_held_over_check_and_act_holds_and_every_acquire_is_in_its_history() {
+    let verdict = loom::check(
+        Locked::<true>,
+        &Scenario::article(),
+        &LoomOptions::default(),
+    );
+    let verdict = verdict.unwrap();
+    assert_eq!(verdict.kind(), "holds", "{verdict:?}");
+    assert_eq!(verdict.stats().iterations, Some(12));
+    let execution = joincheck::check::run_once::<joincheck::runtime::Std, _>(
+        &Locked::<true>,
+        &Scenario::article(),
+        Recording::On,
+    );
+    let verbs: Vec<&str> = execution
+        .history
+        .iter()
+        .map(|s| s.operation.verb())
+        .collect();
+    assert!(
+        verbs == ["acquire", "check", "act", "release", "acquire", "check", "release"],
+        "{verbs:?}"
+    );
+}
+
+#[test]
+fn a_lock_released_before_the_act_is_refuted_and_the_trace_shows_who_held_it() {
+    let verdict = loom::check(
+        Locked::<false>,
+        &Scenario::article(),
+        &LoomOptions::default(),
+    );
+    let found = verdict.unwrap();
+    let found = found.counterexample().expect("the act is outside the lock");
+    assert_eq!(
+        trace::text(found, None),
+        "\
+locked-check · loom, execution 4 · server-1: join sue → team-A; server-2: join sue → team-B
+VIOLATED  a user is on at most one team — counterexample, 8 steps
+   1  server-1  acquire  acquire the join lock   held
+   2  server-1  check    is sue on a team?       no
+   3  server-1  release  release the join lock   free
+   4  server-2  acquire  acquire the join lock   held
+   5  server-2  check    is sue on a team?       no
+   6  server-2  release  release the join lock   free
+   7  server-2  act      push sue → team-B       sue ∈ {team-B}
+   8  server-1  act      push sue → team-A       sue ∈ {team-A, team-B}   ✗
+broken: sue ∈ {team-A, team-B}
+why: server-1 acted at step 8 on what it read at step 2; step 7 made that read stale.
+"
+    );
+}
+
+/// sue and john join team-A at once: one team per user holds, a capacity of one does not.
+fn two_users_one_team() -> Scenario {
+    let join = |user| {
+        vec![Request::Join {
+            user: UserId(user),
+            team: TeamId(0),
+        }]
+    };
+    Scenario::new(2, 2, vec![join(0), join(1)], Vec::new()).unwrap()
+}
+
+#[test]
+fn an_added_invariant_is_judged_by_every_engine_and_named_in_the_verdict_and_trace() {
+    let small = Invariant::at_most_members(1);
+    let scenario = two_users_one_team();
+    let verdicts = [
+        loom::check(
+            UserDocument,
+            &scenario,
+            &LoomOptions::default().invariant(small.clone()),
+        )
+        .unwrap(),
+        shuttle::check(
+            UserDocument,
+            &scenario,
+            &ShuttleOptions::default().invariant(small.clone()),
+        ),
+        proptest::check(
+            UserDocument,
+            &ProptestOptions::default().invariant(small.clone()),
+        ),
+        stress::run(
+            &UserDocument,
+            &scenario,
+            &StressOptions::default().runs(5).invariant(small),
+        )
+        .verdict(),
+    ];
+    for verdict in &verdicts {
+        let found = verdict
+            .counterexample()
+            .unwrap_or_else(|| panic!("{verdict:?}"));
+        assert_eq!(found.violation.invariant(), "a team has at most 1 member");
+        assert_eq!(found.violation.to_string(), "team-A has 2 members");
+    }
+    // proptest draws workloads of its own: its shrunk one has a leave that changes nothing.
+    let by_proptest = verdicts[2].counterexample().unwrap();
+    assert_eq!(
+        by_proptest.parameters,
+        "server-1: leave sue ← team-A, join sue → team-A; server-2: join john → team-A"
+    );
+    assert_eq!(by_proptest.steps.len(), 3);
+    for verdict in [&verdicts[0], &verdicts[1], &verdicts[3]] {
+        assert_eq!(verdict.counterexample().unwrap().steps.len(), 2);
+    }
+    let by_loom = verdicts[0].counterexample().unwrap();
+    assert_eq!(
+        trace::text(by_loom, None),
+        "\
+user-document · loom, execution 1 · server-1: join sue → team-A; server-2: join john → team-A
+VIOLATED  a team has at most 1 member — counterexample, 2 steps
+   1  server-1  update  update sue's document set team = team-A where team is none    1 row, sue ∈ {team-A}
+   2  server-2  update  update john's document set team = team-A where team is none   1 row, john ∈ {team-A}   ✗
+broken: team-A has 2 members (a team has at most 1 member)
+"
+    );
+    let file = CounterexampleFile::new(by_loom, Some(&scenario), None);
+    assert_eq!(
+        file.to_json()["violation"],
+        serde_json::json!({"invariant": "a team has at most 1 member", "detail": "team-A has 2 members"})
+    );
+    let text = file.to_json().to_string();
+    assert_eq!(CounterexampleFile::from_json(&text).unwrap(), file);
+}
+
+#[test]
+fn an_invariant_of_ones_own_is_named_in_the_scope_when_it_holds() {
+    // A rule of one's own, in one's own words; the article's race never breaks it.
+    let off_c = Invariant::new("nobody is on team-C", |membership| {
+        let on_c = membership.iter().find(|(team, _)| *team == TeamId(2))?;
+        Some(format!("{} is on team-C", on_c.1))
+    });
+    let options = LoomOptions::default().invariant(off_c);
+    let verdict = loom::check(UserDocument, &Scenario::article(), &options).unwrap();
+    let Verdict::Holds { scope, .. } = &verdict else {
+        panic!("{verdict:?}");
+    };
+    assert_eq!(
+        scope,
+        "all interleavings of server-1: join sue → team-A; server-2: join sue → team-B \
+         (invariants: a user is on at most one team; nobody is on team-C)"
+    );
+    // The built-in invariant is judged first, and still broken where it was.
+    let options = LoomOptions::default().invariant(Invariant::at_most_members(5));
+    let naive = loom::check(joincheck::service::Naive, &Scenario::article(), &options).unwrap();
+    let found = naive.counterexample().unwrap();
+    assert!(matches!(found.violation, Violation::OnSeveralTeams(_)));
+}
