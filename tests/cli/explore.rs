@@ -41,6 +41,9 @@ fn explore_serves_stateright_explorer_with_the_naive_violation() {
                     });
                     if violated && status["done"] == true {
                         assert_eq!(status["unique_state_count"], 24, "{status}");
+                        // In steps, as `check --protocol naive --servers 2 --users 1 --teams 2
+                        // --requests 1` reports its depth.
+                        assert_eq!(status["max_depth"], 4, "{status}");
                         let states = http_get(port, "/.states/0").unwrap_or_default();
                         assert!(states.contains("server-1 check sue → team-A"), "{states}");
                         return;

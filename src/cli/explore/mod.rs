@@ -24,8 +24,8 @@ Examples:
   joincheck explore --protocol naive --port 3000          then open http://127.0.0.1:3000/
   joincheck explore --protocol event-sourced --servers 3 --lazy
 
-/.status counts depth as stateright does: the states on the longest path, the initial state
-included, so it shows one more than the steps `check` reports as depth (5 for 4 steps).
+/.status gives max_depth in steps, as `check` does (stateright itself counts the states on the
+path, the initial state too, one more).
 
 Stopping: Ctrl-C, SIGTERM or SIGHUP ends it (exit 128 + the signal), even when a script started
 it in the background.

@@ -127,11 +127,15 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-/// `/.status` with `model` as the model's name instead of its Rust type.
+/// `/.status` in `check`'s terms: `model` as the model's name instead of its Rust type, and
+/// `max_depth` in steps, where stateright counts the states on the path, the initial one too.
 fn named(status: &[u8], model: &str) -> Vec<u8> {
     match serde_json::from_slice::<Value>(status) {
         Ok(mut status) => {
             status["model"] = Value::String(model.to_string());
+            if let Some(states) = status["max_depth"].as_u64() {
+                status["max_depth"] = Value::from(states.saturating_sub(1));
+            }
             status.to_string().into_bytes()
         }
         Err(_) => status.to_vec(),
@@ -147,11 +151,10 @@ mod tests {
         assert_eq!(content_type("/"), "text/html; charset=utf-8");
         assert_eq!(content_type("/app.js"), "text/javascript; charset=utf-8");
         assert_eq!(content_type("/.states/0/1"), "application/json");
-        let status =
-            br#"{"model":"joincheck_models::stateright_model::StaterightModel","done":true}"#;
+        let status = br#"{"model":"joincheck_models::stateright_model::StaterightModel","done":true,"max_depth":5}"#;
         assert_eq!(
             named(status, "naive · 2 servers"),
-            r#"{"done":true,"model":"naive · 2 servers"}"#.as_bytes()
+            r#"{"done":true,"max_depth":4,"model":"naive · 2 servers"}"#.as_bytes()
         );
     }
 }
