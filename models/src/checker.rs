@@ -37,6 +37,7 @@ mod state_set;
 
 pub use progress::Progress;
 
+use crate::action::Action;
 use crate::model::{ProtocolModel, ReplayError};
 use crate::operation::Step;
 use crate::protocol::JoinProtocol;
@@ -64,10 +65,13 @@ pub struct CheckOptions {
     pub stop: Option<Arc<AtomicBool>>,
     /// Counters the checker keeps up to date while it runs.
     pub progress: Option<Arc<Progress>>,
+    /// Let each request be a join or a leave, instead of a join
+    /// ([`ProtocolModel::with_leaves`]).
+    pub leaves: bool,
 }
 
 impl Default for CheckOptions {
-    /// No symmetry, one thread, no limits.
+    /// No symmetry, one thread, no limits, joins only.
     fn default() -> CheckOptions {
         CheckOptions {
             symmetry: false,
@@ -76,6 +80,7 @@ impl Default for CheckOptions {
             timeout: None,
             stop: None,
             progress: None,
+            leaves: false,
         }
     }
 }
@@ -139,6 +144,10 @@ pub fn check_report(protocol: Protocol, sizes: Sizes, options: &CheckOptions) ->
         fn run<P: JoinProtocol>(self, protocol: &'static P) -> Report {
             let started = Instant::now();
             let model = match ProtocolModel::of(protocol, self.sizes) {
+                Ok(model) if self.options.leaves => model.with_leaves(),
+                built => built,
+            };
+            let model = match model {
                 Ok(model) => model,
                 Err(error) => return nothing_checked(&error),
             };
@@ -221,7 +230,11 @@ fn report<P: JoinProtocol + ?Sized>(
             stats,
         }
     } else {
-        let mut scope = format!("all interleavings of {}", model.sizes().scope());
+        let mut scope = format!(
+            "all interleavings of {}{}",
+            model.sizes().scope(),
+            model.requests_in_words()
+        );
         if options.symmetry {
             scope.push_str(" up to symmetry of servers, users and teams");
         }
@@ -239,15 +252,23 @@ fn report<P: JoinProtocol + ?Sized>(
 }
 
 /// Re-executes a [`Replay::ModelPath`](crate::verdict::Replay::ModelPath)'s actions on
-/// `protocol` at `sizes`, returning the steps.
+/// `protocol` at `sizes`, returning the steps. A path that starts a leave is replayed on the
+/// model with leaves, which takes a path of joins exactly as the model without them does.
 pub fn replay(
     protocol: Protocol,
     sizes: Sizes,
     actions: &[String],
 ) -> Result<Vec<Step>, ReplayError> {
-    ProtocolModel::try_new(protocol, sizes)
-        .map_err(ReplayError::InvalidSizes)?
-        .replay(actions)
+    let model = ProtocolModel::try_new(protocol, sizes).map_err(ReplayError::InvalidSizes)?;
+    let leaves = actions
+        .iter()
+        .filter_map(|text| Action::parse(text))
+        .any(Action::starts_leave);
+    match leaves {
+        true => model.with_leaves().map_err(ReplayError::InvalidSizes)?,
+        false => model,
+    }
+    .replay(actions)
 }
 
 /// `1234567` as `1,234,567`: how every report writes large figures.

@@ -40,12 +40,26 @@ pub struct StaterightModel {
 /// stateright_model(Protocol::Naive, sizes).checker().serve("localhost:3000");
 /// ```
 pub fn stateright_model(protocol: Protocol, sizes: Sizes) -> StaterightModel {
-    StaterightModel {
-        model: ProtocolModel::new(protocol, sizes),
-    }
+    StaterightModel::of(ProtocolModel::new(protocol, sizes))
 }
 
 impl StaterightModel {
+    /// The stateright model of `model`: with leaves, say.
+    ///
+    /// ```
+    /// use joincheck_models::{Protocol, ProtocolModel, Sizes, StaterightModel};
+    /// use stateright::{Checker, Model};
+    ///
+    /// let sizes = Sizes::new(2, 1, 2, 1).unwrap();
+    /// let model = ProtocolModel::new(Protocol::EventSourced, sizes).with_leaves().unwrap();
+    /// let checker = StaterightModel::of(model).checker().spawn_bfs().join();
+    /// assert_eq!(checker.unique_state_count(), 44);
+    /// checker.assert_no_discovery("a user is on at most one team");
+    /// ```
+    pub fn of(model: ProtocolModel) -> StaterightModel {
+        StaterightModel { model }
+    }
+
     /// The underlying protocol model.
     pub fn protocol_model(&self) -> &ProtocolModel {
         &self.model

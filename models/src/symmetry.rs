@@ -182,9 +182,9 @@ pub(crate) fn canonical<P: JoinProtocol + ?Sized>(model: &ProtocolModel<P>, stat
     let sizes = model.sizes();
     let mut users = Labels::new();
     let mut teams = Labels::new();
-    for &(user, team) in state.log_entries() {
-        users.add(user.0);
-        teams.add(team.0);
+    for event in state.log_entries() {
+        users.add(event.user().0);
+        teams.add(event.team().0);
     }
     if model.protocol().orders_all_events() {
         users.anchor();
@@ -264,7 +264,7 @@ fn signature<P: JoinProtocol + ?Sized>(
     let mut mentions = state
         .log_entries()
         .iter()
-        .filter(|(user, team)| in_database(user.0, team.0))
+        .filter(|event| in_database(event.user().0, event.team().0))
         .count() as u128;
     for (team, mask) in state.members[..usize::from(sizes.teams)].iter().enumerate() {
         for user in 0..sizes.users {

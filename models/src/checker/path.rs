@@ -35,7 +35,7 @@ pub(super) fn counterexample<P: JoinProtocol + ?Sized>(
     let violation = state.violation()?;
     Some(Counterexample {
         protocol: model.protocol().name().to_string(),
-        parameters: model.sizes().to_string(),
+        parameters: format!("{}{}", model.sizes(), model.requests_in_words()),
         engine: Engine::Model,
         steps,
         violation,

@@ -121,6 +121,11 @@ pub struct CheckArgs {
     /// Same verdict, far fewer states. Example: --symmetry
     #[arg(long)]
     pub symmetry: bool,
+    /// Model: let each request be a join or a leave (of any user from any team), not only a
+    /// join. Leaves only take users off teams, so no verdict changes; the states grow.
+    /// Example: --leaves
+    #[arg(long)]
+    pub leaves: bool,
     /// Model: worker threads [default: every core]. Example: --threads 2
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
