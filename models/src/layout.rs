@@ -66,7 +66,11 @@ pub(crate) struct Layout {
 
 impl Layout {
     /// The layout for `protocol` at `sizes`, with leaves or joins only.
-    pub(crate) fn new<P: JoinProtocol + ?Sized>(protocol: &P, sizes: Sizes, leaves: bool) -> Layout {
+    pub(crate) fn new<P: JoinProtocol + ?Sized>(
+        protocol: &P,
+        sizes: Sizes,
+        leaves: bool,
+    ) -> Layout {
         let servers = u32::from(sizes.servers);
         let users = u32::from(sizes.users);
         let teams = u32::from(sizes.teams);
@@ -332,7 +336,10 @@ mod tests {
 
     #[test]
     fn repacking_one_server_equals_packing_the_successor() {
-        for (protocol, leaves) in Protocol::ALL.into_iter().flat_map(|p| [(p, false), (p, true)]) {
+        for (protocol, leaves) in Protocol::ALL
+            .into_iter()
+            .flat_map(|p| [(p, false), (p, true)])
+        {
             let model = model(protocol, Sizes::new(2, 2, 2, 2).unwrap(), leaves);
             let layout = model.layout();
             for state in reachable_in(&model) {

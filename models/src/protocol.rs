@@ -54,6 +54,7 @@ pub trait JoinProtocol: fmt::Debug + Send + Sync + 'static {
     fn orders_all_events(&self) -> bool;
 
     /// The expected verdict at `sizes`: true when some interleaving puts a user on two teams.
+    /// The same with leaves: the checker finds so on every size the tests cover.
     fn breaks_at(&self, sizes: Sizes) -> bool;
 }
 

@@ -159,6 +159,28 @@ mod tests {
     }
 
     #[test]
+    fn a_leave_reads_as_one_in_the_explorer() {
+        let sizes = Sizes::new(2, 1, 2, 1).unwrap();
+        let model = ProtocolModel::new(Protocol::LeaseLock, sizes)
+            .with_leaves()
+            .unwrap();
+        let action = Action::parse("server-2 acquire sue ← team-B").unwrap();
+        let state = model.next_state(&model.initial_state(), action).unwrap();
+        assert_eq!(
+            format!("{state:?}"),
+            "State { server-1: idle, 0 done, server-2: acquired the lock for sue ← team-B, pull \
+             next, holds the lease, 0 done, members: {}, log: [] }"
+        );
+        let model = StaterightModel::of(model);
+        let pull = Action::parse("server-2 pull").unwrap();
+        assert_eq!(model.format_action(&pull), "server-2 pull");
+        assert_eq!(
+            model.format_step(&state, pull).unwrap(),
+            "server-2  pull  pull sue ← team-B  → not a member"
+        );
+    }
+
+    #[test]
     fn steps_read_like_the_trace() {
         let model = stateright_model(Protocol::Naive, Sizes::new(2, 1, 2, 1).unwrap());
         let state = model.protocol_model().initial_state();

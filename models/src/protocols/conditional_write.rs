@@ -50,7 +50,11 @@ enum Answer {
         already: Option<TeamId>,
     },
     /// The leave of `user` from `team`: `left` when the user was on it.
-    Leave { user: UserId, team: TeamId, left: bool },
+    Leave {
+        user: UserId,
+        team: TeamId,
+        left: bool,
+    },
 }
 
 impl ConditionalWrite {
@@ -226,9 +230,10 @@ impl JoinProtocol for ConditionalWrite {
 #[cfg(test)]
 mod tests {
     use crate::checker::replay;
+    use crate::checker::CheckOptions;
     use crate::domain::{ServerId, TeamId, UserId};
     use crate::operation::{OpResult, Operation, Step};
-    use crate::reference::{holds_with, sizes};
+    use crate::reference::{holds_under, holds_with, sizes};
     use crate::reference::{reachable, small_grid};
     use crate::{Protocol, Sizes};
 
@@ -266,10 +271,11 @@ mod tests {
 
     /// The count by counting, not exploring: every server's requests done, and `k` users each on
     /// one of `T` teams, which is reachable when `k` joins took effect among the requests done
-    /// and a refused join found someone there (`k ≥ 1` unless nothing was done).
+    /// and a refused join found someone there (`k ≥ 1` unless nothing was done). With leaves
+    /// any request may have been a leave, so nobody need be on a team (`k ≥ 0`).
     #[test]
     fn counts_are_those_of_the_semantics() {
-        fn closed_form(sizes: Sizes) -> u64 {
+        fn closed_form(sizes: Sizes, leaves: bool) -> u64 {
             let (s, u, t, n) = (
                 u32::from(sizes.servers),
                 u64::from(sizes.users),
@@ -283,7 +289,7 @@ mod tests {
                     .map(|i| u64::from(done / (n + 1).pow(i) % (n + 1)))
                     .sum();
                 for k in 0..=u.min(sum) {
-                    if k >= 1 || sum == 0 {
+                    if leaves || k >= 1 || sum == 0 {
                         total += choose(u, k) * t.pow(k as u32);
                     }
                 }
@@ -299,11 +305,21 @@ mod tests {
             for protocol in BOTH {
                 assert_eq!(
                     holds_with(protocol, sizes, false),
-                    closed_form(sizes),
+                    closed_form(sizes, false),
                     "{protocol} {sizes}"
+                );
+                let leaves = CheckOptions {
+                    leaves: true,
+                    ..CheckOptions::default()
+                };
+                assert_eq!(
+                    holds_under(protocol, sizes, &leaves),
+                    closed_form(sizes, true),
+                    "{protocol} {sizes} with leaves"
                 );
             }
         }
+        assert_eq!(closed_form(sizes(3, 3, 3, 2), true), 1_341);
     }
 
     #[test]

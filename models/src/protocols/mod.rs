@@ -144,30 +144,40 @@ mod tests {
         assert_eq!(Protocol::parse("Naive"), None);
     }
 
-    /// The expected verdict is computed, so it must be the checker's on every size it covers:
-    /// one team cannot hold anyone twice, one server has no race, and event sourcing breaks only
-    /// per team, where check-then-act does, and the lease lock with fenced checks never breaks.
+    /// The expected verdict is computed, so it must be the checker's on every size it covers,
+    /// with leaves too: one team cannot hold anyone twice, one server has no race, and event
+    /// sourcing breaks only per team, where check-then-act does, and the lease lock with fenced
+    /// checks never breaks. A leave only takes a user off a team, so it changes no verdict.
     #[test]
     fn the_expected_verdict_is_the_checkers() {
         let more = [[2, 1, 1, 2], [1, 2, 3, 2], [3, 1, 1, 1], [2, 2, 1, 1]];
         let grid = small_grid()
             .into_iter()
             .chain(more.map(|[s, u, t, n]| Sizes::new(s, u, t, n).unwrap()));
-        let mut broken = Vec::new();
+        // By leaves: joins only, then joins and leaves.
+        let mut broken = [Vec::new(), Vec::new()];
         for sizes in grid {
             for protocol in Protocol::ALL {
-                let verdict = check(protocol, sizes, &CheckOptions::default());
-                let expected = if protocol.spec().breaks_at(sizes) {
-                    broken.push(format!("{protocol} {:?}", sizes.as_array()));
-                    "violated"
-                } else {
-                    "holds"
-                };
-                assert_eq!(verdict.kind(), expected, "{protocol} {sizes}");
+                for leaves in [false, true] {
+                    let options = CheckOptions {
+                        leaves,
+                        ..CheckOptions::default()
+                    };
+                    let verdict = check(protocol, sizes, &options);
+                    let expected = if protocol.spec().breaks_at(sizes) {
+                        let at = format!("{protocol} {:?}", sizes.as_array());
+                        broken[usize::from(leaves)].push(at);
+                        "violated"
+                    } else {
+                        "holds"
+                    };
+                    assert_eq!(verdict.kind(), expected, "{protocol} {sizes} {leaves}");
+                }
             }
         }
+        assert_eq!(broken[0], broken[1]);
         assert_eq!(
-            broken,
+            broken[0],
             [
                 "naive [2, 1, 2, 1]",
                 "event-sourced-per-team [2, 1, 2, 1]",
@@ -257,3 +267,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "leaves_tests.rs"]
+mod leaves_tests;

@@ -117,9 +117,10 @@ impl JoinProtocol for Naive {
             Answer::Pushed { user, team } => {
                 (Operation::PushMember { team, user }, OpResult::Pushed)
             }
-            Answer::Pulled { user, team, pulled } => {
-                (Operation::PullMember { team, user }, OpResult::Pulled(pulled))
-            }
+            Answer::Pulled { user, team, pulled } => (
+                Operation::PullMember { team, user },
+                OpResult::Pulled(pulled),
+            ),
         };
         Some((next, operation, result))
     }
