@@ -41,7 +41,7 @@ mod state_set;
 pub use progress::Progress;
 
 use crate::action::Action;
-use crate::model::{ProtocolModel, ReplayError};
+use crate::model::{requests_in_words, ProtocolModel, ReplayError};
 use crate::operation::Step;
 use crate::protocol::JoinProtocol;
 use crate::protocols::{Protocol, WithProtocol};
@@ -236,7 +236,7 @@ fn report<P: JoinProtocol + ?Sized>(
         let mut scope = format!(
             "all interleavings of {}{}",
             model.sizes().scope(),
-            model.requests_in_words()
+            requests_in_words(model.leaves())
         );
         if options.symmetry {
             scope.push_str(" up to symmetry of servers, users and teams");

@@ -98,6 +98,15 @@ impl fmt::Display for ReplayError {
 
 impl std::error::Error for ReplayError {}
 
+/// What a model's requests are, in the words reports add after its sizes: nothing for joins
+/// only, ` (joins and leaves)` with leaves.
+pub fn requests_in_words(leaves: bool) -> &'static str {
+    match leaves {
+        true => " (joins and leaves)",
+        false => "",
+    }
+}
+
 impl ProtocolModel {
     /// The model of the built-in `protocol` at `sizes`, which must have come from [`Sizes::new`].
     ///
@@ -153,15 +162,6 @@ impl<P: JoinProtocol + ?Sized> ProtocolModel<P> {
     /// Whether a request may be a leave as well as a join.
     pub fn leaves(&self) -> bool {
         self.leaves
-    }
-
-    /// What the requests are, in the words reports add after the sizes: nothing for joins
-    /// only, ` (joins and leaves)` with leaves.
-    pub fn requests_in_words(&self) -> &'static str {
-        match self.leaves {
-            true => " (joins and leaves)",
-            false => "",
-        }
     }
 
     /// The protocol modelled.
