@@ -305,7 +305,8 @@ mod tests {
     /// With leaves every server's record says whether its request is a leave (one bit), and a
     /// log's events whether they are `Joined` or `Left` (one bit each); a log then holds one
     /// event per request, and a stream as many. At 2,1,2,1 the global log's server grows from 5
-    /// bits to 7 (the leave bit, and versions up to 2), its log from 2 events of 1 bit to 2 of 2.
+    /// bits to 7 (the leave bit, and versions up to 2), its log from one event of 1 bit to two
+    /// of 2 (one per request; sue joins at most once without leaves).
     #[test]
     fn leaves_widen_the_servers_and_the_log() {
         let widths = |[s, u, t, n]: [u8; 4]| {

@@ -2,9 +2,10 @@
 //!
 //! A state holds exactly what the reference semantics of `docs/ARCHITECTURE.md` name and nothing
 //! else (no step counter, no history), so its reachable count is comparable with any other
-//! faithful model: per server `(requests done, phase, user, team, version seen)`, and the shared
-//! state — the member set of each team (naive) or the event log as an ordered sequence (event
-//! sourcing).
+//! faithful model: per server `(requests done, phase, user, team, version seen)` (with leaves,
+//! and whether the request is a leave), and the shared state — the member set of each team
+//! (naive) or the event log as an ordered sequence of `Joined` (and with leaves `Left`) events
+//! (event sourcing).
 //!
 //! The private `layout` module packs a state into one `u128` (or `u64` when it fits), which is
 //! what the checker stores and hashes.
