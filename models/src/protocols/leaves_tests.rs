@@ -54,34 +54,24 @@ fn a_naive_leave_is_one_pull() {
 /// user is on.
 #[test]
 fn a_conditional_leave_is_one_write() {
-    let leave = |verb: &str| {
-        let protocol = match verb {
-            "insert" => Protocol::UniqueMembership,
-            _ => Protocol::UserDocument,
-        };
+    let leave = |protocol, join: &str, leave: &str| {
         let actions = [
-            format!("server-1 {verb} sue → team-A"),
-            format!("server-2 {} sue ← team-B", leave_verb(verb)),
-            format!("server-2 {} sue ← team-A", leave_verb(verb)),
+            format!("server-1 {join} sue → team-A"),
+            format!("server-2 {leave} sue ← team-B"),
+            format!("server-2 {leave} sue ← team-A"),
         ];
         let actions: Vec<&str> = actions.iter().map(String::as_str).collect();
         steps_in_words(protocol, &actions)[1..].to_vec()
     };
-    fn leave_verb(join: &str) -> &str {
-        match join {
-            "insert" => "delete",
-            _ => "update",
-        }
-    }
     assert_eq!(
-        leave("insert"),
+        leave(Protocol::UniqueMembership, "insert", "delete"),
         [
             "server-2 delete membership {sue, team-B} → 0 rows",
             "server-2 delete membership {sue, team-A} → 1 row",
         ]
     );
     assert_eq!(
-        leave("update"),
+        leave(Protocol::UserDocument, "update", "update"),
         [
             "server-2 update sue's document set team = none where team is team-B → 0 rows",
             "server-2 update sue's document set team = none where team is team-A → 1 row",
