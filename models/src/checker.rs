@@ -18,17 +18,20 @@
 //! **Properties.** `always` "a user is on at most one team" is checked on every state;
 //! `sometimes` "a user joined a team" must be met by some state; `eventually` "every request
 //! completes" is checked as "no reachable state has requests left and no action enabled". That
-//! is a complete check of `eventually` here because every model is acyclic: the pair (events in
-//! the database, Σ over servers of progress) strictly increases, lexicographically, with every
-//! step, where a server's progress is `8·done` plus 0 when idle, 1 when pending at a stale
-//! version, 2 when retrying, 3 when pending at the current version; for the lease lock, 1, 3 or 5
-//! when it has acquired, checked or is releasing, plus 1 once its lease has expired (naive's
-//! checked server counts as one whose lease has expired: 4). (A read moves an idle server up, an
-//! append or act either grows the database or moves a server up, a conflict moves a stale
-//! pending server to retrying, a reread moves it to pending at the current version; an acquire,
-//! check or release moves its server up, an insert or update ends its request, and an expiry, which only clears a lease that only an
-//! acquire sets, moves the holder up by one.) So every path ends, and it ends in a state with no
-//! action enabled.
+//! is a complete check of `eventually` here because every model is acyclic, with leaves too: the
+//! pair (events in the log, Σ over servers of progress) strictly increases, lexicographically,
+//! with every step, where a server's progress is `8·done` plus 0 when idle, 1 when pending at a
+//! stale version, 2 when retrying, 3 when pending at the current version; for the lease lock, 1,
+//! 3 or 5 when it has acquired, checked or is releasing, plus 1 once its lease has expired
+//! (naive's checked server counts as one whose lease has expired: 4). (A read moves an idle
+//! server up, an append either grows the log or moves a server up, a conflict moves a stale
+//! pending server to retrying, a reread moves it to pending at the current version; an act,
+//! acquire, check, pull or release moves its server up, an insert, update, delete or naive pull
+//! ends its request, and an expiry, which only clears a lease that only an acquire sets, moves the
+//! holder up by one.) Member sets are no part of the measure, so a leave that empties one does not
+//! undo progress, and a `Left` event grows the log like a `Joined`. Requests are finite (each
+//! server handles N), so leaves make no cycle, and no fairness is needed. So every path ends, and
+//! it ends in a state with no action enabled.
 
 mod bfs;
 mod path;
@@ -37,7 +40,8 @@ mod state_set;
 
 pub use progress::Progress;
 
-use crate::model::{ProtocolModel, ReplayError};
+use crate::action::Action;
+use crate::model::{requests_in_words, ProtocolModel, ReplayError};
 use crate::operation::Step;
 use crate::protocol::JoinProtocol;
 use crate::protocols::{Protocol, WithProtocol};
@@ -64,10 +68,13 @@ pub struct CheckOptions {
     pub stop: Option<Arc<AtomicBool>>,
     /// Counters the checker keeps up to date while it runs.
     pub progress: Option<Arc<Progress>>,
+    /// Let each request be a join or a leave, instead of a join
+    /// ([`ProtocolModel::with_leaves`]).
+    pub leaves: bool,
 }
 
 impl Default for CheckOptions {
-    /// No symmetry, one thread, no limits.
+    /// No symmetry, one thread, no limits, joins only.
     fn default() -> CheckOptions {
         CheckOptions {
             symmetry: false,
@@ -76,6 +83,7 @@ impl Default for CheckOptions {
             timeout: None,
             stop: None,
             progress: None,
+            leaves: false,
         }
     }
 }
@@ -139,6 +147,10 @@ pub fn check_report(protocol: Protocol, sizes: Sizes, options: &CheckOptions) ->
         fn run<P: JoinProtocol>(self, protocol: &'static P) -> Report {
             let started = Instant::now();
             let model = match ProtocolModel::of(protocol, self.sizes) {
+                Ok(model) if self.options.leaves => model.with_leaves(),
+                built => built,
+            };
+            let model = match model {
                 Ok(model) => model,
                 Err(error) => return nothing_checked(&error),
             };
@@ -221,7 +233,11 @@ fn report<P: JoinProtocol + ?Sized>(
             stats,
         }
     } else {
-        let mut scope = format!("all interleavings of {}", model.sizes().scope());
+        let mut scope = format!(
+            "all interleavings of {}{}",
+            model.sizes().scope(),
+            requests_in_words(model.leaves())
+        );
         if options.symmetry {
             scope.push_str(" up to symmetry of servers, users and teams");
         }
@@ -239,15 +255,23 @@ fn report<P: JoinProtocol + ?Sized>(
 }
 
 /// Re-executes a [`Replay::ModelPath`](crate::verdict::Replay::ModelPath)'s actions on
-/// `protocol` at `sizes`, returning the steps.
+/// `protocol` at `sizes`, returning the steps. A path that starts a leave is replayed on the
+/// model with leaves, which takes a path of joins exactly as the model without them does.
 pub fn replay(
     protocol: Protocol,
     sizes: Sizes,
     actions: &[String],
 ) -> Result<Vec<Step>, ReplayError> {
-    ProtocolModel::try_new(protocol, sizes)
-        .map_err(ReplayError::InvalidSizes)?
-        .replay(actions)
+    let model = ProtocolModel::try_new(protocol, sizes).map_err(ReplayError::InvalidSizes)?;
+    let leaves = actions
+        .iter()
+        .filter_map(|text| Action::parse(text))
+        .any(Action::starts_leave);
+    match leaves {
+        true => model.with_leaves().map_err(ReplayError::InvalidSizes)?,
+        false => model,
+    }
+    .replay(actions)
 }
 
 /// `1234567` as `1,234,567`: how every report writes large figures.
@@ -305,9 +329,15 @@ mod tests {
     #[test]
     fn every_property_is_reported() {
         for protocol in Protocol::ALL {
-            let report = check_report(protocol, sizes(2, 2, 2, 2), &CheckOptions::default());
-            assert!(report.someone_joined, "{protocol}");
-            assert_eq!(report.stuck, None, "{protocol}");
+            for leaves in [false, true] {
+                let options = CheckOptions {
+                    leaves,
+                    ..CheckOptions::default()
+                };
+                let report = check_report(protocol, sizes(2, 2, 2, 2), &options);
+                assert!(report.someone_joined, "{protocol}");
+                assert_eq!(report.stuck, None, "{protocol}");
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 //! Packing a state into as few bits as its protocol and sizes need: the checker stores and hashes
 //! states as one `u64` or `u128` each, so this width decides whether a model can be checked.
 
-use crate::domain::{TeamId, UserId};
+use crate::domain::{Event, TeamId, UserId};
 use crate::protocol::{Database, JoinProtocol};
 use crate::sizes::Sizes;
 use crate::state::{Phase, Server, State, MAX};
@@ -56,17 +56,25 @@ pub(crate) struct Layout {
     phase_bits: u32,
     /// 1 when a server's record says whether it holds its user's lease, else 0.
     lease_bits: u32,
+    /// 1 when a server's record says whether its request is a leave (a model with leaves).
+    leaving_bits: u32,
+    /// 1 when an event says whether it is `Joined` or `Left` (a log with leaves).
+    kind_bits: u32,
     /// Bits of one fencing token; the per-user tokens are packed only when this is not 0.
     token_bits: u32,
 }
 
 impl Layout {
-    /// The layout for `protocol` at `sizes`.
-    pub(crate) fn new<P: JoinProtocol + ?Sized>(protocol: &P, sizes: Sizes) -> Layout {
+    /// The layout for `protocol` at `sizes`, with leaves or joins only.
+    pub(crate) fn new<P: JoinProtocol + ?Sized>(
+        protocol: &P,
+        sizes: Sizes,
+        leaves: bool,
+    ) -> Layout {
         let servers = u32::from(sizes.servers);
         let users = u32::from(sizes.users);
         let teams = u32::from(sizes.teams);
-        let (max_log, max_version) = match protocol.database(sizes) {
+        let (max_log, max_version) = match protocol.database(sizes, leaves) {
             Database::MemberSets => (0, 0),
             Database::EventLog {
                 capacity,
@@ -75,7 +83,11 @@ impl Layout {
             // A server keeps its lease's token where the event-sourced ones keep the version.
             Database::LeasedMemberSets { max_token } => (0, u32::from(max_token)),
         };
-        let leases = matches!(protocol.database(sizes), Database::LeasedMemberSets { .. });
+        let leases = matches!(
+            protocol.database(sizes, leaves),
+            Database::LeasedMemberSets { .. }
+        );
+        let leaves = u32::from(leaves);
         Layout {
             servers,
             users,
@@ -88,6 +100,8 @@ impl Layout {
             log_len_bits: bits_for(max_log),
             phase_bits: if leases { 3 } else { 2 },
             lease_bits: u32::from(leases),
+            leaving_bits: leaves,
+            kind_bits: if max_log > 0 { leaves } else { 0 },
             token_bits: if leases { bits_for(max_version) } else { 0 },
         }
     }
@@ -99,13 +113,14 @@ impl Layout {
             + self.team_bits
             + self.version_bits
             + self.lease_bits
+            + self.leaving_bits
     }
 
     fn shared_bits(&self) -> u32 {
         if self.max_log == 0 {
             self.users * self.teams + self.users * 2 * self.token_bits
         } else {
-            self.log_len_bits + self.max_log * (self.user_bits + self.team_bits)
+            self.log_len_bits + self.max_log * (self.user_bits + self.team_bits + self.kind_bits)
         }
     }
 
@@ -129,7 +144,8 @@ impl Layout {
         word = (word << self.user_bits) | u32::from(server.user.0);
         word = (word << self.team_bits) | u32::from(server.team.0);
         word = (word << self.version_bits) | u32::from(server.version);
-        (word << self.lease_bits) | u32::from(server.lease)
+        word = (word << self.lease_bits) | u32::from(server.lease);
+        (word << self.leaving_bits) | u32::from(server.leaving)
     }
 
     fn unpack_server(&self, mut word: u32) -> Server {
@@ -138,6 +154,7 @@ impl Layout {
             word >>= bits;
             value as u8
         };
+        let leaving = take(self.leaving_bits) == 1;
         let lease = take(self.lease_bits) == 1;
         let version = take(self.version_bits);
         let team = TeamId(take(self.team_bits));
@@ -151,6 +168,7 @@ impl Layout {
             team,
             version,
             lease,
+            leaving,
         }
     }
 
@@ -168,9 +186,11 @@ impl Layout {
                 word = (word << self.users) | u128::from(state.members[team]);
             }
         } else {
-            for &(user, team) in state.log_entries().iter().rev() {
-                word = (word << self.user_bits) | u128::from(user.0);
-                word = (word << self.team_bits) | u128::from(team.0);
+            for event in state.log_entries().iter().rev() {
+                let left = matches!(event, Event::Left { .. });
+                word = (word << self.user_bits) | u128::from(event.user().0);
+                word = (word << self.team_bits) | u128::from(event.team().0);
+                word = (word << self.kind_bits) | u128::from(left);
             }
             word = (word << self.log_len_bits) | u128::from(state.log_len);
         }
@@ -237,11 +257,16 @@ impl Layout {
             state.log_len = (word & ((1 << self.log_len_bits) - 1)) as u8;
             word >>= self.log_len_bits;
             for entry in &mut state.log[..usize::from(state.log_len)] {
-                let team = (word & ((1 << self.team_bits) - 1)) as u8;
+                let left = word & ((1 << self.kind_bits) - 1) == 1;
+                word >>= self.kind_bits;
+                let team = TeamId((word & ((1 << self.team_bits) - 1)) as u8);
                 word >>= self.team_bits;
-                let user = (word & ((1 << self.user_bits) - 1)) as u8;
+                let user = UserId((word & ((1 << self.user_bits) - 1)) as u8);
                 word >>= self.user_bits;
-                *entry = (UserId(user), TeamId(team));
+                *entry = match left {
+                    true => Event::Left { user, team },
+                    false => Event::Joined { user, team },
+                };
             }
         }
         state
@@ -251,8 +276,7 @@ impl Layout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ProtocolModel;
-    use crate::reference::{reachable, small_grid};
+    use crate::reference::{every_model, model, reachable_in};
     use crate::Protocol;
 
     /// Only its own protocol's width decides whether a model can be packed: at 8,8,4,2 naive,
@@ -264,7 +288,7 @@ mod tests {
     fn each_protocol_packs_to_its_own_width() {
         let widths = |[s, u, t, n]: [u8; 4]| {
             let sizes = Sizes::new(s, u, t, n).unwrap();
-            Protocol::ALL.map(|protocol| Layout::new(protocol.spec(), sizes).bits())
+            Protocol::ALL.map(|protocol| Layout::new(protocol.spec(), sizes, false).bits())
         };
         assert_eq!(widths([2, 1, 2, 1]), [10, 12, 12, 14, 10, 10, 14, 22, 22]);
         assert_eq!(
@@ -278,31 +302,48 @@ mod tests {
         assert_eq!(widths([3, 3, 3, 2]), [33, 44, 41, 57, 33, 33, 39, 66, 66]);
     }
 
+    /// With leaves every server's record says whether its request is a leave (one bit), and a
+    /// log's events whether they are `Joined` or `Left` (one bit each); a log then holds one
+    /// event per request, and a stream as many. At 2,1,2,1 the global log's server grows from 5
+    /// bits to 7 (the leave bit, and versions up to 2), its log from one event of 1 bit to two
+    /// of 2 (one per request; sue joins at most once without leaves).
+    #[test]
+    fn leaves_widen_the_servers_and_the_log() {
+        let widths = |[s, u, t, n]: [u8; 4]| {
+            let sizes = Sizes::new(s, u, t, n).unwrap();
+            Protocol::ALL.map(|protocol| Layout::new(protocol.spec(), sizes, true).bits())
+        };
+        assert_eq!(widths([2, 1, 2, 1]), [12, 20, 20, 20, 12, 12, 16, 24, 24]);
+        assert_eq!(widths([3, 3, 3, 2]), [36, 69, 69, 69, 36, 36, 42, 69, 69]);
+        assert_eq!(widths([4, 3, 3, 2]), [45, 96, 96, 96, 45, 45, 53, 93, 93]);
+    }
+
     #[test]
     fn packing_round_trips_every_reachable_state() {
-        for protocol in Protocol::ALL {
-            for sizes in small_grid() {
-                let layout = Layout::new(protocol.spec(), sizes);
-                let states = reachable(protocol, sizes);
-                let mut packed: Vec<u128> = states.iter().map(|s| layout.pack(s)).collect();
-                for (state, word) in states.iter().zip(&packed) {
-                    assert_eq!(layout.unpack(*word), *state, "{protocol} {sizes}");
-                    assert!(*word < 1 << layout.bits(), "{protocol} {sizes}");
-                }
-                packed.sort_unstable();
-                packed.dedup();
-                assert_eq!(packed.len(), states.len(), "packing is injective");
+        for (protocol, sizes, leaves) in every_model() {
+            let model = model(protocol, sizes, leaves);
+            let layout = model.layout();
+            let states = reachable_in(&model);
+            let mut packed: Vec<u128> = states.iter().map(|s| layout.pack(s)).collect();
+            for (state, word) in states.iter().zip(&packed) {
+                assert_eq!(layout.unpack(*word), *state, "{protocol} {sizes}");
+                assert!(*word < 1 << layout.bits(), "{protocol} {sizes}");
             }
+            packed.sort_unstable();
+            packed.dedup();
+            assert_eq!(packed.len(), states.len(), "packing is injective");
         }
     }
 
     #[test]
     fn repacking_one_server_equals_packing_the_successor() {
-        for protocol in Protocol::ALL {
-            let sizes = Sizes::new(2, 2, 2, 2).unwrap();
-            let model = ProtocolModel::new(protocol, sizes);
-            let layout = Layout::new(protocol.spec(), sizes);
-            for state in reachable(protocol, sizes) {
+        for (protocol, leaves) in Protocol::ALL
+            .into_iter()
+            .flat_map(|p| [(p, false), (p, true)])
+        {
+            let model = model(protocol, Sizes::new(2, 2, 2, 2).unwrap(), leaves);
+            let layout = model.layout();
+            for state in reachable_in(&model) {
                 for (action, _, next) in model.successors(&state) {
                     let index = usize::from(action.server().0);
                     let quick =

@@ -37,7 +37,7 @@ pub use action::Action;
 pub use bench::{bench_grid, skip_without_symmetry};
 pub use checker::{check, check_report, replay, thousands, CheckOptions, Progress, Report};
 pub use layout::{StateTooWide, STATE_BITS};
-pub use model::{ProtocolModel, ReplayError};
+pub use model::{requests_in_words, ProtocolModel, ReplayError};
 pub use protocol::{Database, JoinProtocol};
 pub use protocols::Protocol;
 pub use sizes::{plural, SizeError, Sizes};

@@ -5,22 +5,24 @@
 //! [`ProtocolModel`]; what each action does is the protocol's ([`JoinProtocol`]).
 
 use crate::action::Action;
-use crate::domain::{ServerId, TeamId, UserId};
+use crate::domain::{Request, ServerId, TeamId, UserId};
 use crate::layout::{Layout, StateTooWide};
 use crate::operation::Step;
-use crate::protocol::JoinProtocol;
+use crate::protocol::{Database, JoinProtocol};
 use crate::protocols::Protocol;
 use crate::sizes::{SizeError, Sizes};
-use crate::state::{Phase, State};
+use crate::state::{Phase, State, MAX};
 use std::fmt;
 
-/// One protocol at one size: the state machine the checkers explore.
+/// One protocol at one size: the state machine the checkers explore. Its requests are joins,
+/// or with [`ProtocolModel::with_leaves`] joins and leaves.
 ///
 /// `P` is the protocol's type, so that the checker's hot loop is compiled for it; the default,
 /// `dyn JoinProtocol`, is the one type for every built-in protocol ([`ProtocolModel::new`]).
 pub struct ProtocolModel<P: JoinProtocol + ?Sized = dyn JoinProtocol> {
     protocol: &'static P,
     sizes: Sizes,
+    leaves: bool,
     layout: Layout,
 }
 
@@ -37,6 +39,7 @@ impl<P: JoinProtocol + ?Sized> fmt::Debug for ProtocolModel<P> {
         f.debug_struct("ProtocolModel")
             .field("protocol", &self.protocol.name())
             .field("sizes", &self.sizes)
+            .field("leaves", &self.leaves)
             .finish()
     }
 }
@@ -95,6 +98,15 @@ impl fmt::Display for ReplayError {
 
 impl std::error::Error for ReplayError {}
 
+/// What a model's requests are, in the words reports add after its sizes: nothing for joins
+/// only, ` (joins and leaves)` with leaves.
+pub fn requests_in_words(leaves: bool) -> &'static str {
+    match leaves {
+        true => " (joins and leaves)",
+        false => "",
+    }
+}
+
 impl ProtocolModel {
     /// The model of the built-in `protocol` at `sizes`, which must have come from [`Sizes::new`].
     ///
@@ -122,8 +134,34 @@ impl<P: JoinProtocol + ?Sized> ProtocolModel<P> {
         Ok(ProtocolModel {
             protocol,
             sizes,
-            layout: Layout::new(protocol, sizes),
+            leaves: false,
+            layout: Layout::new(protocol, sizes, false),
         })
+    }
+
+    /// The same model with leaves: each request is a join or a leave (of any user from any
+    /// team), chosen as freely as the user and team are. Refused when the protocol's event log
+    /// could then outgrow the room a state has for it (one event per request).
+    pub fn with_leaves(self) -> Result<ProtocolModel<P>, SizeError> {
+        if let Database::EventLog { capacity, .. } = self.protocol.database(self.sizes, true) {
+            if usize::from(capacity) > MAX {
+                return Err(SizeError::LogTooLong {
+                    protocol: self.protocol.name(),
+                    events: capacity,
+                    room: MAX as u8,
+                });
+            }
+        }
+        Ok(ProtocolModel {
+            leaves: true,
+            layout: Layout::new(self.protocol, self.sizes, true),
+            ..self
+        })
+    }
+
+    /// Whether a request may be a leave as well as a join.
+    pub fn leaves(&self) -> bool {
+        self.leaves
     }
 
     /// The protocol modelled.
@@ -153,24 +191,24 @@ impl<P: JoinProtocol + ?Sized> ProtocolModel<P> {
     }
 
     /// Appends the actions enabled in `state` to `out`, in a fixed order: by server, then (for a
-    /// request's first operation) by user, then by team. Shortest counterexamples are the first
-    /// in this order, so it must never depend on anything but the state.
+    /// request's first operation) joins before leaves, by user, then by team. Shortest
+    /// counterexamples are the first in this order, so it must never depend on anything but the
+    /// state.
     pub fn actions(&self, state: &State, out: &mut Vec<Action>) {
         for (index, server) in state.servers(self.sizes).iter().enumerate() {
             let id = ServerId(index as u8);
             match server.phase {
                 Phase::Idle if server.done < self.sizes.requests => {
-                    for user in 0..self.sizes.users {
-                        for team in 0..self.sizes.teams {
-                            let (user, team) = (UserId(user), TeamId(team));
-                            out.push(self.protocol.first_action(id, user, team));
-                        }
+                    self.first_actions(id, |user, team| Request::Join { user, team }, out);
+                    if self.leaves {
+                        self.first_actions(id, |user, team| Request::Leave { user, team }, out);
                     }
                 }
                 Phase::Idle => {}
                 Phase::Checked => out.push(Action::Act { server: id }),
                 Phase::Pending => out.push(Action::Append { server: id }),
                 Phase::Retrying => out.push(Action::Reread { server: id }),
+                Phase::Acquired if server.leaving => out.push(Action::PullLocked { server: id }),
                 Phase::Acquired => out.push(Action::CheckLocked { server: id }),
                 Phase::Releasing => out.push(Action::Release { server: id }),
             }
@@ -180,14 +218,31 @@ impl<P: JoinProtocol + ?Sized> ProtocolModel<P> {
         }
     }
 
-    /// True when `action`'s server is one of the model's.
-    fn has_server(&self, action: Action) -> bool {
-        action.server().0 < self.sizes.servers
+    /// The actions that start `request(user, team)` at the idle server `id`, by user, then by
+    /// team.
+    fn first_actions(
+        &self,
+        id: ServerId,
+        request: impl Fn(UserId, TeamId) -> Request,
+        out: &mut Vec<Action>,
+    ) {
+        for user in 0..self.sizes.users {
+            for team in 0..self.sizes.teams {
+                let request = request(UserId(user), TeamId(team));
+                out.push(self.protocol.first_action(id, request));
+            }
+        }
+    }
+
+    /// True when `action` can be one of this model's: its server is one of the model's, and it
+    /// starts no leave unless the model has leaves.
+    fn admits(&self, action: Action) -> bool {
+        action.server().0 < self.sizes.servers && (self.leaves || !action.starts_leave())
     }
 
     /// The state after `action`, or `None` when it is not enabled in `state`.
     pub fn next_state(&self, state: &State, action: Action) -> Option<State> {
-        if !self.has_server(action) {
+        if !self.admits(action) {
             return None;
         }
         self.protocol.next_state(self.sizes, state, action)
@@ -196,7 +251,7 @@ impl<P: JoinProtocol + ?Sized> ProtocolModel<P> {
     /// The [`Step`] `action` records from `state` (operation, result, membership after) and the
     /// state it leads to, or `None` when it is not enabled.
     pub fn step(&self, state: &State, action: Action) -> Option<(Step, State)> {
-        if !self.has_server(action) {
+        if !self.admits(action) {
             return None;
         }
         let (next, operation, result) = self.protocol.step(self.sizes, state, action)?;

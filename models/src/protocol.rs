@@ -5,7 +5,7 @@
 //! in [`crate::protocols`], one file each.
 
 use crate::action::Action;
-use crate::domain::{ServerId, TeamId, UserId};
+use crate::domain::{Request, ServerId};
 use crate::operation::{OpResult, Operation};
 use crate::sizes::Sizes;
 use crate::state::State;
@@ -21,11 +21,13 @@ pub trait JoinProtocol: fmt::Debug + Send + Sync + 'static {
     /// The protocol's name as the CLI takes it and traces print it: `naive`, `event-sourced`, …
     fn name(&self) -> &'static str;
 
-    /// The action that starts a request "join `user` → `team`" at an idle `server`.
-    fn first_action(&self, server: ServerId, user: UserId, team: TeamId) -> Action;
+    /// The action that starts `request` (a join, or in a model with leaves a leave) at an idle
+    /// `server`.
+    fn first_action(&self, server: ServerId, request: Request) -> Action;
 
     /// The state after `action`, or `None` when it is not enabled in `state`. The model has
-    /// already checked that `action.server()` is one of the `sizes.servers` servers.
+    /// already checked that `action.server()` is one of the `sizes.servers` servers, and that a
+    /// leave starts only in a model with leaves.
     fn next_state(&self, sizes: Sizes, state: &State, action: Action) -> Option<State>;
 
     /// Like [`JoinProtocol::next_state`], with the operation the action performed and what the
@@ -37,9 +39,10 @@ pub trait JoinProtocol: fmt::Debug + Send + Sync + 'static {
         action: Action,
     ) -> Option<(State, Operation, OpResult)>;
 
-    /// The part of [`State`]'s database this protocol uses at `sizes`, and how large it gets:
-    /// what packing a state into as few bits as possible needs to know.
-    fn database(&self, sizes: Sizes) -> Database;
+    /// The part of [`State`]'s database this protocol uses at `sizes`, and how large it gets
+    /// when requests are joins only, or joins and leaves (`leaves`): what packing a state into
+    /// as few bits as possible needs to know.
+    fn database(&self, sizes: Sizes, leaves: bool) -> Database;
 
     /// Renames the users and teams in `state`'s database (the caller renames the servers'
     /// requests), keeping whatever order the protocol stores its database in.
@@ -51,6 +54,7 @@ pub trait JoinProtocol: fmt::Debug + Send + Sync + 'static {
     fn orders_all_events(&self) -> bool;
 
     /// The expected verdict at `sizes`: true when some interleaving puts a user on two teams.
+    /// The same with leaves: the checker finds so on every size the tests cover.
     fn breaks_at(&self, sizes: Sizes) -> bool;
 }
 

@@ -9,7 +9,20 @@ use std::collections::{HashSet, VecDeque};
 
 /// Every reachable state of `protocol` at `sizes`, in BFS order.
 pub(crate) fn reachable(protocol: Protocol, sizes: Sizes) -> Vec<State> {
+    reachable_in(&ProtocolModel::new(protocol, sizes))
+}
+
+/// The model of `protocol` at `sizes`, with leaves or joins only.
+pub(crate) fn model(protocol: Protocol, sizes: Sizes, leaves: bool) -> ProtocolModel {
     let model = ProtocolModel::new(protocol, sizes);
+    match leaves {
+        true => model.with_leaves().unwrap(),
+        false => model,
+    }
+}
+
+/// Every reachable state of `model`, in BFS order.
+pub(crate) fn reachable_in(model: &ProtocolModel) -> Vec<State> {
     let initial = model.initial_state();
     let mut seen: HashSet<State> = HashSet::from([initial]);
     let mut order = vec![initial];
@@ -43,6 +56,15 @@ pub(crate) fn small_grid() -> Vec<Sizes> {
     .collect()
 }
 
+/// Every protocol at every size of [`small_grid`], joins only and with leaves.
+pub(crate) fn every_model() -> impl Iterator<Item = (Protocol, Sizes, bool)> {
+    Protocol::ALL.into_iter().flat_map(|protocol| {
+        small_grid()
+            .into_iter()
+            .flat_map(move |sizes| [(protocol, sizes, false), (protocol, sizes, true)])
+    })
+}
+
 /// Sizes in a test, where they are always valid.
 pub(crate) fn sizes(s: u8, u: u8, t: u8, n: u8) -> Sizes {
     Sizes::new(s, u, t, n).unwrap()
@@ -54,7 +76,12 @@ pub(crate) fn holds_with(protocol: Protocol, sizes: Sizes, symmetry: bool) -> u6
         symmetry,
         ..CheckOptions::default()
     };
-    let verdict = check(protocol, sizes, &options);
+    holds_under(protocol, sizes, &options)
+}
+
+/// [`holds_with`] under any options: with leaves, say.
+pub(crate) fn holds_under(protocol: Protocol, sizes: Sizes, options: &CheckOptions) -> u64 {
+    let verdict = check(protocol, sizes, options);
     assert_eq!(verdict.kind(), "holds", "{protocol} {sizes}: {verdict:?}");
     verdict.stats().unique_states.unwrap()
 }

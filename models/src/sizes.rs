@@ -47,6 +47,15 @@ pub enum SizeError {
         /// The largest accepted value.
         limit: u8,
     },
+    /// With leaves, a protocol's event log can hold more events than a state has room for.
+    LogTooLong {
+        /// The protocol modelled.
+        protocol: &'static str,
+        /// The most events its log can hold at these sizes: one per request.
+        events: u8,
+        /// The most a state holds.
+        room: u8,
+    },
 }
 
 impl fmt::Display for SizeError {
@@ -63,6 +72,16 @@ impl fmt::Display for SizeError {
                 value,
                 limit,
             } => write!(f, "{dimension} = {value} is above the limit of {limit}"),
+            SizeError::LogTooLong {
+                protocol,
+                events,
+                room,
+            } => write!(
+                f,
+                "with leaves, the log of the {protocol} protocol can grow to {events} events at \
+                 these sizes (one per request), more than the {room} a state has room for; use \
+                 fewer servers or requests"
+            ),
         }
     }
 }

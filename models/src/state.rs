@@ -2,9 +2,10 @@
 //!
 //! A state holds exactly what the reference semantics of `docs/ARCHITECTURE.md` name and nothing
 //! else (no step counter, no history), so its reachable count is comparable with any other
-//! faithful model: per server `(requests done, phase, user, team, version seen)`, and the shared
-//! state — the member set of each team (naive) or the event log as an ordered sequence (event
-//! sourcing).
+//! faithful model: per server `(requests done, phase, user, team, version seen)` (with leaves,
+//! and whether the request is a leave), and the shared state — the member set of each team
+//! (naive) or the event log as an ordered sequence of `Joined` (and with leaves `Left`) events
+//! (event sourcing).
 //!
 //! The private `layout` module packs a state into one `u128` (or `u64` when it fits), which is
 //! what the checker stores and hashes.
@@ -14,8 +15,15 @@ use crate::sizes::{Sizes, MAX_DIMENSION};
 use crate::symmetry::Renaming;
 use std::fmt;
 
-/// The most servers, users or teams a state has room for.
+/// The most servers, users or teams a state has room for, and the most events its log holds.
 pub(crate) const MAX: usize = MAX_DIMENSION as usize;
+
+/// What an unused slot of the log holds: unused slots stay the same, so that equal states
+/// compare and hash equal.
+const NO_EVENT: Event = Event::Joined {
+    user: UserId(0),
+    team: TeamId(0),
+};
 
 /// Where a server is in its current request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -65,6 +73,10 @@ pub struct Server {
     /// Lease lock: the lock service counts this server as the holder of its user's lease. An
     /// expiry clears it behind the server's back: its phase goes on as before.
     pub lease: bool,
+    /// The current request is a leave of `user` from `team`, not a join (only in a model with
+    /// leaves). Cleared once the rest of the leave is the rest of a join (a lease lock's
+    /// release), so that the two reach the same states.
+    pub leaving: bool,
 }
 
 impl Server {
@@ -77,6 +89,7 @@ impl Server {
             team: TeamId(0),
             version: 0,
             lease: false,
+            leaving: false,
         }
     }
 }
@@ -100,10 +113,10 @@ pub struct State {
     pub(crate) servers: [Server; MAX],
     /// Naive: bit `u` of `members[t]` is set when user `u` is a member of team `t`.
     pub(crate) members: [u8; MAX],
-    /// Event-sourced: the `Joined(user, team)` events in log order. The per-user protocol keeps
-    /// them grouped by user (its streams, concatenated in user order): it has no global order.
-    /// The per-team protocol groups them by team in the same way.
-    pub(crate) log: [(UserId, TeamId); MAX],
+    /// Event-sourced: the events in log order (`Left` ones only in a model with leaves). The
+    /// per-user protocol keeps them grouped by user (its streams, concatenated in user order):
+    /// it has no global order. The per-team protocol groups them by team in the same way.
+    pub(crate) log: [Event; MAX],
     pub(crate) log_len: u8,
     /// Fenced lease lock: each user's lock's fencing tokens.
     pub(crate) tokens: [Tokens; MAX],
@@ -111,12 +124,18 @@ pub struct State {
 
 impl fmt::Debug for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let request = format!("{} → {}", self.user, self.team);
+        let request = match self.leaving {
+            true => format!("{} ← {}", self.user, self.team),
+            false => format!("{} → {}", self.user, self.team),
+        };
         match self.phase {
             Phase::Idle => write!(f, "idle"),
             Phase::Checked => write!(f, "checked {request}, push next"),
             Phase::Pending => write!(f, "read v{} for {request}, append next", self.version),
             Phase::Retrying => write!(f, "conflict on {request}, reread next"),
+            Phase::Acquired if self.leaving => {
+                write!(f, "acquired the lock for {request}, pull next")
+            }
             Phase::Acquired => write!(f, "acquired the lock for {request}, check next"),
             Phase::Releasing => write!(f, "done with {request}, release next"),
         }?;
@@ -178,7 +197,7 @@ impl State {
         State {
             servers: [Server::idle(0); MAX],
             members: [0; MAX],
-            log: [(UserId(0), TeamId(0)); MAX],
+            log: [NO_EVENT; MAX],
             log_len: 0,
             tokens: [Tokens::default(); MAX],
         }
@@ -193,13 +212,10 @@ impl State {
     /// per-user protocol, its streams one after another in user order, and for the per-team
     /// protocol in team order.
     pub fn events(&self) -> Vec<Event> {
-        self.log_entries()
-            .iter()
-            .map(|&(user, team)| Event::Joined { user, team })
-            .collect()
+        self.log_entries().to_vec()
     }
 
-    pub(crate) fn log_entries(&self) -> &[(UserId, TeamId)] {
+    pub(crate) fn log_entries(&self) -> &[Event] {
         &self.log[..usize::from(self.log_len)]
     }
 
@@ -217,11 +233,16 @@ impl State {
         pairs
     }
 
-    /// Each team's members as a bit set of users, whichever protocol the state belongs to.
+    /// Each team's members as a bit set of users, whichever protocol the state belongs to: for
+    /// a log, its fold in log order (each stream keeps the order of the events about one user
+    /// and team, which is all the fold needs).
     fn member_masks(&self) -> [u8; MAX] {
         let mut masks = self.members;
-        for &(user, team) in self.log_entries() {
-            masks[usize::from(team.0)] |= 1 << user.0;
+        for event in self.log_entries() {
+            match *event {
+                Event::Joined { user, team } => masks[usize::from(team.0)] |= 1 << user.0,
+                Event::Left { user, team } => masks[usize::from(team.0)] &= !(1 << user.0),
+            }
         }
         masks
     }
@@ -306,11 +327,15 @@ mod tests {
         }
         assert!(broken > 0, "the grid must include broken states");
         let mut state = State::initial();
-        state.log[..3].copy_from_slice(&[
-            (UserId(1), TeamId(0)),
-            (UserId(0), TeamId(2)),
-            (UserId(1), TeamId(3)),
-        ]);
+        let joined = |user, team| Event::Joined {
+            user: UserId(user),
+            team: TeamId(team),
+        };
+        let left = |user, team| Event::Left {
+            user: UserId(user),
+            team: TeamId(team),
+        };
+        state.log[..3].copy_from_slice(&[joined(1, 0), joined(0, 2), joined(1, 3)]);
         state.log_len = 3;
         assert!(state.breaks_invariant());
         assert_eq!(
@@ -319,5 +344,14 @@ mod tests {
         );
         let folded = crate::domain::fold_membership(&state.events());
         assert_eq!(folded, state.membership());
+        state.log[3..6].copy_from_slice(&[left(1, 0), left(0, 1), joined(1, 0)]);
+        state.log_len = 6;
+        assert!(state.breaks_invariant());
+        state.log[6] = left(1, 3);
+        state.log_len = 7;
+        assert!(!state.breaks_invariant());
+        let folded = crate::domain::fold_membership(&state.events());
+        assert_eq!(folded, state.membership());
+        assert_eq!(state.team_of(UserId(1)), Some(TeamId(0)));
     }
 }

@@ -40,12 +40,26 @@ pub struct StaterightModel {
 /// stateright_model(Protocol::Naive, sizes).checker().serve("localhost:3000");
 /// ```
 pub fn stateright_model(protocol: Protocol, sizes: Sizes) -> StaterightModel {
-    StaterightModel {
-        model: ProtocolModel::new(protocol, sizes),
-    }
+    StaterightModel::of(ProtocolModel::new(protocol, sizes))
 }
 
 impl StaterightModel {
+    /// The stateright model of `model`: with leaves, say.
+    ///
+    /// ```
+    /// use joincheck_models::{Protocol, ProtocolModel, Sizes, StaterightModel};
+    /// use stateright::{Checker, Model};
+    ///
+    /// let sizes = Sizes::new(2, 1, 2, 1).unwrap();
+    /// let model = ProtocolModel::new(Protocol::EventSourced, sizes).with_leaves().unwrap();
+    /// let checker = StaterightModel::of(model).checker().spawn_bfs().join();
+    /// assert_eq!(checker.unique_state_count(), 44);
+    /// checker.assert_no_discovery("a user is on at most one team");
+    /// ```
+    pub fn of(model: ProtocolModel) -> StaterightModel {
+        StaterightModel { model }
+    }
+
     /// The underlying protocol model.
     pub fn protocol_model(&self) -> &ProtocolModel {
         &self.model
@@ -141,6 +155,28 @@ mod tests {
             format!("{appended:?}"),
             "State { server-1: idle, 0 done, server-2: idle, 1 done, members: {sue ∈ team-B}, \
              log: [Joined(sue, team-B)] }"
+        );
+    }
+
+    #[test]
+    fn a_leave_reads_as_one_in_the_explorer() {
+        let sizes = Sizes::new(2, 1, 2, 1).unwrap();
+        let model = ProtocolModel::new(Protocol::LeaseLock, sizes)
+            .with_leaves()
+            .unwrap();
+        let action = Action::parse("server-2 acquire sue ← team-B").unwrap();
+        let state = model.next_state(&model.initial_state(), action).unwrap();
+        assert_eq!(
+            format!("{state:?}"),
+            "State { server-1: idle, 0 done, server-2: acquired the lock for sue ← team-B, pull \
+             next, holds the lease, 0 done, members: {}, log: [] }"
+        );
+        let model = StaterightModel::of(model);
+        let pull = Action::parse("server-2 pull").unwrap();
+        assert_eq!(model.format_action(&pull), "server-2 pull");
+        assert_eq!(
+            model.format_step(&state, pull).unwrap(),
+            "server-2  pull  pull sue ← team-B  → not a member"
         );
     }
 

@@ -182,9 +182,9 @@ pub(crate) fn canonical<P: JoinProtocol + ?Sized>(model: &ProtocolModel<P>, stat
     let sizes = model.sizes();
     let mut users = Labels::new();
     let mut teams = Labels::new();
-    for &(user, team) in state.log_entries() {
-        users.add(user.0);
-        teams.add(team.0);
+    for event in state.log_entries() {
+        users.add(event.user().0);
+        teams.add(event.team().0);
     }
     if model.protocol().orders_all_events() {
         users.anchor();
@@ -264,7 +264,7 @@ fn signature<P: JoinProtocol + ?Sized>(
     let mut mentions = state
         .log_entries()
         .iter()
-        .filter(|(user, team)| in_database(user.0, team.0))
+        .filter(|event| in_database(event.user().0, event.team().0))
         .count() as u128;
     for (team, mask) in state.members[..usize::from(sizes.teams)].iter().enumerate() {
         for user in 0..sizes.users {
@@ -295,7 +295,7 @@ fn signature<P: JoinProtocol + ?Sized>(
 mod tests {
     use super::*;
     use crate::checker::{check, CheckOptions};
-    use crate::reference::{reachable, small_grid};
+    use crate::reference::{every_model, model, reachable_in, small_grid};
     use crate::{Protocol, Sizes};
     use std::collections::HashMap;
 
@@ -333,26 +333,29 @@ mod tests {
         best
     }
 
-    /// On every reachable state of a grid of sizes, the canonical form and the brute-force one
-    /// induce the same partition: exactly the orbits.
+    /// On every reachable state of a grid of sizes, joins only and with leaves, the canonical
+    /// form and the brute-force one induce the same partition: exactly the orbits. Where the
+    /// protocol holds, the reduced check stores one state per orbit, which it could not if a
+    /// transition told renamed users or teams apart.
     #[test]
     fn canonical_form_identifies_exactly_the_orbits() {
         let larger = [
             Sizes::new(3, 3, 3, 1).unwrap(),
             Sizes::new(2, 3, 3, 2).unwrap(),
         ];
-        let grid = Protocol::ALL
-            .into_iter()
-            .flat_map(|protocol| small_grid().into_iter().map(move |sizes| (protocol, sizes)))
-            .chain(larger.map(|sizes| (Protocol::EventSourced, sizes)))
-            .chain(larger.map(|sizes| (Protocol::EventSourcedPerTeam, sizes)))
-            .chain(larger.map(|sizes| (Protocol::UniqueMembership, sizes)))
-            .chain(larger.map(|sizes| (Protocol::UserDocument, sizes)));
-        for (protocol, sizes) in grid {
-            let model = ProtocolModel::new(protocol, sizes);
+        let on_larger = |protocol, leaves| larger.map(move |sizes| (protocol, sizes, leaves));
+        let grid = every_model()
+            .chain(on_larger(Protocol::EventSourced, false))
+            .chain(on_larger(Protocol::EventSourcedPerTeam, false))
+            .chain(on_larger(Protocol::UniqueMembership, false))
+            .chain(on_larger(Protocol::UserDocument, false))
+            .chain(on_larger(Protocol::EventSourcedPerUser, true))
+            .chain(on_larger(Protocol::UserDocument, true));
+        for (protocol, sizes, leaves) in grid {
+            let model = model(protocol, sizes, leaves);
             let mut orbit_of: HashMap<u128, u128> = HashMap::new();
             let mut brute_of: HashMap<u128, u128> = HashMap::new();
-            for state in reachable(protocol, sizes) {
+            for state in reachable_in(&model) {
                 let ours = canonical(&model, &state);
                 let brute = brute_force(&model, &state);
                 assert_eq!(
@@ -369,6 +372,7 @@ mod tests {
             if !protocol.spec().breaks_at(sizes) {
                 let options = CheckOptions {
                     symmetry: true,
+                    leaves,
                     ..CheckOptions::default()
                 };
                 let verdict = check(protocol, sizes, &options);
@@ -384,9 +388,12 @@ mod tests {
     #[test]
     fn the_representative_is_in_the_orbit() {
         let sizes = Sizes::new(3, 2, 2, 1).unwrap();
-        for protocol in Protocol::ALL {
-            let model = ProtocolModel::new(protocol, sizes);
-            for state in reachable(protocol, sizes) {
+        for (protocol, leaves) in Protocol::ALL
+            .into_iter()
+            .flat_map(|p| [(p, false), (p, true)])
+        {
+            let model = model(protocol, sizes, leaves);
+            for state in reachable_in(&model) {
                 let representative = model.layout().unpack(canonical(&model, &state));
                 assert_eq!(
                     brute_force(&model, &representative),
@@ -403,29 +410,36 @@ mod tests {
             Sizes::new(3, 3, 3, 1).unwrap(),
             Sizes::new(2, 3, 3, 2).unwrap(),
         ]);
-        for sizes in grid {
-            for protocol in Protocol::ALL {
-                let plain = check(protocol, sizes, &CheckOptions::default());
-                let reduced = check(
-                    protocol,
-                    sizes,
-                    &CheckOptions {
-                        symmetry: true,
-                        ..CheckOptions::default()
-                    },
-                );
-                assert_eq!(plain.kind(), reduced.kind(), "{protocol} {sizes}");
-                assert_eq!(
-                    plain.stats().max_depth,
-                    reduced.stats().max_depth,
-                    "{protocol} {sizes}"
-                );
-                assert_eq!(
-                    plain.counterexample().map(|c| &c.steps),
-                    reduced.counterexample().map(|c| &c.steps),
-                    "{protocol} {sizes}"
-                );
-            }
+        let every = |sizes| {
+            Protocol::ALL
+                .into_iter()
+                .flat_map(move |p| [(p, sizes, false), (p, sizes, true)])
+        };
+        for (protocol, sizes, leaves) in grid.flat_map(every) {
+            let plain = CheckOptions {
+                leaves,
+                ..CheckOptions::default()
+            };
+            let reduced = CheckOptions {
+                symmetry: true,
+                ..plain.clone()
+            };
+            let (plain, reduced) = (
+                check(protocol, sizes, &plain),
+                check(protocol, sizes, &reduced),
+            );
+            let which = format!("{protocol} {sizes} leaves: {leaves}");
+            assert_eq!(plain.kind(), reduced.kind(), "{which}");
+            assert_eq!(
+                plain.stats().max_depth,
+                reduced.stats().max_depth,
+                "{which}"
+            );
+            assert_eq!(
+                plain.counterexample().map(|c| &c.steps),
+                reduced.counterexample().map(|c| &c.steps),
+                "{which}"
+            );
         }
     }
 }

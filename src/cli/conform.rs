@@ -6,7 +6,7 @@
 
 use super::output::{self, count, thousands, ReportFormat, REPORT_VERSION};
 use super::protocol_arg::OneProtocol;
-use super::sizes::{scenario, sizes_json, SizeArgs};
+use super::sizes::{scenario, scenario_with_leaves, sizes_json, SizeArgs};
 use super::supervise::{self, supervise};
 use super::{interrupt, timeout};
 use super::{EXIT_INCONCLUSIVE, EXIT_OK, EXIT_UNEXPECTED};
@@ -17,7 +17,7 @@ use joincheck::check::shuttle::{ShuttleOptions, Strategy};
 use joincheck::check::{Limits, Scenario};
 use joincheck::protocols::{with_builtin, Builtin, Service, WithBuiltin};
 use joincheck::trace::file::StepRecord;
-use joincheck_models::Protocol;
+use joincheck_models::{Protocol, ProtocolModel};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -33,6 +33,7 @@ Examples:
   joincheck conform --protocol event-sourced
   joincheck conform --protocol naive --servers 3 --users 2 --iterations 2000 --seed 7
   joincheck conform --protocol event-sourced --timeout 60 --format json
+  joincheck conform --protocol lease-lock --requests 2 --leaves
 
 Stopping: Ctrl-C, SIGTERM, SIGHUP or --timeout stops the run; the report keeps what was
 validated so far (exit 3).
@@ -61,6 +62,11 @@ pub struct ConformArgs {
     /// Output: text, or json (one document at the end, see the README). Example: --format json
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     format: ReportFormat,
+    /// Race leaves with the joins: every second request of a server leaves the team the one
+    /// before joined (at least 2 requests), matched against the model with leaves. The generated
+    /// workloads stay joins. Example: --leaves
+    #[arg(long)]
+    leaves: bool,
 }
 
 /// Runs the trace validation: 0 when every history is a path of the model, 1 at the first one
@@ -71,12 +77,25 @@ pub fn run(args: &ConformArgs) -> Result<i32, String> {
     if sizes.servers < 2 {
         return Err("conform needs at least 2 servers: one server has nothing to race".into());
     }
-    let scenario = scenario(sizes)?;
     // The models are sized from the workload; refuse one they cannot follow before starting.
-    builtin_model(protocol, &scenario).map_err(|error| error.to_string())?;
+    let (scenario, model) = match args.leaves {
+        true => {
+            let model = ProtocolModel::new(protocol, sizes).with_leaves();
+            (
+                scenario_with_leaves(sizes)?,
+                model.map_err(|e| e.to_string())?,
+            )
+        }
+        false => {
+            let scenario = scenario(sizes)?;
+            let model = builtin_model(protocol, &scenario).map_err(|e| e.to_string())?;
+            (scenario, model)
+        }
+    };
     supervise::prepare();
     let work = Conform {
         protocol,
+        model,
         scenario: scenario.clone(),
         iterations: args.iterations,
         seed: args.seed,
@@ -106,9 +125,9 @@ pub fn run(args: &ConformArgs) -> Result<i32, String> {
         (None, None) => EXIT_OK,
     };
     match args.format {
-        ReportFormat::Text => output::emit(&text(protocol, &scenario, &report)),
+        ReportFormat::Text => output::emit(&text(&model, &scenario, &report)),
         ReportFormat::Json => {
-            let document = report_json(protocol, &scenario, &report, seconds, code);
+            let document = report_json(&model, &scenario, &report, seconds, code);
             output::emit(&format!("{document:#}\n"));
         }
     }
@@ -116,10 +135,12 @@ pub fn run(args: &ConformArgs) -> Result<i32, String> {
 }
 
 /// The report for a terminal.
-fn text(protocol: Protocol, scenario: &Scenario, report: &ConformanceReport) -> String {
+fn text(model: &ProtocolModel, scenario: &Scenario, report: &ConformanceReport) -> String {
+    let protocol = model.protocol().name();
+    let with = if model.leaves() { " with leaves" } else { "" };
     let mut out = format!(
-        "{protocol} · conformance · {scenario}\nvalidated {}, {}, against the {protocol} model \
-         ({} of them broke the invariant)\n",
+        "{protocol} · conformance · {scenario}\nvalidated {}, {}, against the {protocol} \
+         model{with} ({} of them broke the invariant)\n",
         count(report.histories, "history"),
         count(report.steps, "step"),
         thousands(report.violations)
@@ -134,7 +155,7 @@ fn text(protocol: Protocol, scenario: &Scenario, report: &ConformanceReport) -> 
 
 /// The JSON report (schema in the README).
 fn report_json(
-    protocol: Protocol,
+    model: &ProtocolModel,
     scenario: &Scenario,
     report: &ConformanceReport,
     seconds: f64,
@@ -145,12 +166,11 @@ fn report_json(
         (None, Some(_)) => "incomplete",
         (None, None) => "conforms",
     };
-    let sizes = builtin_model(protocol, scenario).map(|model| sizes_json(model.sizes()));
     json!({
         "version": REPORT_VERSION,
         "command": "conform",
-        "protocol": protocol.name(),
-        "sizes": sizes.unwrap_or(Value::Null),
+        "protocol": model.protocol().name(),
+        "sizes": sizes_json(model.sizes()),
         "workload": scenario.to_string(),
         "status": status,
         "histories": report.histories,
@@ -180,6 +200,8 @@ fn divergence_json(divergence: &Divergence) -> Value {
 /// The whole conformance run of one protocol.
 struct Conform {
     protocol: Protocol,
+    /// The model the workload's histories are matched against.
+    model: ProtocolModel,
     scenario: Scenario,
     iterations: u64,
     seed: u64,
@@ -239,11 +261,7 @@ impl WithBuiltin for Run {
 
     fn run<S: Service>(self, builtin: Builtin<S>) -> ConformanceReport {
         let (service, conform) = (builtin.service, &self.conform);
-        let scenario = &conform.scenario;
-        // `run` checked that the model follows this workload.
-        let Ok(model) = builtin_model(conform.protocol, scenario) else {
-            return ConformanceReport::default();
-        };
+        let (scenario, model) = (&conform.scenario, conform.model);
         let mut report = ConformanceReport::default();
         let phases = [
             (Strategy::Random, "the PCT schedules"),

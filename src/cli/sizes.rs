@@ -2,6 +2,7 @@
 
 use clap::Args;
 use joincheck::check::Scenario;
+use joincheck_models::domain::Request;
 use joincheck_models::sizes::{MAX_DIMENSION, MAX_REQUESTS};
 use joincheck_models::Sizes;
 use serde_json::{json, Value};
@@ -59,6 +60,33 @@ pub fn scenario(sizes: Sizes) -> Result<Scenario, String> {
         .map_err(|error| error.to_string())
 }
 
+/// The workload of `conform --leaves`: [`scenario`]'s, where every second request of a server
+/// (its 2nd, 4th, …) leaves the team its request before joined, racing the other servers'
+/// joins. Refused below 2 requests per server, where it would have no leave.
+pub fn scenario_with_leaves(sizes: Sizes) -> Result<Scenario, String> {
+    if sizes.requests < 2 {
+        return Err(
+            "--leaves needs at least 2 requests per server (--requests 2): a server's \
+                    second request leaves the team its first joined"
+                .to_string(),
+        );
+    }
+    let joins = scenario(sizes)?;
+    let servers = joins
+        .servers()
+        .iter()
+        .map(|requests| {
+            let mut requests = requests.clone();
+            for k in (1..requests.len()).step_by(2) {
+                let (user, team) = (requests[k - 1].user(), requests[k - 1].team());
+                requests[k] = Request::Leave { user, team };
+            }
+            requests
+        })
+        .collect();
+    Scenario::new(sizes.users, sizes.teams, servers, Vec::new()).map_err(|error| error.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +119,20 @@ mod tests {
             "server-1: join sue → team-A; server-2: join sue → team-B; \
              server-3: join john → team-A; server-4: join john → team-B"
         );
+    }
+
+    #[test]
+    fn with_leaves_every_second_request_leaves_the_team_the_one_before_joined() {
+        let sizes = Sizes::new(2, 1, 2, 3).unwrap();
+        assert_eq!(
+            scenario_with_leaves(sizes).unwrap().to_string(),
+            "server-1: join sue → team-A, leave sue ← team-A, join sue → team-A; \
+             server-2: join sue → team-B, leave sue ← team-B, join sue → team-B"
+        );
+        let one = Sizes::new(2, 1, 2, 1).unwrap();
+        assert!(scenario_with_leaves(one)
+            .unwrap_err()
+            .starts_with("--leaves needs"));
     }
 
     #[test]

@@ -382,6 +382,7 @@ fn help_documents_every_flag_with_an_example() {
         "--teams",
         "--requests",
         "--symmetry",
+        "--leaves",
         "--threads",
         "--seed",
         "--iterations",
@@ -407,7 +408,7 @@ fn help_documents_every_flag_with_an_example() {
     for (command, flags) in [
         (
             "explore",
-            &["--protocol", "--servers", "--port", "--lazy"][..],
+            &["--protocol", "--servers", "--port", "--lazy", "--leaves"][..],
         ),
         ("bench", &["--quick", "--threads", "--format"][..]),
         ("replay", &["FILE", "--on-implementation", "--format"][..]),
@@ -420,6 +421,7 @@ fn help_documents_every_flag_with_an_example() {
                 "--servers",
                 "--timeout",
                 "--format",
+                "--leaves",
             ][..],
         ),
         (

@@ -37,6 +37,41 @@ fn conform_validates_histories_against_the_model() {
     );
 }
 
+/// `--leaves`: every second request of a server leaves the team its request before joined, and
+/// the histories are matched against the model with leaves.
+#[test]
+fn conform_with_leaves_races_leaves_with_joins() {
+    let args = [
+        "conform",
+        "--protocol",
+        "event-sourced",
+        "--requests",
+        "2",
+        "--leaves",
+        "--iterations",
+        "50",
+    ];
+    let output = run(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with(
+            "event-sourced · conformance · server-1: join sue → team-A, leave sue ← team-A; \
+             server-2: join sue → team-B, leave sue ← team-B\nvalidated 12,950 histories, "
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(" steps, against the event-sourced model with leaves (0 of them broke"),
+        "{text}"
+    );
+    assert!(text.ends_with("CONFORMS  every history is a path of the model\n"));
+    assert_bad_input(
+        &["conform", "--protocol", "naive", "--leaves"],
+        "--leaves needs at least 2 requests per server (--requests 2)",
+    );
+}
+
 #[test]
 fn a_model_counterexample_replays_on_the_implementation_with_the_identical_trace() {
     let dir = scratch("on-implementation");

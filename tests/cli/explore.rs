@@ -8,6 +8,26 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn explore_serves_stateright_explorer_with_the_naive_violation() {
+    let (status, states) = explore_until_the_violation(&[]);
+    assert_eq!(status["unique_state_count"], 24, "{status}");
+    // In steps, as `check --protocol naive --servers 2 --users 1 --teams 2 --requests 1`
+    // reports its depth.
+    assert_eq!(status["max_depth"], 4, "{status}");
+    assert!(states.contains("server-1 check sue → team-A"), "{states}");
+}
+
+/// With `--leaves` the Explorer offers a leave of every user from every team: all 31 states of
+/// the model with leaves, naive's violation among them.
+#[test]
+fn explore_with_leaves_offers_every_leave_too() {
+    let (status, states) = explore_until_the_violation(&["--leaves"]);
+    assert_eq!(status["unique_state_count"], 31, "{status}");
+    assert!(states.contains("server-1 pull sue ← team-A"), "{states}");
+}
+
+/// Serves naive's Explorer with `extra` arguments until it has explored every state and found
+/// the violation; returns its `/.status` and the actions from the initial state.
+fn explore_until_the_violation(extra: &[&str]) -> (Value, String) {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -22,6 +42,7 @@ fn explore_serves_stateright_explorer_with_the_naive_violation() {
                 "--port",
                 &port.to_string(),
             ])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -40,13 +61,8 @@ fn explore_serves_stateright_explorer_with_the_naive_violation() {
                             && !p[2].is_null()
                     });
                     if violated && status["done"] == true {
-                        assert_eq!(status["unique_state_count"], 24, "{status}");
-                        // In steps, as `check --protocol naive --servers 2 --users 1 --teams 2
-                        // --requests 1` reports its depth.
-                        assert_eq!(status["max_depth"], 4, "{status}");
                         let states = http_get(port, "/.states/0").unwrap_or_default();
-                        assert!(states.contains("server-1 check sue → team-A"), "{states}");
-                        return;
+                        return (status, states);
                     }
                 }
                 last = body.to_string();

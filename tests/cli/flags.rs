@@ -201,7 +201,7 @@ fn help_is_true_of_every_command() {
     let explore = help(&["explore"]);
     assert!(!explore.contains("loom"), "{explore}");
     assert!(
-        explore.contains("shows one more than the steps `check` reports as depth"),
+        explore.contains("/.status gives max_depth in steps, as `check` does"),
         "{explore}"
     );
     for command in ["check", "replay", "conform", "explore", "bench", "stress"] {
@@ -380,4 +380,167 @@ fn a_state_limit_stops_at_the_limit() {
         "stopped by the state limit (1,000) after 1,000 distinct states (3,943 generated); every \
          state up to 2 steps deep was found, deeper ones were not"
     );
+}
+
+/// `--leaves` lets every request of the model be a join or a leave: the same verdicts, more
+/// states (exact, without and with symmetry), and every report says leaves were on.
+#[test]
+fn leaves_let_every_request_of_the_model_be_a_join_or_a_leave() {
+    let check = |symmetry: &[&str]| {
+        let sizes = [
+            "--servers",
+            "2",
+            "--users",
+            "2",
+            "--teams",
+            "2",
+            "--requests",
+            "2",
+        ];
+        let args = [
+            &["check", "--engine", "model", "--leaves"][..],
+            &sizes,
+            symmetry,
+        ]
+        .concat();
+        let output = run(&[&args[..], &["--format", "json"]].concat());
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let results = report["results"].as_array().unwrap().clone();
+        for result in &results {
+            assert_eq!(result["status"], "as-expected", "{result}");
+            assert_eq!(
+                result["parameters"],
+                "2 servers, 2 users, 2 teams, 2 requests each (joins and leaves)"
+            );
+            if result["verdict"] == "holds" {
+                let scope = result["scope"].as_str().unwrap();
+                assert!(
+                    scope.contains("2 requests each (joins and leaves)"),
+                    "{scope}"
+                );
+            }
+        }
+        results
+            .iter()
+            .map(|r| format!("{} {}", r["protocol"], r["statistics"]["unique_states"]))
+            .collect::<Vec<_>>()
+    };
+    let expected = |counts: [u64; 9]| {
+        protocol_names()
+            .iter()
+            .zip(counts)
+            .map(|(name, count)| format!("\"{name}\" {count}"))
+            .collect::<Vec<_>>()
+    };
+    let all = [339, 3_541, 1_897, 509, 65, 65, 4_958, 7_826, 47_755];
+    assert_eq!(check(&[]), expected(all));
+    let reduced = [55, 477, 265, 76, 19, 19, 637, 993, 6_015];
+    assert_eq!(check(&["--symmetry"]), expected(reduced));
+    let text = stdout(&run(&[
+        "check", "--engine", "model", "--leaves", "--color", "never",
+    ]));
+    assert!(
+        text.starts_with(
+            "joincheck · 2 servers, 1 user, 2 teams, 1 request each\n\
+             model: every choice of join or leave, user and team for every request\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("naive · exhaustive model check · 2 servers, 1 user, 2 teams, 1 request each (joins and leaves)\n"),
+        "{text}"
+    );
+}
+
+/// `--leaves` is the model's: named in one line when no model check runs, and refused where a
+/// log with one event per request would outgrow a state.
+#[test]
+fn leaves_are_the_models_and_refused_where_the_log_cannot_hold_them() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "naive",
+        "--engine",
+        "shuttle",
+        "--leaves",
+        "--iterations",
+        "10",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        stderr(&output),
+        "joincheck: ignoring --leaves (model only): no engine that uses it runs here\n"
+    );
+    let too_many = [
+        "--servers",
+        "3",
+        "--users",
+        "3",
+        "--teams",
+        "3",
+        "--requests",
+        "3",
+    ];
+    let refused = [
+        &[
+            "check",
+            "--protocol",
+            "event-sourced",
+            "--engine",
+            "model",
+            "--leaves",
+        ][..],
+        &too_many,
+    ]
+    .concat();
+    assert_bad_input(
+        &refused,
+        "with leaves, the log of the event-sourced protocol can grow to 9 events at these sizes \
+         (one per request), more than the 8 a state has room for; use fewer servers or requests",
+    );
+    // With every engine, the model is skipped for that protocol alone, saying why.
+    let output = run(&[
+        "check",
+        "--protocol",
+        "naive,event-sourced",
+        "--leaves",
+        "--servers",
+        "5",
+        "--teams",
+        "1",
+        "--requests",
+        "2",
+        "--iterations",
+        "10",
+        "--cases",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let skipped: Vec<String> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|skip| format!("{}: {}", skip["engine"], skip["reason"]))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            "\"loom\": \"5 servers is more than loom can check (at most 4)\"",
+            "\"model\": \"event-sourced: with leaves, the log of the event-sourced protocol can \
+             grow to 10 events at these sizes (one per request), more than the 8 a state has \
+             room for; use fewer servers or requests\""
+        ]
+    );
+    let models: Vec<&Value> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|result| result["engine"] == "model")
+        .collect();
+    assert_eq!(models.len(), 1);
+    assert_eq!(models[0]["protocol"], "naive");
 }

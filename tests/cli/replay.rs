@@ -251,3 +251,35 @@ fn corrupt_replay_files_are_refused_in_one_line() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A counterexample found with `--leaves` reruns on the model with leaves, as its parameters
+/// say, on the model and on the implementation.
+#[test]
+fn a_counterexample_found_with_leaves_replays_on_the_model_with_leaves() {
+    let dir = scratch("replay-leaves");
+    let out = dir.to_str().unwrap();
+    let args = [
+        "check",
+        "--protocol",
+        "lease-lock",
+        "--engine",
+        "model",
+        "--leaves",
+    ];
+    let output = run(&[&args[..], &["--out", out]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let file = dir.join("lease-lock-model.json");
+    let file = file.to_str().unwrap();
+    for extra in [&[][..], &["--on-implementation"]] {
+        let output = run(&[&["replay", file][..], extra].concat());
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert!(
+            stdout(&output).contains(
+                "lease-lock · exhaustive model check · 2 servers, 1 user, 2 teams, 1 request \
+                 each (joins and leaves)\nVIOLATED"
+            ),
+            "{}",
+            stdout(&output)
+        );
+    }
+}

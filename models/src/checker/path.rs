@@ -3,7 +3,7 @@
 
 use super::state_set::key_of;
 use crate::action::Action;
-use crate::model::ProtocolModel;
+use crate::model::{requests_in_words, ProtocolModel};
 use crate::protocol::JoinProtocol;
 use crate::state::State;
 use crate::verdict::{Counterexample, Engine, Replay};
@@ -35,7 +35,7 @@ pub(super) fn counterexample<P: JoinProtocol + ?Sized>(
     let violation = state.violation()?.into();
     Some(Counterexample {
         protocol: model.protocol().name().to_string(),
-        parameters: model.sizes().to_string(),
+        parameters: format!("{}{}", model.sizes(), requests_in_words(model.leaves())),
         engine: Engine::Model,
         steps,
         violation,

@@ -8,13 +8,16 @@
 //!                    set team = t where team is none                 0 rows        → already on a team
 //! ```
 //!
+//! A leave is one conditional write too: delete the membership `{user, team}`, or update the
+//! user's document `set team = none where team is t`; 1 row when the user was on `t`, else 0.
+//!
 //! Shared state: each team's member set, as naive's. A user is in at most one set by
 //! construction: the unique index holds one membership per user, the document one team. A
 //! request is one step, so a server between two requests keeps nothing but how many it has done.
 //! Both protocols are the same state machine; only what the store records differs.
 
 use crate::action::Action;
-use crate::domain::{ServerId, TeamId, UserId};
+use crate::domain::{Request, ServerId, TeamId, UserId};
 use crate::operation::{OpResult, Operation};
 use crate::protocol::{Database, JoinProtocol};
 use crate::sizes::Sizes;
@@ -37,6 +40,23 @@ enum Write {
     UpdateDocument,
 }
 
+/// A conditional write as the database saw it: the request and whether it took effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Answer {
+    /// The join of `user` to `team`: refused when the user was already on `already`.
+    Join {
+        user: UserId,
+        team: TeamId,
+        already: Option<TeamId>,
+    },
+    /// The leave of `user` from `team`: `left` when the user was on it.
+    Leave {
+        user: UserId,
+        team: TeamId,
+        left: bool,
+    },
+}
+
 impl ConditionalWrite {
     /// unique-membership: insert `{user, team}`; a duplicate key means "already on a team".
     pub(crate) const UNIQUE_MEMBERSHIP: ConditionalWrite = ConditionalWrite {
@@ -47,23 +67,25 @@ impl ConditionalWrite {
         write: Write::UpdateDocument,
     };
 
-    /// The state after `action`, and the team the user was already on (`None`: the write took
-    /// effect); `None` when the action is not enabled.
+    /// The state after `action`, and what the database answered; `None` when the action is
+    /// not enabled.
     ///
     /// Always inlined, as the other protocols' `apply`: `next_state` then builds the successor
     /// in place.
     #[inline(always)]
-    fn apply(
-        self,
-        sizes: Sizes,
-        state: &State,
-        action: Action,
-    ) -> Option<(State, UserId, TeamId, Option<TeamId>)> {
-        let (user, team) = match (self.write, action) {
+    fn apply(self, sizes: Sizes, state: &State, action: Action) -> Option<(State, Answer)> {
+        let request = match (self.write, action) {
             (Write::InsertMembership, Action::Insert { user, team, .. })
-            | (Write::UpdateDocument, Action::Update { user, team, .. }) => (user, team),
+            | (Write::UpdateDocument, Action::Update { user, team, .. }) => {
+                Request::Join { user, team }
+            }
+            (Write::InsertMembership, Action::Delete { user, team, .. })
+            | (Write::UpdateDocument, Action::UpdateLeave { user, team, .. }) => {
+                Request::Leave { user, team }
+            }
             _ => return None,
         };
+        let (user, team) = (request.user(), request.team());
         let index = usize::from(action.server().0);
         let server = state.servers[index];
         if server.phase != Phase::Idle
@@ -74,12 +96,27 @@ impl ConditionalWrite {
             return None;
         }
         let mut next = *state;
-        let already = state.team_of(user);
-        if already.is_none() {
-            next.members[usize::from(team.0)] |= 1 << user.0;
-        }
         next.servers[index] = Server::idle(server.done + 1);
-        Some((next, user, team, already))
+        let members = &mut next.members[usize::from(team.0)];
+        let answer = match request {
+            Request::Join { .. } => {
+                let already = state.team_of(user);
+                if already.is_none() {
+                    *members |= 1 << user.0;
+                }
+                Answer::Join {
+                    user,
+                    team,
+                    already,
+                }
+            }
+            Request::Leave { .. } => {
+                let left = *members & (1 << user.0) != 0;
+                *members &= !(1 << user.0);
+                Answer::Leave { user, team, left }
+            }
+        };
+        Some((next, answer))
     }
 }
 
@@ -91,15 +128,25 @@ impl JoinProtocol for ConditionalWrite {
         }
     }
 
-    fn first_action(&self, server: ServerId, user: UserId, team: TeamId) -> Action {
-        match self.write {
-            Write::InsertMembership => Action::Insert { server, user, team },
-            Write::UpdateDocument => Action::Update { server, user, team },
+    fn first_action(&self, server: ServerId, request: Request) -> Action {
+        match (self.write, request) {
+            (Write::InsertMembership, Request::Join { user, team }) => {
+                Action::Insert { server, user, team }
+            }
+            (Write::InsertMembership, Request::Leave { user, team }) => {
+                Action::Delete { server, user, team }
+            }
+            (Write::UpdateDocument, Request::Join { user, team }) => {
+                Action::Update { server, user, team }
+            }
+            (Write::UpdateDocument, Request::Leave { user, team }) => {
+                Action::UpdateLeave { server, user, team }
+            }
         }
     }
 
     fn next_state(&self, sizes: Sizes, state: &State, action: Action) -> Option<State> {
-        self.apply(sizes, state, action).map(|(next, ..)| next)
+        self.apply(sizes, state, action).map(|(next, _)| next)
     }
 
     fn step(
@@ -108,16 +155,36 @@ impl JoinProtocol for ConditionalWrite {
         state: &State,
         action: Action,
     ) -> Option<(State, Operation, OpResult)> {
-        let (next, user, team, already) = self.apply(sizes, state, action)?;
-        let (operation, result) = match self.write {
-            Write::InsertMembership => (
+        let (next, answer) = self.apply(sizes, state, action)?;
+        let (operation, result) = match (self.write, answer) {
+            (
+                Write::InsertMembership,
+                Answer::Join {
+                    user,
+                    team,
+                    already,
+                },
+            ) => (
                 Operation::InsertMembership { user, team },
                 match already {
                     Some(team) => OpResult::DuplicateKey { user, team },
                     None => OpResult::Inserted,
                 },
             ),
-            Write::UpdateDocument => (
+            (Write::InsertMembership, Answer::Leave { user, team, left }) => (
+                Operation::DeleteMembership { user, team },
+                OpResult::Changed {
+                    rows: u64::from(left),
+                },
+            ),
+            (
+                Write::UpdateDocument,
+                Answer::Join {
+                    user,
+                    team,
+                    already,
+                },
+            ) => (
                 Operation::UpdateTeam {
                     user,
                     team: Some(team),
@@ -127,11 +194,21 @@ impl JoinProtocol for ConditionalWrite {
                     rows: u64::from(already.is_none()),
                 },
             ),
+            (Write::UpdateDocument, Answer::Leave { user, team, left }) => (
+                Operation::UpdateTeam {
+                    user,
+                    team: None,
+                    where_team: Some(team),
+                },
+                OpResult::Changed {
+                    rows: u64::from(left),
+                },
+            ),
         };
         Some((next, operation, result))
     }
 
-    fn database(&self, _: Sizes) -> Database {
+    fn database(&self, _: Sizes, _: bool) -> Database {
         Database::MemberSets
     }
 
@@ -153,9 +230,10 @@ impl JoinProtocol for ConditionalWrite {
 #[cfg(test)]
 mod tests {
     use crate::checker::replay;
+    use crate::checker::CheckOptions;
     use crate::domain::{ServerId, TeamId, UserId};
     use crate::operation::{OpResult, Operation, Step};
-    use crate::reference::{holds_with, sizes};
+    use crate::reference::{holds_under, holds_with, sizes};
     use crate::reference::{reachable, small_grid};
     use crate::{Protocol, Sizes};
 
@@ -193,10 +271,11 @@ mod tests {
 
     /// The count by counting, not exploring: every server's requests done, and `k` users each on
     /// one of `T` teams, which is reachable when `k` joins took effect among the requests done
-    /// and a refused join found someone there (`k ≥ 1` unless nothing was done).
+    /// and a refused join found someone there (`k ≥ 1` unless nothing was done). With leaves
+    /// any request may have been a leave, so nobody need be on a team (`k ≥ 0`).
     #[test]
     fn counts_are_those_of_the_semantics() {
-        fn closed_form(sizes: Sizes) -> u64 {
+        fn closed_form(sizes: Sizes, leaves: bool) -> u64 {
             let (s, u, t, n) = (
                 u32::from(sizes.servers),
                 u64::from(sizes.users),
@@ -210,7 +289,7 @@ mod tests {
                     .map(|i| u64::from(done / (n + 1).pow(i) % (n + 1)))
                     .sum();
                 for k in 0..=u.min(sum) {
-                    if k >= 1 || sum == 0 {
+                    if leaves || k >= 1 || sum == 0 {
                         total += choose(u, k) * t.pow(k as u32);
                     }
                 }
@@ -226,11 +305,21 @@ mod tests {
             for protocol in BOTH {
                 assert_eq!(
                     holds_with(protocol, sizes, false),
-                    closed_form(sizes),
+                    closed_form(sizes, false),
                     "{protocol} {sizes}"
+                );
+                let leaves = CheckOptions {
+                    leaves: true,
+                    ..CheckOptions::default()
+                };
+                assert_eq!(
+                    holds_under(protocol, sizes, &leaves),
+                    closed_form(sizes, true),
+                    "{protocol} {sizes} with leaves"
                 );
             }
         }
+        assert_eq!(closed_form(sizes(3, 3, 3, 2), true), 1_341);
     }
 
     #[test]

@@ -2,22 +2,27 @@
 //! conflict read again.
 //!
 //! ```text
-//! read:   version v, has the user joined?  yes → the request ends (already on a team)
-//!                                          no  → append pending at v
-//! append: Joined(user, team) expecting v   stream still at v → appended, the request ends ok
-//!                                          moved on          → Conflict, the server is retrying
+//! read:   version v, is the user on a team?  yes → the request ends (already on a team)
+//!                                            no  → append pending at v
+//! append: Joined(user, team) expecting v     stream still at v → appended, the request ends ok
+//!                                            moved on          → Conflict, the server is retrying
 //! reread: the same read again, for the same request
 //! ```
+//!
+//! A leave (in a model with leaves) reads the same way and appends `Left(user, team)` only when
+//! the fold of what it read puts the user on that team first in team order, as the real service
+//! decides; otherwise the request ends (not on that team).
 //!
 //! With one global stream any concurrent append conflicts; with one stream per user only appends
 //! about the same user do. With one stream per team, the read takes the whole log (to decide)
 //! and each team stream's version, and the append expects only the version of the team joined:
 //! the plausible mistake, because appends about one user to two teams do not conflict. Retries
-//! are unbounded, yet the state space is finite and acyclic: the log only grows on success, and
-//! with the log fixed each server only moves forward (see [`crate::checker`] for the measure).
+//! are unbounded, yet the state space is finite and acyclic: the log only grows on success (a
+//! leave appends too), and with the log fixed each server only moves forward (see
+//! [`crate::checker`] for the measure).
 
 use crate::action::Action;
-use crate::domain::{Event, ServerId, TeamId, UserId};
+use crate::domain::{Event, Request, ServerId, TeamId, UserId};
 use crate::operation::{OpResult, Operation, StreamKey};
 use crate::protocol::{Database, JoinProtocol};
 use crate::sizes::Sizes;
@@ -48,22 +53,17 @@ pub enum Streams {
 /// An event-sourced action as the database saw it: the operation's arguments and its answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Answer {
-    /// The stream `Joined(user, team)` goes to was read at `version`.
+    /// The stream an event about `user` and `team` goes to was read at `version`.
     Read {
         user: UserId,
         team: TeamId,
         version: u8,
     },
-    /// `Joined(user, team)` was appended at `expected`: the stream is now at `expected + 1`.
-    Appended {
-        user: UserId,
-        team: TeamId,
-        expected: u8,
-    },
-    /// The append of `Joined(user, team)` at `expected` was refused: the stream is at `actual`.
+    /// `event` was appended at `expected`: the stream is now at `expected + 1`.
+    Appended { event: Event, expected: u8 },
+    /// The append of `event` at `expected` was refused: the stream is at `actual`.
     Conflict {
-        user: UserId,
-        team: TeamId,
+        event: Event,
         expected: u8,
         actual: u8,
     },
@@ -88,42 +88,42 @@ impl Streams {
         }
     }
 
-    /// The version of the stream `Joined(user, team)` goes to.
+    /// The version of the stream an event about `user` and `team` goes to.
     fn version(self, state: &State, user: UserId, team: TeamId) -> u8 {
         match self {
             Streams::Global => state.log_len,
             Streams::PerUser => state
                 .log_entries()
                 .iter()
-                .filter(|(of, _)| *of == user)
+                .filter(|event| event.user() == user)
                 .count() as u8,
             Streams::PerTeam => state
                 .log_entries()
                 .iter()
-                .filter(|(_, to)| *to == team)
+                .filter(|event| event.team() == team)
                 .count() as u8,
         }
     }
 
-    /// Appends `Joined(user, team)`. The per-user (per-team) streams are kept one after another
-    /// in user (team) order, so that only each stream's own order is part of the state.
-    fn append(self, state: &mut State, user: UserId, team: TeamId) {
+    /// Appends `event`. The per-user (per-team) streams are kept one after another in user
+    /// (team) order, so that only each stream's own order is part of the state.
+    fn append(self, state: &mut State, event: Event) {
         let len = usize::from(state.log_len);
         let at = match self {
             Streams::Global => len,
             Streams::PerUser => state
                 .log_entries()
                 .iter()
-                .take_while(|(of, _)| *of <= user)
+                .take_while(|of| of.user() <= event.user())
                 .count(),
             Streams::PerTeam => state
                 .log_entries()
                 .iter()
-                .take_while(|(_, to)| *to <= team)
+                .take_while(|to| to.team() <= event.team())
                 .count(),
         };
         state.log.copy_within(at..len, at + 1);
-        state.log[at] = (user, team);
+        state.log[at] = event;
         state.log_len += 1;
     }
 }
@@ -144,23 +144,32 @@ impl EventSourced {
         streams: Streams::PerTeam,
     };
 
-    /// Reads the stream for the request `(user, team)` of the server at `index`. Always inlined,
-    /// as [`EventSourced::apply`] is: the checker's hot loop.
+    /// Reads the stream for `request` of the server at `index`, and decides: a join goes on
+    /// when the user is on no team, a leave when the user is on its team (the first team the
+    /// fold of the events read puts the user on, as the service looks). Always inlined, as
+    /// [`EventSourced::apply`] is: the checker's hot loop.
     #[inline(always)]
-    fn read(self, state: &State, index: usize, user: UserId, team: TeamId) -> (State, Answer) {
+    fn read(self, state: &State, index: usize, request: Request) -> (State, Answer) {
         let server = state.servers[index];
+        let (user, team) = (request.user(), request.team());
         let version = self.streams.version(state, user, team);
+        let current = state.team_of(user);
+        let (goes_on, leaving) = match request {
+            Request::Join { .. } => (current.is_none(), false),
+            Request::Leave { .. } => (current == Some(team), true),
+        };
         let mut next = *state;
-        next.servers[index] = if state.log_entries().iter().any(|(of, _)| *of == user) {
-            Server::idle(server.done + 1)
-        } else {
+        next.servers[index] = if goes_on {
             Server {
                 phase: Phase::Pending,
                 user,
                 team,
                 version,
+                leaving,
                 ..server
             }
+        } else {
+            Server::idle(server.done + 1)
         };
         (
             next,
@@ -182,29 +191,26 @@ impl EventSourced {
         let index = usize::from(action.server().0);
         let server = state.servers[index];
         match action {
-            Action::Read { user, team, .. }
+            Action::Read { user, team, .. } | Action::ReadLeave { user, team, .. }
                 if server.phase == Phase::Idle
                     && server.done < sizes.requests
                     && user.0 < sizes.users
                     && team.0 < sizes.teams =>
             {
-                Some(self.read(state, index, user, team))
+                Some(self.read(state, index, action.request()?))
             }
             Action::Append { .. } if server.phase == Phase::Pending => {
                 let (user, team, expected) = (server.user, server.team, server.version);
+                let event = match server.leaving {
+                    true => Event::Left { user, team },
+                    false => Event::Joined { user, team },
+                };
                 let actual = self.streams.version(state, user, team);
                 let mut next = *state;
                 if actual == expected {
-                    self.streams.append(&mut next, user, team);
+                    self.streams.append(&mut next, event);
                     next.servers[index] = Server::idle(server.done + 1);
-                    Some((
-                        next,
-                        Answer::Appended {
-                            user,
-                            team,
-                            expected,
-                        },
-                    ))
+                    Some((next, Answer::Appended { event, expected }))
                 } else {
                     // A retrying server keeps its request, not the version it expected: the
                     // conflict made that version useless, and the reread fetches the current one.
@@ -220,8 +226,7 @@ impl EventSourced {
                     Some((
                         next,
                         Answer::Conflict {
-                            user,
-                            team,
+                            event,
                             expected,
                             actual,
                         },
@@ -229,7 +234,12 @@ impl EventSourced {
                 }
             }
             Action::Reread { .. } if server.phase == Phase::Retrying => {
-                Some(self.read(state, index, server.user, server.team))
+                let (user, team) = (server.user, server.team);
+                let request = match server.leaving {
+                    true => Request::Leave { user, team },
+                    false => Request::Join { user, team },
+                };
+                Some(self.read(state, index, request))
             }
             _ => None,
         }
@@ -241,8 +251,11 @@ impl JoinProtocol for EventSourced {
         self.streams.protocol_name()
     }
 
-    fn first_action(&self, server: ServerId, user: UserId, team: TeamId) -> Action {
-        Action::Read { server, user, team }
+    fn first_action(&self, server: ServerId, request: Request) -> Action {
+        match request {
+            Request::Join { user, team } => Action::Read { server, user, team },
+            Request::Leave { user, team } => Action::ReadLeave { server, user, team },
+        }
     }
 
     fn next_state(&self, sizes: Sizes, state: &State, action: Action) -> Option<State> {
@@ -256,18 +269,18 @@ impl JoinProtocol for EventSourced {
         action: Action,
     ) -> Option<(State, Operation, OpResult)> {
         let (next, answer) = self.apply(sizes, state, action)?;
-        let append = |user, team, expected: u8| Operation::Append {
-            stream: self.streams.key(user, team),
+        let append = |event: Event, expected: u8| Operation::Append {
+            stream: self.streams.key(event.user(), event.team()),
             expected: u64::from(expected),
-            events: vec![Event::Joined { user, team }],
+            events: vec![event],
         };
         let (operation, result) = match answer {
             Answer::Read { .. } if self.streams == Streams::PerTeam => {
                 let mut versions: Vec<(TeamId, u64)> = Vec::new();
-                for &(_, team) in state.log_entries() {
+                for event in state.log_entries() {
                     match versions.last_mut() {
-                        Some((last, version)) if *last == team => *version += 1,
-                        _ => versions.push((team, 1)),
+                        Some((last, version)) if *last == event.team() => *version += 1,
+                        _ => versions.push((event.team(), 1)),
                     }
                 }
                 let events = state.events();
@@ -290,22 +303,17 @@ impl JoinProtocol for EventSourced {
                     OpResult::Read { version, events },
                 )
             }
-            Answer::Appended {
-                user,
-                team,
-                expected,
-            } => {
+            Answer::Appended { event, expected } => {
                 let version = u64::from(expected) + 1;
-                (append(user, team, expected), OpResult::Appended { version })
+                (append(event, expected), OpResult::Appended { version })
             }
             Answer::Conflict {
-                user,
-                team,
+                event,
                 expected,
                 actual,
             } => {
                 let actual = u64::from(actual);
-                (append(user, team, expected), OpResult::Conflict { actual })
+                (append(event, expected), OpResult::Conflict { actual })
             }
         };
         Some((next, operation, result))
@@ -316,11 +324,13 @@ impl JoinProtocol for EventSourced {
     /// one. Per team, a user joins each team at most once (a second `Joined(user, team)` would
     /// conflict with the first or read it), so the log holds at most
     /// `min(users × teams, servers × requests)` events and a team's stream
-    /// `min(users, servers × requests)`.
-    fn database(&self, sizes: Sizes) -> Database {
+    /// `min(users, servers × requests)`. With leaves a user may join again after leaving: all
+    /// that bounds the log, and any stream, is one event per request.
+    fn database(&self, sizes: Sizes, leaves: bool) -> Database {
         let requests = u16::from(sizes.servers) * u16::from(sizes.requests);
         let users = u16::from(sizes.users);
         let (capacity, max_version) = match self.streams {
+            _ if leaves => (requests, requests),
             Streams::Global => (users.min(requests), users.min(requests)),
             Streams::PerUser => (users.min(requests), 1),
             Streams::PerTeam => {
@@ -336,14 +346,23 @@ impl JoinProtocol for EventSourced {
 
     fn rename_database(&self, _: Sizes, state: &mut State, renaming: &Renaming) {
         let len = usize::from(state.log_len);
-        for (user, team) in state.log[..len].iter_mut() {
-            (*user, *team) = (renaming.user(*user), renaming.team(*team));
+        for event in state.log[..len].iter_mut() {
+            *event = match *event {
+                Event::Joined { user, team } => Event::Joined {
+                    user: renaming.user(user),
+                    team: renaming.team(team),
+                },
+                Event::Left { user, team } => Event::Left {
+                    user: renaming.user(user),
+                    team: renaming.team(team),
+                },
+            };
         }
         // Streams are kept in user (team) order; each stream's own order stays (stable sort).
         match self.streams {
             Streams::Global => {}
-            Streams::PerUser => state.log[..len].sort_by_key(|(user, _)| *user),
-            Streams::PerTeam => state.log[..len].sort_by_key(|(_, team)| *team),
+            Streams::PerUser => state.log[..len].sort_by_key(|event| event.user()),
+            Streams::PerTeam => state.log[..len].sort_by_key(|event| event.team()),
         }
     }
 

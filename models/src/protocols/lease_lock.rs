@@ -10,6 +10,9 @@
 //! expire:  (environment)    the holder's lease expires: the lock is free, the holder not told
 //! ```
 //!
+//! A leave (in a model with leaves) acquires the same lock, pulls the user from the team (the
+//! pull fenced like a push), and releases: `acquire, pull, release`.
+//!
 //! A refused check still releases, as `finally release` does; so does a request whose fenced
 //! operation was rejected (it ends with an error, no retry). An expiry is the environment's step,
 //! enabled whenever a lease is held; the trace shows it as its holder's.
@@ -33,7 +36,7 @@
 
 use super::naive::Naive;
 use crate::action::Action;
-use crate::domain::{ServerId, TeamId, UserId};
+use crate::domain::{Request, ServerId, TeamId, UserId};
 use crate::operation::{OpResult, Operation};
 use crate::protocol::{Database, JoinProtocol};
 use crate::sizes::Sizes;
@@ -74,12 +77,18 @@ enum Answer {
         team: TeamId,
         token: Option<u8>,
     },
-    /// The check (`push` false) or push of `user` → `team` was rejected: the store had seen
-    /// `newest`.
+    /// `user` pulled from `team`; `pulled` when the user was a member.
+    Pulled {
+        user: UserId,
+        team: TeamId,
+        pulled: bool,
+        token: Option<u8>,
+    },
+    /// The operation `on` `user` and `team` was rejected: the store had seen `newest`.
     Stale {
         user: UserId,
         team: TeamId,
-        push: bool,
+        on: FencedOperation,
         token: u8,
         newest: u8,
     },
@@ -87,6 +96,17 @@ enum Answer {
     Released { user: UserId, freed: bool },
     /// `user`'s lease expired.
     Expired { user: UserId },
+}
+
+/// Which operation a fencing token was rejected on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FencedOperation {
+    /// The check.
+    Check,
+    /// The push.
+    Push,
+    /// The pull of a leave.
+    Pull,
 }
 
 impl LeaseLock {
@@ -135,7 +155,7 @@ impl LeaseLock {
         let (user, team) = (server.user, server.team);
         let after = |phase| Server { phase, ..server };
         let answer = match action {
-            Action::Acquire { user, team, .. }
+            Action::Acquire { user, team, .. } | Action::AcquireLeave { user, team, .. }
                 if server.phase == Phase::Idle
                     && server.done < sizes.requests
                     && user.0 < sizes.users
@@ -154,22 +174,22 @@ impl LeaseLock {
                     team,
                     version,
                     lease: true,
+                    leaving: action.starts_leave(),
                     ..server
                 };
                 let token = (self.fencing != Fencing::None).then_some(version);
                 Answer::Acquired { user, token }
             }
-            Action::CheckLocked { .. } if server.phase == Phase::Acquired => {
+            Action::CheckLocked { .. } if server.phase == Phase::Acquired && !server.leaving => {
                 let fenced = self.fencing == Fencing::ChecksAndWrites;
                 match fenced.then(|| LeaseLock::fence(&mut next, index)) {
                     Some(Err(newest)) => {
                         next.servers[index] = after(Phase::Releasing);
-                        let (push, token) = (false, server.version);
                         Answer::Stale {
                             user,
                             team,
-                            push,
-                            token,
+                            on: FencedOperation::Check,
+                            token: server.version,
                             newest,
                         }
                     }
@@ -196,13 +216,42 @@ impl LeaseLock {
                     Some(Err(newest)) => Answer::Stale {
                         user,
                         team,
-                        push: true,
+                        on: FencedOperation::Push,
                         token: server.version,
                         newest,
                     },
                     _ => {
                         next.members[usize::from(team.0)] |= 1 << user.0;
                         Answer::Pushed { user, team, token }
+                    }
+                }
+            }
+            // What is left of a leave after its pull is what is left of a join: the release.
+            Action::PullLocked { .. } if server.phase == Phase::Acquired && server.leaving => {
+                next.servers[index] = Server {
+                    phase: Phase::Releasing,
+                    leaving: false,
+                    ..server
+                };
+                let fenced = self.fencing != Fencing::None;
+                match fenced.then(|| LeaseLock::fence(&mut next, index)) {
+                    Some(Err(newest)) => Answer::Stale {
+                        user,
+                        team,
+                        on: FencedOperation::Pull,
+                        token: server.version,
+                        newest,
+                    },
+                    _ => {
+                        let members = &mut next.members[usize::from(team.0)];
+                        let pulled = *members & (1 << user.0) != 0;
+                        *members &= !(1 << user.0);
+                        Answer::Pulled {
+                            user,
+                            team,
+                            pulled,
+                            token,
+                        }
                     }
                 }
             }
@@ -232,8 +281,11 @@ impl JoinProtocol for LeaseLock {
         }
     }
 
-    fn first_action(&self, server: ServerId, user: UserId, team: TeamId) -> Action {
-        Action::Acquire { server, user, team }
+    fn first_action(&self, server: ServerId, request: Request) -> Action {
+        match request {
+            Request::Join { user, team } => Action::Acquire { server, user, team },
+            Request::Leave { user, team } => Action::AcquireLeave { server, user, team },
+        }
     }
 
     fn next_state(&self, sizes: Sizes, state: &State, action: Action) -> Option<State> {
@@ -269,16 +321,26 @@ impl JoinProtocol for LeaseLock {
                 fenced(token, Operation::PushMember { team, user }),
                 OpResult::Pushed,
             ),
+            Answer::Pulled {
+                user,
+                team,
+                pulled,
+                token,
+            } => (
+                fenced(token, Operation::PullMember { team, user }),
+                OpResult::Pulled(pulled),
+            ),
             Answer::Stale {
                 user,
                 team,
-                push,
+                on,
                 token,
                 newest,
             } => {
-                let operation = match push {
-                    true => Operation::PushMember { team, user },
-                    false => Operation::FindTeamOf { user },
+                let operation = match on {
+                    FencedOperation::Check => Operation::FindTeamOf { user },
+                    FencedOperation::Push => Operation::PushMember { team, user },
+                    FencedOperation::Pull => Operation::PullMember { team, user },
                 };
                 let newest = u64::from(newest);
                 (fenced(Some(token), operation), OpResult::Stale { newest })
@@ -291,9 +353,9 @@ impl JoinProtocol for LeaseLock {
         Some((next, operation, result))
     }
 
-    /// Each request acquires at most once, so no lock hands out more than
+    /// Each request, join or leave, acquires at most once, so no lock hands out more than
     /// `servers × requests` tokens.
-    fn database(&self, sizes: Sizes) -> Database {
+    fn database(&self, sizes: Sizes, _: bool) -> Database {
         let max_token = match self.fencing {
             Fencing::None => 0,
             Fencing::Writes | Fencing::ChecksAndWrites => sizes.servers * sizes.requests,

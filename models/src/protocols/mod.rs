@@ -116,8 +116,7 @@ impl fmt::Display for Protocol {
 mod tests {
     use super::*;
     use crate::checker::{check, CheckOptions};
-    use crate::model::ProtocolModel;
-    use crate::reference::{reachable, small_grid};
+    use crate::reference::{every_model, model, reachable_in, small_grid};
     use crate::state::{Phase, State};
     use crate::Sizes;
 
@@ -145,30 +144,40 @@ mod tests {
         assert_eq!(Protocol::parse("Naive"), None);
     }
 
-    /// The expected verdict is computed, so it must be the checker's on every size it covers:
-    /// one team cannot hold anyone twice, one server has no race, and event sourcing breaks only
-    /// per team, where check-then-act does, and the lease lock with fenced checks never breaks.
+    /// The expected verdict is computed, so it must be the checker's on every size it covers,
+    /// with leaves too: one team cannot hold anyone twice, one server has no race, and event
+    /// sourcing breaks only per team, where check-then-act does, and the lease lock with fenced
+    /// checks never breaks. A leave only takes a user off a team, so it changes no verdict.
     #[test]
     fn the_expected_verdict_is_the_checkers() {
         let more = [[2, 1, 1, 2], [1, 2, 3, 2], [3, 1, 1, 1], [2, 2, 1, 1]];
         let grid = small_grid()
             .into_iter()
             .chain(more.map(|[s, u, t, n]| Sizes::new(s, u, t, n).unwrap()));
-        let mut broken = Vec::new();
+        // By leaves: joins only, then joins and leaves.
+        let mut broken = [Vec::new(), Vec::new()];
         for sizes in grid {
             for protocol in Protocol::ALL {
-                let verdict = check(protocol, sizes, &CheckOptions::default());
-                let expected = if protocol.spec().breaks_at(sizes) {
-                    broken.push(format!("{protocol} {:?}", sizes.as_array()));
-                    "violated"
-                } else {
-                    "holds"
-                };
-                assert_eq!(verdict.kind(), expected, "{protocol} {sizes}");
+                for leaves in [false, true] {
+                    let options = CheckOptions {
+                        leaves,
+                        ..CheckOptions::default()
+                    };
+                    let verdict = check(protocol, sizes, &options);
+                    let expected = if protocol.spec().breaks_at(sizes) {
+                        let at = format!("{protocol} {:?}", sizes.as_array());
+                        broken[usize::from(leaves)].push(at);
+                        "violated"
+                    } else {
+                        "holds"
+                    };
+                    assert_eq!(verdict.kind(), expected, "{protocol} {sizes} {leaves}");
+                }
             }
         }
+        assert_eq!(broken[0], broken[1]);
         assert_eq!(
-            broken,
+            broken[0],
             [
                 "naive [2, 1, 2, 1]",
                 "event-sourced-per-team [2, 1, 2, 1]",
@@ -198,14 +207,10 @@ mod tests {
         );
     }
 
-    /// The progress measure of [`crate::checker`]'s docs.
-    fn measure(protocol: Protocol, sizes: Sizes, state: &State) -> (usize, u32) {
-        let database = state.log_len as usize
-            + state
-                .members
-                .iter()
-                .map(|m| m.count_ones() as usize)
-                .sum::<usize>();
+    /// The progress measure of [`crate::checker`]'s docs: the events in the log, then the sum
+    /// of the servers' progress. Members are no part of it: a leave takes one away, and every
+    /// step on the member sets moves its server forward anyway.
+    fn measure(protocol: Protocol, sizes: Sizes, state: &State) -> (u8, u32) {
         let progress = state
             .servers(sizes)
             .iter()
@@ -214,12 +219,12 @@ mod tests {
                     Protocol::EventSourcedPerUser => state
                         .log_entries()
                         .iter()
-                        .filter(|(user, _)| *user == server.user)
+                        .filter(|event| event.user() == server.user)
                         .count() as u8,
                     Protocol::EventSourcedPerTeam => state
                         .log_entries()
                         .iter()
-                        .filter(|(_, team)| *team == server.team)
+                        .filter(|event| event.team() == server.team)
                         .count() as u8,
                     _ => state.log_len,
                 };
@@ -237,29 +242,32 @@ mod tests {
                 8 * u32::from(server.done) + phase
             })
             .sum();
-        (database, progress)
+        (state.log_len, progress)
     }
 
-    /// Why `eventually` is sound here: every step strictly increases the measure, so there are
-    /// no cycles, and every maximal path ends in a state with all requests done.
+    /// Why `eventually` is sound here, with leaves too: every step strictly increases the
+    /// measure, so there are no cycles, and every maximal path ends in a state with all requests
+    /// done.
     #[test]
     fn every_step_strictly_increases_the_progress_measure() {
-        for protocol in Protocol::ALL {
-            for sizes in small_grid() {
-                let model = ProtocolModel::new(protocol, sizes);
-                for state in reachable(protocol, sizes) {
-                    let successors = model.successors(&state);
-                    if successors.is_empty() {
-                        assert!(state.all_requests_done(sizes), "{protocol} {sizes}: stuck");
-                    }
-                    for (action, _, next) in successors {
-                        assert!(
-                            measure(protocol, sizes, &next) > measure(protocol, sizes, &state),
-                            "{protocol} {sizes}: {action} does not progress"
-                        );
-                    }
+        for (protocol, sizes, leaves) in every_model() {
+            let model = model(protocol, sizes, leaves);
+            for state in reachable_in(&model) {
+                let successors = model.successors(&state);
+                if successors.is_empty() {
+                    assert!(state.all_requests_done(sizes), "{protocol} {sizes}: stuck");
+                }
+                for (action, _, next) in successors {
+                    assert!(
+                        measure(protocol, sizes, &next) > measure(protocol, sizes, &state),
+                        "{protocol} {sizes} (leaves: {leaves}): {action} does not progress"
+                    );
                 }
             }
         }
     }
 }
+
+#[cfg(test)]
+#[path = "leaves_tests.rs"]
+mod leaves_tests;

@@ -3,13 +3,14 @@
 //! ```text
 //! check: findOne  — is the user on a team?   yes → the request ends (already on a team)
 //! act:   $push    — add the user to the team  → the request ends ok
+//! pull:  $pull    — a leave, in one step      → the request ends (ok, or not a member)
 //! ```
 //!
 //! Shared state: each team's member set. Two servers can both check before either acts, so a
 //! user ends up on two teams: the counterexample of Pete Corey's post, 4 steps long.
 
 use crate::action::Action;
-use crate::domain::{ServerId, TeamId, UserId};
+use crate::domain::{Request, ServerId, TeamId, UserId};
 use crate::operation::{OpResult, Operation};
 use crate::protocol::{Database, JoinProtocol};
 use crate::sizes::Sizes;
@@ -27,6 +28,12 @@ enum Answer {
     Found { user: UserId, team: Option<TeamId> },
     /// $push of `user` into `team` done.
     Pushed { user: UserId, team: TeamId },
+    /// $pull of `user` from `team` done; `pulled` when the user was a member.
+    Pulled {
+        user: UserId,
+        team: TeamId,
+        pulled: bool,
+    },
 }
 
 impl Naive {
@@ -65,6 +72,18 @@ impl Naive {
                 let (user, team) = (server.user, server.team);
                 Some((next, Answer::Pushed { user, team }))
             }
+            Action::Pull { user, team, .. }
+                if server.phase == Phase::Idle
+                    && server.done < sizes.requests
+                    && user.0 < sizes.users
+                    && team.0 < sizes.teams =>
+            {
+                let members = &mut next.members[usize::from(team.0)];
+                let pulled = *members & (1 << user.0) != 0;
+                *members &= !(1 << user.0);
+                next.servers[index] = Server::idle(server.done + 1);
+                Some((next, Answer::Pulled { user, team, pulled }))
+            }
             _ => None,
         }
     }
@@ -75,8 +94,11 @@ impl JoinProtocol for Naive {
         "naive"
     }
 
-    fn first_action(&self, server: ServerId, user: UserId, team: TeamId) -> Action {
-        Action::Check { server, user, team }
+    fn first_action(&self, server: ServerId, request: Request) -> Action {
+        match request {
+            Request::Join { user, team } => Action::Check { server, user, team },
+            Request::Leave { user, team } => Action::Pull { server, user, team },
+        }
     }
 
     fn next_state(&self, sizes: Sizes, state: &State, action: Action) -> Option<State> {
@@ -95,11 +117,15 @@ impl JoinProtocol for Naive {
             Answer::Pushed { user, team } => {
                 (Operation::PushMember { team, user }, OpResult::Pushed)
             }
+            Answer::Pulled { user, team, pulled } => (
+                Operation::PullMember { team, user },
+                OpResult::Pulled(pulled),
+            ),
         };
         Some((next, operation, result))
     }
 
-    fn database(&self, _: Sizes) -> Database {
+    fn database(&self, _: Sizes, _: bool) -> Database {
         Database::MemberSets
     }
 

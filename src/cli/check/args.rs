@@ -121,6 +121,11 @@ pub struct CheckArgs {
     /// Same verdict, far fewer states. Example: --symmetry
     #[arg(long)]
     pub symmetry: bool,
+    /// Model: let each request be a join or a leave (of any user from any team), a leave made of
+    /// the operations the real service performs, not only a join. More states; with event
+    /// sourcing, servers × requests must be at most 8. Example: --leaves
+    #[arg(long)]
+    pub leaves: bool,
     /// Model: worker threads [default: every core]. Example: --threads 2
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
@@ -180,6 +185,7 @@ Examples:
   joincheck check --protocol event-sourced --engine model --servers 3 --users 3 --teams 3 --requests 2 --symmetry
   joincheck check --engine shuttle --servers 4 --users 2 --requests 2 --iterations 10000 --seed 7
   joincheck check --protocol naive,event-sourced --engine model,loom --timeout 60
+  joincheck check --engine model --leaves --symmetry          # requests may be leaves too
   joincheck check --protocol event-sourced --workload race.json   # a workload file: see --workload
   joincheck check --protocol naive --expect holds          # exits 1: the CI gate
   joincheck check --out counterexamples                    # then: joincheck replay counterexamples/naive-model.json

@@ -66,6 +66,7 @@ impl Job {
                     timeout: limits.timeout,
                     stop: Some(stop),
                     progress: Some(self.progress),
+                    leaves: limits.leaves,
                 };
                 let verdict = joincheck_models::check(self.protocol, sizes, &options);
                 let budget = limits.memory.filter(|_| by_memory);

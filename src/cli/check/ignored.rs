@@ -5,8 +5,9 @@
 use joincheck_models::verdict::Engine;
 
 /// Each engine-specific flag (by clap's id) with the engines that use it.
-const USED_BY: [(&str, &[Engine]); 8] = [
+const USED_BY: [(&str, &[Engine]); 9] = [
     ("symmetry", &[Engine::Model]),
+    ("leaves", &[Engine::Model]),
     ("threads", &[Engine::Model]),
     ("max_states", &[Engine::Model]),
     ("max_memory", &[Engine::Model]),

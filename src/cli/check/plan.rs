@@ -7,7 +7,7 @@ use joincheck::check::loom::MAX_LOOM_SERVERS;
 use joincheck::protocols::Expected;
 use joincheck_models::domain::Request;
 use joincheck_models::verdict::Engine;
-use joincheck_models::{Protocol, ProtocolModel, Sizes};
+use joincheck_models::{requests_in_words, Protocol, ProtocolModel, Sizes};
 
 /// One check to make.
 #[derive(Clone, Copy, Debug)]
@@ -63,14 +63,14 @@ impl Plan {
         let mut checks = Vec::new();
         for &protocol in &settings.protocols {
             for &engine in &engines {
-                // Only the model engine packs states, and only some protocols' states are wide.
+                // Only the model engine packs states, and only some protocols' states are wide
+                // (or, with leaves, have logs too long for a state).
                 if engine == Engine::Model {
-                    let model = ProtocolModel::new(protocol, settings.sizes);
-                    if let Err(too_wide) = model.checkable() {
+                    if let Err(unfit) = model_fits(settings, protocol) {
                         if !settings.all_engines {
-                            return Err(too_wide.to_string());
+                            return Err(unfit);
                         }
-                        let reason = format!("{protocol}: {too_wide}");
+                        let reason = format!("{protocol}: {unfit}");
                         skipped.push(Skipped { engine, reason });
                         continue;
                     }
@@ -113,8 +113,19 @@ fn expected(settings: &Settings, protocol: Protocol, engine: Engine) -> Expected
     }
 }
 
+/// Whether the model engine can check `protocol` at the settings' sizes, with leaves if asked:
+/// its states must pack, and with leaves its log must fit in a state.
+fn model_fits(settings: &Settings, protocol: Protocol) -> Result<(), String> {
+    let model = ProtocolModel::new(protocol, settings.sizes);
+    let model = match settings.limits.leaves {
+        true => model.with_leaves().map_err(|error| error.to_string())?,
+        false => model,
+    };
+    model.checkable().map_err(|too_wide| too_wide.to_string())
+}
+
 /// Why the model cannot check a `--workload`: (the skip reason, the refusal). The models have
-/// joins only, from an empty database.
+/// joins only (unless `--leaves`), from an empty database.
 fn model_cannot(settings: &Settings) -> Option<(String, String)> {
     settings.workload_file.as_ref()?;
     let scenario = &settings.scenario;
@@ -123,7 +134,8 @@ fn model_cannot(settings: &Settings) -> Option<(String, String)> {
         .iter()
         .flatten()
         .any(|request| matches!(request, Request::Leave { .. }));
-    let why = match (leaves, scenario.initial().is_empty()) {
+    let without_leaves = leaves && !settings.limits.leaves;
+    let why = match (without_leaves, scenario.initial().is_empty()) {
         (true, _) => "the workload has leave requests",
         (false, false) => "the workload starts with members",
         (false, true) => return None,
@@ -161,7 +173,10 @@ fn proptest_cannot(settings: &Settings) -> Option<(String, String)> {
 /// What `engine` checks at `settings`, in words.
 pub fn parameters(engine: Engine, settings: &Settings) -> String {
     match engine {
-        Engine::Model => settings.sizes.to_string(),
+        Engine::Model => {
+            let leaves = settings.limits.leaves;
+            format!("{}{}", settings.sizes, requests_in_words(leaves))
+        }
         Engine::Proptest => generated_workloads(settings.sizes),
         _ => settings.scenario.to_string(),
     }

@@ -48,6 +48,8 @@ pub struct Settings {
 pub struct EngineLimits {
     /// Model: reduce by symmetry.
     pub symmetry: bool,
+    /// Model: requests may be leaves as well as joins.
+    pub leaves: bool,
     /// Model: worker threads.
     pub threads: usize,
     /// shuttle and proptest: the first seed.
@@ -102,6 +104,7 @@ impl Settings {
             workload_file: args.workload.clone(),
             limits: EngineLimits {
                 symmetry: args.symmetry,
+                leaves: args.leaves,
                 threads,
                 seed: args.seed,
                 iterations: args.iterations,

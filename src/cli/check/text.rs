@@ -28,15 +28,16 @@ pub fn header(settings: &Settings, engines: &[Engine]) -> String {
     };
     let _ = writeln!(out, "{}", style.bold(&title));
     if engines.contains(&Engine::Model) {
+        let choice = match settings.limits.leaves {
+            true => "join or leave, user and team",
+            false => "user and team",
+        };
         let _ = match &settings.workload_file {
             Some(_) => writeln!(
                 out,
-                "model: every choice of user and team for every request, at its sizes: {sizes}"
+                "model: every choice of {choice} for every request, at its sizes: {sizes}"
             ),
-            None => writeln!(
-                out,
-                "model: every choice of user and team for every request"
-            ),
+            None => writeln!(out, "model: every choice of {choice} for every request"),
         };
     }
     if engines.contains(&Engine::Loom) || engines.contains(&Engine::Shuttle) {

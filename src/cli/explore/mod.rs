@@ -1,6 +1,6 @@
 //! `joincheck explore`: stateright's Explorer (a web UI) over one protocol model.
 //!
-//! The model is `joincheck_models::stateright_model`: the same transitions the checker explores,
+//! The model is `joincheck_models::StaterightModel`: the same transitions the checker explores,
 //! with actions shown as `server-1 check sue → team-A` and each step as the database operation
 //! and its answer. stateright serves it on a local port of its own; the user's port is served by
 //! the [`proxy`], which adds what stateright's answers lack.
@@ -11,7 +11,7 @@ use super::interrupt;
 use super::protocol_arg::OneProtocol;
 use super::sizes::SizeArgs;
 use clap::Args;
-use joincheck_models::stateright_model;
+use joincheck_models::{requests_in_words, ProtocolModel, StaterightModel};
 use stateright::Model;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 Examples:
   joincheck explore --protocol naive --port 3000          then open http://127.0.0.1:3000/
   joincheck explore --protocol event-sourced --servers 3 --lazy
+  joincheck explore --protocol lease-lock --leaves
 
 /.status gives max_depth in steps, as `check` does (stateright itself counts the states on the
 path, the initial state too, one more).
@@ -46,12 +47,22 @@ pub struct ExploreArgs {
     /// Example: --lazy
     #[arg(long)]
     lazy: bool,
+    /// Let each request be a join or a leave (of any user from any team), not only a join, as
+    /// `check --leaves` does. Example: --leaves
+    #[arg(long)]
+    leaves: bool,
 }
 
 /// Runs `joincheck explore`; serves until the process is stopped.
 pub fn run(args: &ExploreArgs) -> Result<i32, String> {
     let protocol = args.protocol.0;
     let sizes = args.sizes.sizes()?;
+    let model = ProtocolModel::new(protocol, sizes);
+    let model = match args.leaves {
+        true => model.with_leaves().map_err(|error| error.to_string())?,
+        false => model,
+    };
+    let what = format!("{sizes}{}", requests_in_words(args.leaves));
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let listener = TcpListener::bind(address)
         .map_err(|error| format!("cannot listen on {address}: {error}"))?;
@@ -60,16 +71,16 @@ pub fn run(args: &ExploreArgs) -> Result<i32, String> {
         .and_then(|free| free.local_addr())
         .map_err(|error| format!("cannot find a local port for the Explorer: {error}"))?;
     interrupt::end_on_signal();
-    println!("Explorer for {protocol} at {sizes}: http://{address}/ (Ctrl-C to stop)");
+    println!("Explorer for {protocol} at {what}: http://{address}/ (Ctrl-C to stop)");
     if !args.lazy {
         println!("exploring every state in the background; discoveries appear at /.status");
         std::thread::spawn(move || run_to_completion(backend));
     }
     let _ = std::io::stdout().flush();
     std::thread::spawn(move || {
-        let _checker = stateright_model(protocol, sizes).checker().serve(backend);
+        let _checker = StaterightModel::of(model).checker().serve(backend);
     });
-    proxy::serve(listener, backend, format!("{protocol} · {sizes}"));
+    proxy::serve(listener, backend, format!("{protocol} · {what}"));
     Ok(super::EXIT_OK)
 }
 

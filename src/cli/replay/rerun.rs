@@ -8,7 +8,7 @@ use joincheck::check::{first_broken_step, Invariants, Scenario};
 use joincheck::trace::file::{CounterexampleFile, ReplayRecord};
 use joincheck_models::operation::Step;
 use joincheck_models::verdict::{Counterexample, Engine, Replay, Verdict};
-use joincheck_models::{plural, Protocol, ProtocolModel, Sizes};
+use joincheck_models::{plural, requests_in_words, Action, Protocol, ProtocolModel, Sizes};
 
 /// How a rerun ended.
 pub enum Rerun {
@@ -48,9 +48,9 @@ fn unreadable(why: impl ToString) -> Refusal {
 pub fn rerun(file: &CounterexampleFile, protocol: Protocol) -> Result<Rerun, Refusal> {
     match &file.replay {
         ReplayRecord::ModelPath { sizes, actions } => {
-            let sizes = sizes_of(*sizes)?;
-            let steps = joincheck_models::replay(protocol, sizes, actions).map_err(unreadable)?;
-            Ok(model_outcome(protocol, sizes, actions, steps))
+            let model = model_of(file, protocol, sizes_of(*sizes)?, actions)?;
+            let steps = model.replay(actions).map_err(unreadable)?;
+            Ok(model_outcome(&model, actions, steps))
         }
         ReplayRecord::ShuttleSchedule { schedule, found_by } => {
             let scenario = workload(file)?;
@@ -104,27 +104,47 @@ pub fn on_implementation(file: &CounterexampleFile, protocol: Protocol) -> Resul
                 .to_string(),
         ));
     };
-    let sizes = sizes_of(*sizes)?;
+    let model = model_of(file, protocol, sizes_of(*sizes)?, actions)?;
     // The path must be one of the model's before the implementation is held to it.
-    joincheck_models::replay(protocol, sizes, actions).map_err(unreadable)?;
-    let model = ProtocolModel::new(protocol, sizes);
+    model.replay(actions).map_err(unreadable)?;
     match services::on_implementation(protocol, &model, actions) {
-        Ok(execution) => Ok(model_outcome(protocol, sizes, actions, execution.history)),
+        Ok(execution) => Ok(model_outcome(&model, actions, execution.history)),
         Err(mismatch) => Ok(Rerun::NotConforming(format!(
             "the implementation did not follow the model path: {mismatch}"
         ))),
     }
 }
 
+/// The model `file`'s path was found on: the one with leaves when the file says its check had
+/// them (in its parameters, as the checker writes them) or the path starts a leave.
+fn model_of(
+    file: &CounterexampleFile,
+    protocol: Protocol,
+    sizes: Sizes,
+    actions: &[String],
+) -> Result<ProtocolModel, Refusal> {
+    let model = ProtocolModel::new(protocol, sizes);
+    let leaves = file.parameters.ends_with(requests_in_words(true))
+        || actions
+            .iter()
+            .filter_map(|text| Action::parse(text))
+            .any(Action::starts_leave);
+    match leaves {
+        true => model.with_leaves().map_err(unreadable),
+        false => Ok(model),
+    }
+}
+
 /// A model path's steps as a rerun: broken at the first step after which a user is on two
 /// teams, judged after every step as the model checker judges every state.
-fn model_outcome(protocol: Protocol, sizes: Sizes, actions: &[String], steps: Vec<Step>) -> Rerun {
+fn model_outcome(model: &ProtocolModel, actions: &[String], steps: Vec<Step>) -> Rerun {
     let Some((index, violation)) = first_broken_step(&steps) else {
         return Rerun::Held;
     };
+    let sizes = model.sizes();
     Rerun::Broke(Counterexample {
-        protocol: protocol.name().to_string(),
-        parameters: sizes.to_string(),
+        protocol: model.protocol().name().to_string(),
+        parameters: format!("{sizes}{}", requests_in_words(model.leaves())),
         engine: Engine::Model,
         steps: steps[..=index].to_vec(),
         violation,
