@@ -52,8 +52,10 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How to run a check.
+/// How to run a check: `CheckOptions::default()` and the builder methods below, so that fields
+/// can be added without breaking callers.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct CheckOptions {
     /// Store one representative per orbit under permutations of servers, users and teams. The
     /// verdict is the same, the state count much smaller.
@@ -85,6 +87,50 @@ impl Default for CheckOptions {
             progress: None,
             leaves: false,
         }
+    }
+}
+
+impl CheckOptions {
+    /// Stores one representative per orbit under permutations of servers, users and teams.
+    pub fn symmetry(mut self, symmetry: bool) -> Self {
+        self.symmetry = symmetry;
+        self
+    }
+
+    /// Runs `threads` worker threads.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// Stops, inconclusive, once `states` distinct states are stored.
+    pub fn max_states(mut self, states: u64) -> Self {
+        self.max_states = Some(states);
+        self
+    }
+
+    /// Stops, inconclusive, after `timeout` of wall time.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Stops, inconclusive, once `stop` becomes true.
+    pub fn stop(mut self, stop: Arc<AtomicBool>) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+
+    /// Keeps `progress` up to date while the check runs.
+    pub fn progress(mut self, progress: Arc<Progress>) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Lets each request be a join or a leave.
+    pub fn leaves(mut self, leaves: bool) -> Self {
+        self.leaves = leaves;
+        self
     }
 }
 

@@ -274,11 +274,9 @@ fn row_json(config: &Config, measured: &Measured) -> Value {
 pub fn run_one(args: &BenchOneArgs) -> Result<i32, String> {
     let protocol = protocols::named(&args.protocol)?;
     let sizes = args.sizes.sizes()?;
-    let options = CheckOptions {
-        symmetry: args.symmetry,
-        threads: args.threads,
-        ..CheckOptions::default()
-    };
+    let options = CheckOptions::default()
+        .symmetry(args.symmetry)
+        .threads(args.threads);
     let verdict = joincheck_models::check(protocol, sizes, &options);
     let stats = verdict.stats();
     println!(

@@ -59,15 +59,14 @@ impl Job {
         match self.engine {
             Engine::Model => {
                 let (max_states, by_memory) = limits.model_states(sizes);
-                let options = CheckOptions {
-                    symmetry: limits.symmetry,
-                    threads: limits.threads,
-                    max_states,
-                    timeout: limits.timeout,
-                    stop: Some(stop),
-                    progress: Some(self.progress),
-                    leaves: limits.leaves,
-                };
+                let mut options = CheckOptions::default()
+                    .symmetry(limits.symmetry)
+                    .threads(limits.threads)
+                    .stop(stop)
+                    .progress(self.progress)
+                    .leaves(limits.leaves);
+                options.max_states = max_states;
+                options.timeout = limits.timeout;
                 let verdict = joincheck_models::check(self.protocol, sizes, &options);
                 let budget = limits.memory.filter(|_| by_memory);
                 Ran::without_workload(match (budget, max_states) {
