@@ -4,7 +4,7 @@
 
 use joincheck::check::conform::{self, ConformanceReport};
 use joincheck::check::shuttle::{ShuttleOptions, Strategy};
-use joincheck::check::{Limits, Scenario};
+use joincheck::check::{Execution, Limits, Scenario};
 use joincheck::protocols::{with_builtin, Builtin, Service, WithBuiltin};
 use joincheck_models::domain::{Request, TeamId, UserId};
 use joincheck_models::{Protocol, ProtocolModel, Sizes};
@@ -128,4 +128,57 @@ fn only_the_models_with_leaves_follow_a_workload_with_leaves() {
     let model = model_with_leaves(Protocol::Naive, &sue);
     assert_eq!(model.sizes(), Sizes::new(2, 1, 2, 2).unwrap());
     assert!(model.leaves());
+}
+
+/// A model path with leaves is given to the real service as the requests its first actions
+/// start, joins and leaves alike, and the service follows it step for step.
+#[test]
+fn a_model_path_with_a_leave_replays_on_the_real_services() {
+    let sizes = Sizes::new(2, 1, 2, 1).unwrap();
+    let paths = [
+        (
+            Protocol::Naive,
+            &[
+                "server-1 check sue → team-A",
+                "server-1 act",
+                "server-2 pull sue ← team-A",
+            ][..],
+        ),
+        (
+            Protocol::EventSourced,
+            &[
+                "server-1 read sue → team-A",
+                "server-1 append",
+                "server-2 read sue ← team-A",
+                "server-2 append",
+            ][..],
+        ),
+    ];
+    for (protocol, path) in paths {
+        let model = ProtocolModel::new(protocol, sizes).with_leaves().unwrap();
+        let path: Vec<String> = path.iter().map(|action| action.to_string()).collect();
+        let execution = with_builtin(protocol, Replay { model: &model, path: &path });
+        assert_eq!(execution.history.len(), path.len(), "{protocol}");
+        assert_eq!(
+            execution.history[path.len() - 2].membership_after,
+            [(A, SUE)],
+            "{protocol}"
+        );
+        assert_eq!(execution.membership, [], "{protocol}");
+        assert_eq!(execution.answers, [[Ok(())], [Ok(())]], "{protocol}");
+    }
+}
+
+/// Replays a model path on one built-in service.
+struct Replay<'a> {
+    model: &'a ProtocolModel,
+    path: &'a [String],
+}
+
+impl WithBuiltin for Replay<'_> {
+    type Output = Execution;
+
+    fn run<S: Service>(self, builtin: Builtin<S>) -> Execution {
+        conform::replay_on_implementation(&builtin.service, self.model, self.path).unwrap()
+    }
 }

@@ -405,15 +405,8 @@ pub fn replay_on_implementation<S: JoinService<Std>>(
     let sizes = model.sizes();
     let mut requests = vec![Vec::new(); usize::from(sizes.servers)];
     for action in actions.iter().filter_map(|text| Action::parse(text)) {
-        if let Action::Check { server, user, team }
-        | Action::Read { server, user, team }
-        | Action::Insert { server, user, team }
-        | Action::Update { server, user, team } = action
-        {
-            requests[usize::from(server.0)].push(Request::Join { user, team });
-        }
-        if let Action::Acquire { server, user, team } = action {
-            requests[usize::from(server.0)].push(Request::Join { user, team });
+        if let Some(request) = action.request() {
+            requests[usize::from(action.server().0)].push(request);
         }
     }
     let scenario = Scenario::new(sizes.users, sizes.teams, requests, Vec::new())
