@@ -157,7 +157,13 @@ fn a_model_path_with_a_leave_replays_on_the_real_services() {
     for (protocol, path) in paths {
         let model = ProtocolModel::new(protocol, sizes).with_leaves().unwrap();
         let path: Vec<String> = path.iter().map(|action| action.to_string()).collect();
-        let execution = with_builtin(protocol, Replay { model: &model, path: &path });
+        let execution = with_builtin(
+            protocol,
+            Replay {
+                model: &model,
+                path: &path,
+            },
+        );
         assert_eq!(execution.history.len(), path.len(), "{protocol}");
         assert_eq!(
             execution.history[path.len() - 2].membership_after,

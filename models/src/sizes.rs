@@ -47,11 +47,13 @@ pub enum SizeError {
         /// The largest accepted value.
         limit: u8,
     },
-    /// With leaves, a protocol's event log can hold more events than a state has room for.
+    /// A protocol's event log can hold more events than a state has room for.
     LogTooLong {
         /// The protocol modelled.
         protocol: &'static str,
-        /// The most events its log can hold at these sizes: one per request.
+        /// Whether requests may be leaves, when the log grows by one event per request.
+        leaves: bool,
+        /// The most events its log can hold at these sizes.
         events: u8,
         /// The most a state holds.
         room: u8,
@@ -74,6 +76,7 @@ impl fmt::Display for SizeError {
             } => write!(f, "{dimension} = {value} is above the limit of {limit}"),
             SizeError::LogTooLong {
                 protocol,
+                leaves: true,
                 events,
                 room,
             } => write!(
@@ -81,6 +84,16 @@ impl fmt::Display for SizeError {
                 "with leaves, the log of the {protocol} protocol can grow to {events} events at \
                  these sizes (one per request), more than the {room} a state has room for; use \
                  fewer servers or requests"
+            ),
+            SizeError::LogTooLong {
+                protocol,
+                leaves: false,
+                events,
+                room,
+            } => write!(
+                f,
+                "the log of the {protocol} protocol can grow to {events} events at these sizes, \
+                 more than the {room} a state has room for; use fewer servers or requests"
             ),
         }
     }

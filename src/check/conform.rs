@@ -234,7 +234,7 @@ pub fn builtin_model(
         u8::try_from(requests).unwrap_or(u8::MAX),
     )
     .map_err(|error| NotModelled(error.to_string()))?;
-    Ok(ProtocolModel::new(protocol, sizes))
+    ProtocolModel::try_new(protocol, sizes).map_err(|error| NotModelled(error.to_string()))
 }
 
 /// Matches the history of every shuttle schedule of `scenario` against `model`.

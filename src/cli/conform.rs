@@ -80,7 +80,8 @@ pub fn run(args: &ConformArgs) -> Result<i32, String> {
     // The models are sized from the workload; refuse one they cannot follow before starting.
     let (scenario, model) = match args.leaves {
         true => {
-            let model = ProtocolModel::new(protocol, sizes).with_leaves();
+            let model =
+                ProtocolModel::try_new(protocol, sizes).and_then(ProtocolModel::with_leaves);
             (
                 scenario_with_leaves(sizes)?,
                 model.map_err(|e| e.to_string())?,

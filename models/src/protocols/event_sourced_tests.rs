@@ -3,8 +3,8 @@ use crate::checker::{check, replay, CheckOptions};
 use crate::domain::{Event, ServerId, TeamId, UserId};
 use crate::operation::{OpResult, Operation, Step, StreamKey};
 use crate::reference::{holds_with, reachable, sizes, small_grid};
-use crate::verdict::Replay;
-use crate::{Protocol, Sizes};
+use crate::verdict::{Replay, Verdict};
+use crate::{Protocol, ProtocolModel, Sizes};
 
 fn path(actions: &[&str]) -> Vec<String> {
     actions.iter().map(|a| a.to_string()).collect()
@@ -327,6 +327,37 @@ fn exact_state_counts_of_per_team_streams_where_they_hold() {
             assert_eq!(holds_with(global, sizes, false), all, "{sizes}");
             assert_eq!(holds_with(global, sizes, true), reduced, "{sizes}");
         }
+    }
+}
+
+/// Per-team streams let a user join several teams, so the log can hold one event per request
+/// up to one per user-team pair: at 3 × 3 requests and 3 × 3 pairs, 9 events, more than a
+/// state has room for. The model refuses those sizes rather than overflow on the ninth append.
+#[test]
+fn per_team_streams_refuse_sizes_whose_log_outgrows_a_state() {
+    let refused = ProtocolModel::try_new(Protocol::EventSourcedPerTeam, sizes(3, 3, 3, 3));
+    assert_eq!(
+        refused.unwrap_err().to_string(),
+        "the log of the event-sourced-per-team protocol can grow to 9 events at these sizes, \
+         more than the 8 a state has room for; use fewer servers or requests"
+    );
+    let verdict = check(
+        Protocol::EventSourcedPerTeam,
+        sizes(3, 3, 3, 3),
+        &CheckOptions::default(),
+    );
+    assert!(
+        matches!(&verdict, Verdict::Inconclusive { reason, .. }
+            if reason.starts_with("nothing was checked: the log of the event-sourced-per-team")),
+        "{verdict:?}"
+    );
+    // Either dimension small enough keeps the log within a state: 8 pairs, or 8 requests.
+    for fits in [sizes(3, 4, 2, 3), sizes(4, 3, 3, 2)] {
+        assert!(ProtocolModel::try_new(Protocol::EventSourcedPerTeam, fits).is_ok());
+    }
+    // The global and per-user streams hold at most one event per user: never too long.
+    for protocol in [Protocol::EventSourced, Protocol::EventSourcedPerUser] {
+        assert!(ProtocolModel::try_new(protocol, sizes(8, 8, 8, 15)).is_ok());
     }
 }
 

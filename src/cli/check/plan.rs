@@ -116,7 +116,7 @@ fn expected(settings: &Settings, protocol: Protocol, engine: Engine) -> Expected
 /// Whether the model engine can check `protocol` at the settings' sizes, with leaves if asked:
 /// its states must pack, and with leaves its log must fit in a state.
 fn model_fits(settings: &Settings, protocol: Protocol) -> Result<(), String> {
-    let model = ProtocolModel::new(protocol, settings.sizes);
+    let model = ProtocolModel::try_new(protocol, settings.sizes).map_err(|e| e.to_string())?;
     let model = match settings.limits.leaves {
         true => model.with_leaves().map_err(|error| error.to_string())?,
         false => model,

@@ -57,7 +57,7 @@ pub struct ExploreArgs {
 pub fn run(args: &ExploreArgs) -> Result<i32, String> {
     let protocol = args.protocol.0;
     let sizes = args.sizes.sizes()?;
-    let model = ProtocolModel::new(protocol, sizes);
+    let model = ProtocolModel::try_new(protocol, sizes).map_err(|error| error.to_string())?;
     let model = match args.leaves {
         true => model.with_leaves().map_err(|error| error.to_string())?,
         false => model,

@@ -123,7 +123,7 @@ fn model_of(
     sizes: Sizes,
     actions: &[String],
 ) -> Result<ProtocolModel, Refusal> {
-    let model = ProtocolModel::new(protocol, sizes);
+    let model = ProtocolModel::try_new(protocol, sizes).map_err(unreadable)?;
     let leaves = file.parameters.ends_with(requests_in_words(true))
         || actions
             .iter()
