@@ -14,35 +14,60 @@ use std::fmt;
 
 pub use event_sourced::Streams;
 
-/// A built-in join protocol: how a server turns "add user to team" into database operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Protocol {
+/// Declares the built-in protocols, one entry each: the variant of [`Protocol`] (with its doc),
+/// and the definition its work runs with. `Protocol::ALL` and `Protocol::with` follow from the
+/// list, so a protocol cannot be listed in one and forgotten in the other.
+macro_rules! protocols {
+    ($($(#[$doc:meta])* $variant:ident => $definition:expr,)*) => {
+        /// A built-in join protocol: how a server turns "add user to team" into database
+        /// operations.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Protocol {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Protocol {
+            /// Every protocol, in the order the CLI lists them.
+            pub const ALL: [Protocol; [$(stringify!($variant)),*].len()] =
+                [$(Protocol::$variant),*];
+
+            /// Does `work` with this protocol's definition.
+            pub(crate) fn with<W: WithProtocol>(self, work: W) -> W::Output {
+                match self {
+                    $(Protocol::$variant => work.run(&$definition),)*
+                }
+            }
+        }
+    };
+}
+
+protocols! {
     /// Check-then-act: read "is the user on a team?", then push the user into the team.
     /// Broken once two servers run it: both checks can pass before either push.
-    Naive,
+    Naive => Naive,
     /// Event sourcing over one global stream: read the log's version, append `Joined` expecting
     /// that version, reread and retry on conflict. Any concurrent append conflicts.
-    EventSourced,
+    EventSourced => EventSourced::GLOBAL,
     /// Event sourcing with one stream per user: only appends about the same user conflict.
-    EventSourcedPerUser,
+    EventSourcedPerUser => EventSourced::PER_USER,
     /// Event sourcing with one stream per team: the read sees the whole log, but the append
     /// expects only its team's version, so joins of one user to two teams do not conflict.
     /// Broken once two servers and two teams run it.
-    EventSourcedPerTeam,
+    EventSourcedPerTeam => EventSourced::PER_TEAM,
     /// Insert `{user, team}` into memberships with a unique index on the user: a duplicate key
     /// means "already on a team". One step.
-    UniqueMembership,
+    UniqueMembership => ConditionalWrite::UNIQUE_MEMBERSHIP,
     /// Update the user's document `set team = t where team is none`: 0 rows changed means
     /// "already on a team". One step.
-    UserDocument,
+    UserDocument => ConditionalWrite::USER_DOCUMENT,
     /// Take the user's lock (a lease), check, push, release. Broken: a lease may expire under a
     /// server that goes on to push, while another server takes the lock.
-    LeaseLock,
+    LeaseLock => LeaseLock::PLAIN,
     /// The lease lock with fencing tokens on the push. Still broken: the check made under an
     /// expired lease is not fenced.
-    LeaseLockFenced,
+    LeaseLockFenced => LeaseLock::FENCED,
     /// The lease lock with fencing tokens on the check and the push.
-    LeaseLockFencedReads,
+    LeaseLockFencedReads => LeaseLock::FENCED_READS,
 }
 
 /// Work done with one built-in protocol as its own type, so that it is compiled for that
@@ -55,34 +80,6 @@ pub(crate) trait WithProtocol {
 }
 
 impl Protocol {
-    /// Every protocol, in the order the CLI lists them.
-    pub const ALL: [Protocol; 9] = [
-        Protocol::Naive,
-        Protocol::EventSourced,
-        Protocol::EventSourcedPerUser,
-        Protocol::EventSourcedPerTeam,
-        Protocol::UniqueMembership,
-        Protocol::UserDocument,
-        Protocol::LeaseLock,
-        Protocol::LeaseLockFenced,
-        Protocol::LeaseLockFencedReads,
-    ];
-
-    /// Does `work` with this protocol's definition.
-    pub(crate) fn with<W: WithProtocol>(self, work: W) -> W::Output {
-        match self {
-            Protocol::Naive => work.run(&Naive),
-            Protocol::EventSourced => work.run(&EventSourced::GLOBAL),
-            Protocol::EventSourcedPerUser => work.run(&EventSourced::PER_USER),
-            Protocol::EventSourcedPerTeam => work.run(&EventSourced::PER_TEAM),
-            Protocol::UniqueMembership => work.run(&ConditionalWrite::UNIQUE_MEMBERSHIP),
-            Protocol::UserDocument => work.run(&ConditionalWrite::USER_DOCUMENT),
-            Protocol::LeaseLock => work.run(&LeaseLock::PLAIN),
-            Protocol::LeaseLockFenced => work.run(&LeaseLock::FENCED),
-            Protocol::LeaseLockFencedReads => work.run(&LeaseLock::FENCED_READS),
-        }
-    }
-
     /// The protocol's definition: its transitions, database and expected verdict.
     pub fn spec(self) -> &'static dyn JoinProtocol {
         struct Spec;
