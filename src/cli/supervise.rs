@@ -4,7 +4,6 @@
 
 use crate::cli::interrupt;
 use crate::cli::output::Ticker;
-use joincheck::check::shuttle as shuttle_engine;
 use joincheck_models::Progress;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -22,15 +21,10 @@ pub fn prepare() {
 }
 
 /// Keeps panic messages of worker threads off stderr: an engine turns a panic of the code it
-/// checks into an inconclusive verdict that carries the panic's message, and the harness records
-/// failing schedules itself. Without this, shuttle's hook prints a "task failed" block and a
-/// backtrace for every panic an engine catches (a panicking implementation, say).
-///
-/// shuttle installs its hook once, wrapping whatever hook is current, at its first execution; so
-/// one empty execution first, then this hook around shuttle's, which other threads still reach.
+/// checks into an inconclusive verdict that carries the panic's message, and the model checker's
+/// thread reports its own end. The library keeps the engines' panics quiet (and shuttle's hook
+/// in its place) by wrapping whatever hook is current when the first engine runs: this one.
 fn quiet_worker_panics() {
-    let scheduler = shuttle::scheduler::RandomScheduler::new(1);
-    shuttle::Runner::new(scheduler, shuttle_engine::config()).run(|| {});
     let outer = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let current = std::thread::current();
