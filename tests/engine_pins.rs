@@ -4,14 +4,20 @@
 //! only; a change in any of these is a change in what a user is told.
 
 use joincheck::check::loom::{self, LoomOptions, SHORTENING_EXECUTIONS};
+use joincheck::check::proptest::{self, ProptestOptions};
 use joincheck::check::shuttle::{self, ShuttleOptions, Strategy, SHORTENING_SCHEDULES};
-use joincheck::check::{first_broken_step, Execution, Invariant, Invariants, Judgement, Scenario};
+use joincheck::check::stress::{self, StressOptions};
+use joincheck::check::{first_broken_step, run_once, Execution, Invariant, Invariants, Judgement};
+use joincheck::check::{Limits, Scenario};
+use joincheck::runtime::Std;
 use joincheck::service::{EventSourced, Naive};
+use joincheck::store::Recording;
 use joincheck_models::domain::{JoinError, Request, ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
 use joincheck_models::verdict::{Counterexample, Replay, Verdict};
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 const SUE: UserId = UserId(0);
 const A: TeamId = TeamId(0);
@@ -49,10 +55,7 @@ fn loom_searches_exactly_its_shortening_budget_and_keeps_the_first_shortest() {
     let found = violated(&verdict);
     assert_eq!(lines(&found.steps), RACE);
     assert_eq!(found.replay, Replay::LoomExecution { iteration: 79 });
-    assert_eq!(
-        verdict.stats().iterations,
-        Some(79 + SHORTENING_EXECUTIONS)
-    );
+    assert_eq!(verdict.stats().iterations, Some(79 + SHORTENING_EXECUTIONS));
     assert!(verdict.stats().seconds > 0.0, "{verdict:?}");
     assert_eq!(found.protocol, "naive");
     assert_eq!(found.parameters, scenario.to_string());
@@ -174,7 +177,10 @@ fn a_run_that_breaks_the_invariant_in_its_middle_is_judged_at_that_step() {
     let calm = Execution {
         history: history[..3].to_vec(),
         membership: vec![(A, SUE)],
-        answers: vec![vec![Ok(())], vec![Err(JoinError::AlreadyOnTeam { team: A })]],
+        answers: vec![
+            vec![Ok(())],
+            vec![Err(JoinError::AlreadyOnTeam { team: A })],
+        ],
     };
     assert_eq!(calm.judge(), Judgement::Held);
     assert_eq!(calm.violation(), None);
@@ -214,7 +220,10 @@ fn added_invariants_are_listed_in_order_and_print_by_name() {
     let names: Vec<&str> = invariants.added().iter().map(Invariant::name).collect();
     assert_eq!(
         names,
-        ["a team has at most 3 members", "a team has at most 1 member"]
+        [
+            "a team has at most 3 members",
+            "a team has at most 1 member"
+        ]
     );
     assert_eq!(
         format!("{:?}", invariants.added()[1]),
@@ -257,7 +266,8 @@ fn round_robin_follows_its_documented_formula() {
             })
             .collect()
     };
-    for (servers, users, teams, requests) in [(4, 3, 3, 2), (5, 3, 4, 4), (6, 4, 2, 5), (3, 1, 2, 1)]
+    for (servers, users, teams, requests) in
+        [(4, 3, 3, 2), (5, 3, 4, 4), (6, 4, 2, 5), (3, 1, 2, 1)]
     {
         let scenario = Scenario::round_robin(servers, users, teams, requests).unwrap();
         assert_eq!(
@@ -277,4 +287,83 @@ fn round_robin_follows_its_documented_formula() {
         Scenario::contended(3, 2, 2).unwrap(),
         Scenario::round_robin(3, 2, 2, 2).unwrap()
     );
+}
+
+/// Each server's answers, request by request, as the run gave them.
+#[test]
+fn a_run_keeps_each_servers_answers_in_order() {
+    let servers = vec![
+        vec![
+            Request::Join { user: SUE, team: A },
+            Request::Join { user: SUE, team: B },
+        ],
+        vec![Request::Leave {
+            user: UserId(1),
+            team: B,
+        }],
+    ];
+    let scenario = Scenario::new(2, 2, servers, Vec::new()).unwrap();
+    let run = run_once::<Std, _>(&Naive, &scenario, Recording::On);
+    assert_eq!(
+        run.answers,
+        [
+            vec![Ok(()), Err(JoinError::AlreadyOnTeam { team: A })],
+            vec![Err(JoinError::NotOnTeam)],
+        ]
+    );
+    assert_eq!(run.membership, [(A, SUE)]);
+    assert_eq!(run.history.len(), 4);
+}
+
+/// A time limit already spent stops every engine before its first run, with the same words; one
+/// far away stops none.
+#[test]
+fn a_spent_time_limit_stops_every_engine_before_its_first_run() {
+    let spent = Limits::default().timeout(Duration::ZERO);
+    let article = Scenario::article();
+    let inconclusive = |verdict: Verdict| match verdict {
+        Verdict::Inconclusive { reason, stats, .. } => (reason, stats.iterations),
+        other => panic!("expected inconclusive, got {other:?}"),
+    };
+    let loom_options = LoomOptions::default().limits(spent.clone());
+    let (reason, executions) =
+        inconclusive(loom::check(EventSourced::GLOBAL, &article, &loom_options).unwrap());
+    assert_eq!(
+        reason,
+        format!("stopped by the timeout after 0 executions, before covering all interleavings of {article}")
+    );
+    assert_eq!(executions, Some(0));
+    let shuttle_options = ShuttleOptions::default().limits(spent.clone());
+    let (reason, schedules) = inconclusive(shuttle::check(
+        EventSourced::GLOBAL,
+        &article,
+        &shuttle_options,
+    ));
+    assert_eq!(
+        reason,
+        "stopped by the timeout after 0 of 1,000 schedules, nothing is proved"
+    );
+    assert_eq!(schedules, Some(0));
+    let proptest_options = ProptestOptions::default().cases(3).limits(spent.clone());
+    let (reason, _) = inconclusive(proptest::check(EventSourced::GLOBAL, &proptest_options));
+    assert_eq!(
+        reason,
+        "stopped by the timeout after 0 workloads, nothing is proved"
+    );
+    let stress_options = StressOptions::default().runs(10).limits(spent);
+    let report = stress::run(&EventSourced::GLOBAL, &article, &stress_options);
+    assert_eq!(
+        report.stopped.as_deref(),
+        Some("stopped by the timeout after 0 of 10 runs")
+    );
+
+    let distant = Limits::default().timeout(Duration::from_secs(3600));
+    let verdict = loom::check(
+        EventSourced::GLOBAL,
+        &article,
+        &LoomOptions::default().limits(distant),
+    )
+    .unwrap();
+    assert_eq!(verdict.kind(), "holds", "{verdict:?}");
+    assert_eq!(verdict.stats().iterations, Some(30));
 }
