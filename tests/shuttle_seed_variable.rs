@@ -33,10 +33,7 @@ fn the_seed_shuttle_really_used_is_the_one_reported() {
         panic!("a shuttle counterexample replays from its schedule");
     };
     assert_eq!(found_by, "random, seed 9");
-    assert_eq!(
-        overridden.stats().iterations,
-        by_seed_9.stats().iterations
-    );
+    assert_eq!(overridden.stats().iterations, by_seed_9.stats().iterations);
 
     std::env::set_var(VARIABLE, "nine");
     assert_eq!(

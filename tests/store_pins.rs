@@ -49,7 +49,10 @@ impl<R: Runtime> Server for UnorderedServer<R> {
     }
 
     fn leave(&mut self, user: UserId, team: TeamId) -> Result<(), JoinError> {
-        self.0.pull_member(team, user).then_some(()).ok_or(JoinError::NotOnTeam)
+        self.0
+            .pull_member(team, user)
+            .then_some(())
+            .ok_or(JoinError::NotOnTeam)
     }
 }
 
@@ -128,7 +131,11 @@ fn guarded_holds_a_server_back_until_its_turn_then_lets_everyone_through() {
         std::thread::spawn(move || push(&database, 0, 0))
     };
     // Recorded steps of the servers' own take no turn.
-    database.record(ServerId(2), Operation::FindTeamOf { user: SUE }, OpResult::Found(None));
+    database.record(
+        ServerId(2),
+        Operation::FindTeamOf { user: SUE },
+        OpResult::Found(None),
+    );
     push(&database, 1, 1);
     early.join().unwrap();
     // The order is used up: any server, any order.
@@ -138,7 +145,12 @@ fn guarded_holds_a_server_back_until_its_turn_then_lets_everyone_through() {
     assert_eq!(database.order_diverged(), None);
     assert_eq!(
         database.membership(),
-        [(A, UserId(1)), (A, UserId(0)), (A, UserId(2)), (A, UserId(3))]
+        [
+            (A, UserId(1)),
+            (A, UserId(0)),
+            (A, UserId(2)),
+            (A, UserId(3))
+        ]
     );
 }
 
@@ -162,7 +174,11 @@ fn guarded_reports_the_turn_of_a_server_that_had_finished() {
 fn guarded_records_nothing_when_recording_is_off() {
     let database = Guarded::<Std, TeamA>::new(TeamA::default(), Recording::Off);
     push(&database, 0, 0);
-    database.record(ServerId(0), Operation::FindTeamOf { user: SUE }, OpResult::Found(None));
+    database.record(
+        ServerId(0),
+        Operation::FindTeamOf { user: SUE },
+        OpResult::Found(None),
+    );
     assert_eq!(database.history(), []);
     assert_eq!(database.membership(), [(A, SUE)]);
     assert_eq!(database.inspect(|team| team.0.len()), 1);

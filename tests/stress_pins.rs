@@ -133,7 +133,10 @@ fn every_refused_append_of_every_run_is_counted() {
 fn every_broken_run_is_counted_and_the_first_is_reported() {
     let scenario = one_server_two_joins();
     let report = stress::run(&AlsoTeamB, &scenario, &StressOptions::default().runs(5));
-    assert_eq!((report.runs, report.violations, report.conflicts), (5, 5, 0));
+    assert_eq!(
+        (report.runs, report.violations, report.conflicts),
+        (5, 5, 0)
+    );
     let found = report.first_violation.as_ref().expect("every run breaks");
     assert_eq!(found.replay, Replay::StressRun { run: 0 });
     assert_eq!(found.steps.len(), 2);
