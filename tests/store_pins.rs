@@ -6,10 +6,11 @@ use joincheck::check::conform::replay_on_implementation;
 use joincheck::runtime::{Runtime, Std};
 use joincheck::service::{JoinService, Server};
 use joincheck::store::{
-    Database, Guarded, Membership, Recording, StepLog, TeamsCollection, TeamsConnection,
+    Database, EventStore, Guarded, LeasedTeams, Membership, MembershipsCollection, Recording,
+    StepLog, TeamsCollection, TeamsConnection, UserDocuments,
 };
 use joincheck_models::domain::{JoinError, ServerId, TeamId, UserId};
-use joincheck_models::operation::{OpResult, Operation, Step};
+use joincheck_models::operation::{OpResult, Operation, Step, StreamKey};
 use joincheck_models::{Protocol, ProtocolModel, Sizes};
 use std::sync::Arc;
 
@@ -182,4 +183,77 @@ fn guarded_records_nothing_when_recording_is_off() {
     assert_eq!(database.history(), []);
     assert_eq!(database.membership(), [(A, SUE)]);
     assert_eq!(database.inspect(|team| team.0.len()), 1);
+}
+
+/// Every built-in store keeps the order contract through its own `Database` and `StepLog`: it
+/// enforces an order, reports the turn of a server that finished, and records a service's own
+/// steps.
+fn keeps_the_order_contract<D: Database + StepLog>(
+    database: Arc<D>,
+    operate: impl Fn(&Arc<D>, ServerId),
+) {
+    assert!(database.enforce_order(vec![ServerId(1), ServerId(0)]));
+    database.server_finished(ServerId(1));
+    operate(&database, ServerId(0));
+    assert_eq!(
+        database.order_diverged().as_deref(),
+        Some("operation 1 was to be server-2's, but server-2 had no operation left")
+    );
+    let hit = Operation::FindTeamOf { user: SUE };
+    database.record(ServerId(2), hit.clone(), OpResult::Found(None));
+    let history = database.history();
+    assert_eq!(servers(&history), [0, 2]);
+    assert_eq!(history[1].operation, hit);
+}
+
+#[test]
+fn every_builtin_store_enforces_an_order_and_records_a_services_own_steps() {
+    let on = Recording::On;
+    keeps_the_order_contract(Arc::new(TeamsCollection::<Std>::open(&[], on)), |d, s| {
+        d.connect(s).find_team_of(SUE);
+    });
+    keeps_the_order_contract(Arc::new(EventStore::<Std>::open(&[], on)), |d, s| {
+        d.connect(s).read(StreamKey::Global);
+    });
+    keeps_the_order_contract(
+        Arc::new(MembershipsCollection::<Std>::open(&[], on)),
+        |d, s| {
+            d.connect(s).delete(SUE, A);
+        },
+    );
+    keeps_the_order_contract(Arc::new(UserDocuments::<Std>::open(&[], on)), |d, s| {
+        d.connect(s).update_team(SUE, None, Some(A));
+    });
+    keeps_the_order_contract(Arc::new(LeasedTeams::<Std>::open(&[], on)), |d, s| {
+        d.connect(s).find_team_of(SUE, None).unwrap();
+    });
+}
+
+/// Under an enforced order, the lease clock ticks once for each expiry of the replayed steps,
+/// and an expiry takes the clock's turn, not its holder's.
+#[test]
+fn the_lease_clock_ticks_once_for_each_expiry_it_replays() {
+    let expire = Step {
+        server: ServerId(0),
+        operation: Operation::Expire { user: SUE },
+        result: OpResult::Expired,
+        membership_after: Vec::new(),
+    };
+    let leased = LeasedTeams::<Std>::open(&[], Recording::On);
+    assert!(leased.enforce_steps(&[expire.clone(), expire.clone()]));
+    assert!(leased.tick(), "one more expiry is due");
+    assert!(!leased.tick(), "no expiry is due");
+    // Nobody held a lease: nothing expired, nothing was recorded, nothing diverged.
+    assert_eq!(leased.history(), []);
+    assert_eq!(leased.order_diverged(), None);
+    // server-1's own operation waits for the clock, whose turn the expiry is.
+    let leased = Arc::new(LeasedTeams::<Std>::open(&[], Recording::On));
+    assert!(leased.enforce_steps(&[expire]));
+    let clock = {
+        let leased = Arc::clone(&leased);
+        std::thread::spawn(move || leased.tick())
+    };
+    leased.connect(ServerId(0)).find_team_of(SUE, None).unwrap();
+    assert!(!clock.join().unwrap());
+    assert_eq!(servers(&leased.history()), [0]);
 }
