@@ -25,6 +25,7 @@ fn proptest_variables_change_no_verdict() {
         panic!("expected holds, got {holds:?}");
     };
     assert_eq!(stats.iterations, Some(3));
+    assert!(stats.seconds > 0.0, "{stats:?}");
 
     // Shrinking goes all the way down to the article's race, however long it takes.
     let verdict = proptest::check(Naive, &ProptestOptions::default());
