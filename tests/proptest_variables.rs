@@ -1,23 +1,19 @@
 //! proptest reads `PROPTEST_*` variables into its default configuration; the ones that would
-//! change how a workload runs (how many, how far they shrink, forking, timeouts) must not change
-//! a verdict. One test in a binary of its own, as it sets the process's environment before
-//! proptest first reads it.
+//! change how a workload runs (how many, how far they shrink, forking, timeouts, chatter, saved
+//! failures) must change neither a verdict nor what the program prints.
+//!
+//! The test runs itself again as a child process with the variables set, so that proptest reads
+//! them when it first builds its configuration, and so that the child's stderr can be read.
 
 use joincheck::check::proptest::{self, workloads, ProptestOptions};
 use joincheck::service::{EventSourced, Naive};
 use joincheck_models::verdict::{Replay, Verdict};
+use std::process::Command;
 
-#[test]
-fn proptest_variables_change_no_verdict() {
-    for (variable, value) in [
-        ("PROPTEST_CASES", "1"),
-        ("PROPTEST_MAX_SHRINK_ITERS", "1"),
-        ("PROPTEST_MAX_SHRINK_TIME", "1"),
-        ("PROPTEST_FORK", "true"),
-        ("PROPTEST_TIMEOUT", "60000"),
-    ] {
-        std::env::set_var(variable, value);
-    }
+const CHILD: &str = "JOINCHECK_PROPTEST_VARIABLES_CHILD";
+
+/// What the child checks, with the variables set.
+fn verdicts_are_unchanged() {
     assert_eq!(workloads(&ProptestOptions::default().cases(5)).len(), 5);
 
     let holds = proptest::check(EventSourced::GLOBAL, &ProptestOptions::default().cases(3));
@@ -42,4 +38,27 @@ fn proptest_variables_change_no_verdict() {
         found_by,
         "case 1 of seed 42 (shrunk workload), shuttle random, seed 42"
     );
+}
+
+#[test]
+fn proptest_variables_change_no_verdict_and_print_nothing() {
+    if std::env::var_os(CHILD).is_some() {
+        return verdicts_are_unchanged();
+    }
+    let this_test = "proptest_variables_change_no_verdict_and_print_nothing";
+    let child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", this_test, "--nocapture", "--test-threads", "1"])
+        .env(CHILD, "1")
+        .env("PROPTEST_CASES", "1")
+        .env("PROPTEST_MAX_SHRINK_ITERS", "1")
+        .env("PROPTEST_MAX_SHRINK_TIME", "1")
+        .env("PROPTEST_FORK", "true")
+        .env("PROPTEST_TIMEOUT", "60000")
+        .env("PROPTEST_VERBOSE", "2")
+        .env_remove("PROPTEST_DISABLE_FAILURE_PERSISTENCE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&child.stderr);
+    assert!(child.status.success(), "{stderr}");
+    assert_eq!(stderr.trim(), "", "proptest printed on stderr");
 }
