@@ -44,16 +44,16 @@ fn follows_the_specification<S: JoinService<Std>>(service: S, name: &str, alread
 #[test]
 fn every_builtin_service_alone_follows_the_sequential_specification() {
     let on_a = JoinError::AlreadyOnTeam { team: A };
-    follows_the_specification(Naive, "naive", on_a.clone());
-    follows_the_specification(EventSourced::GLOBAL, "event-sourced", on_a.clone());
+    follows_the_specification(Naive, "naive", on_a);
+    follows_the_specification(EventSourced::GLOBAL, "event-sourced", on_a);
     let per_user = "event-sourced-per-user";
-    follows_the_specification(EventSourced::PER_USER, per_user, on_a.clone());
+    follows_the_specification(EventSourced::PER_USER, per_user, on_a);
     let per_team = "event-sourced-per-team";
-    follows_the_specification(EventSourced::PER_TEAM, per_team, on_a.clone());
-    follows_the_specification(LeaseLock::PLAIN, "lease-lock", on_a.clone());
-    follows_the_specification(LeaseLock::FENCED, "lease-lock-fenced", on_a.clone());
+    follows_the_specification(EventSourced::PER_TEAM, per_team, on_a);
+    follows_the_specification(LeaseLock::PLAIN, "lease-lock", on_a);
+    follows_the_specification(LeaseLock::FENCED, "lease-lock-fenced", on_a);
     let fenced_reads = "lease-lock-fenced-reads";
-    follows_the_specification(LeaseLock::FENCED_READS, fenced_reads, on_a.clone());
+    follows_the_specification(LeaseLock::FENCED_READS, fenced_reads, on_a);
     follows_the_specification(UniqueMembership, "unique-membership", on_a);
     follows_the_specification(UserDocument, "user-document", JoinError::AlreadyOnSomeTeam);
 }
