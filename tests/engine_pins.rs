@@ -3,15 +3,19 @@
 //! fixed workload of the real-code engines. Written from outside the crate, with the public API
 //! only; a change in any of these is a change in what a user is told.
 
+use ::shuttle::rand::{self as shuttle_rand, RngCore};
 use joincheck::check::loom::{self, LoomOptions, SHORTENING_EXECUTIONS};
 use joincheck::check::proptest::{self, ProptestOptions};
 use joincheck::check::shuttle::{self, ShuttleOptions, Strategy, SHORTENING_SCHEDULES};
 use joincheck::check::stress::{self, StressOptions};
 use joincheck::check::{first_broken_step, run_once, Execution, Invariant, Invariants, Judgement};
 use joincheck::check::{Limits, Scenario};
-use joincheck::runtime::Std;
+use joincheck::runtime::{Shuttle, Std};
 use joincheck::service::{EventSourced, Naive};
+use joincheck::service::{JoinService, Server};
 use joincheck::store::Recording;
+use joincheck::store::TeamsCollection;
+use joincheck::store::TeamsConnection;
 use joincheck_models::domain::{JoinError, Request, ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
 use joincheck_models::verdict::{Counterexample, Replay, Verdict};
@@ -366,4 +370,65 @@ fn a_spent_time_limit_stops_every_engine_before_its_first_run() {
     .unwrap();
     assert_eq!(verdict.kind(), "holds", "{verdict:?}");
     assert_eq!(verdict.stats().iterations, Some(30));
+}
+
+/// A service of shuttle's alone that draws its team at random: shuttle seeds the draws, so they
+/// vary from schedule to schedule and a schedule replays with the same draws.
+#[derive(Clone, Copy)]
+struct DrawsItsTeam;
+
+struct Drawer(TeamsConnection<Shuttle>);
+
+impl Server for Drawer {
+    fn join(&mut self, user: UserId, _team: TeamId) -> Result<(), JoinError> {
+        let team = TeamId((shuttle_rand::thread_rng().next_u64() % 2) as u8);
+        self.0.push_member(team, user);
+        Ok(())
+    }
+
+    fn leave(&mut self, user: UserId, team: TeamId) -> Result<(), JoinError> {
+        self.0.pull_member(team, user);
+        Ok(())
+    }
+}
+
+impl JoinService<Shuttle> for DrawsItsTeam {
+    type Database = TeamsCollection<Shuttle>;
+    type Server = Drawer;
+
+    fn name(&self) -> String {
+        "draws-its-team".to_string()
+    }
+
+    fn start_server(&self, database: &Arc<TeamsCollection<Shuttle>>, id: ServerId) -> Drawer {
+        Drawer(database.connect(id))
+    }
+}
+
+#[test]
+fn random_draws_under_shuttle_vary_by_schedule_and_replay() {
+    let one_join = Scenario::new(
+        1,
+        2,
+        vec![vec![Request::Join { user: SUE, team: A }]],
+        vec![],
+    );
+    let scenario = one_join.unwrap();
+    let drawn: Arc<Mutex<Vec<(Vec<(TeamId, UserId)>, shuttle::EncodedSchedule)>>> = Arc::default();
+    let seen = drawn.clone();
+    let options = ShuttleOptions::default()
+        .strategy(Strategy::Random)
+        .iterations(40);
+    let ran = shuttle::explore(DrawsItsTeam, &scenario, &options, move |run, schedule| {
+        seen.lock().unwrap().push((run.membership, schedule));
+        ControlFlow::Continue(())
+    });
+    assert_eq!(ran, Ok(40));
+    let drawn = drawn.lock().unwrap();
+    let on_b = drawn.iter().filter(|(m, _)| *m == [(B, SUE)]).count();
+    assert_eq!((drawn.len() - on_b, on_b), (16, 24));
+    for (membership, schedule) in drawn.iter().take(6) {
+        let replayed = shuttle::replay(DrawsItsTeam, &scenario, schedule).unwrap();
+        assert_eq!(&replayed.membership, membership);
+    }
 }
