@@ -414,7 +414,9 @@ fn random_draws_under_shuttle_vary_by_schedule_and_replay() {
         vec![],
     );
     let scenario = one_join.unwrap();
-    let drawn: Arc<Mutex<Vec<(Vec<(TeamId, UserId)>, shuttle::EncodedSchedule)>>> = Arc::default();
+    /// Each schedule's membership at the end, with the schedule.
+    type Drawn = Vec<(Vec<(TeamId, UserId)>, shuttle::EncodedSchedule)>;
+    let drawn: Arc<Mutex<Drawn>> = Arc::default();
     let seen = drawn.clone();
     let options = ShuttleOptions::default()
         .strategy(Strategy::Random)
