@@ -434,3 +434,14 @@ fn random_draws_under_shuttle_vary_by_schedule_and_replay() {
         assert_eq!(&replayed.membership, membership);
     }
 }
+
+/// A schedule that does not decode is refused with a reason that quotes it.
+#[test]
+fn a_schedule_that_does_not_decode_is_refused_in_words() {
+    let bad = shuttle::EncodedSchedule("not hex".to_string());
+    let refused = shuttle::replay(Naive, &Scenario::article(), &bad).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "not a shuttle schedule that replays: not hex"
+    );
+}
