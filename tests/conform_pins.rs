@@ -209,3 +209,26 @@ fn a_path_that_does_not_replay_says_why() {
     assert_eq!(half.history.len(), 2);
     assert_eq!(half.membership, [(A, SUE)]);
 }
+
+/// A history that leaves the model half-way counts the steps it matched before it diverged.
+#[test]
+fn a_diverging_run_counts_the_steps_matched_before_it() {
+    let join = |team| Request::Join { user: SUE, team };
+    let one_request = Scenario::new(1, 2, vec![vec![join(A)]], Vec::new()).unwrap();
+    let two_requests = Scenario::new(1, 2, vec![vec![join(A), join(B)]], Vec::new()).unwrap();
+    let model = builtin_model(Protocol::Naive, &one_request).unwrap();
+    let options = ShuttleOptions::default().iterations(10);
+    let report = conform::shuttle(Naive, model, &two_requests, &options);
+    let divergence = report
+        .divergence
+        .expect("the model has one request, the run two");
+    // check, push, then the second request's check: the model has nothing left to do.
+    assert_eq!((divergence.index, divergence.allowed.len()), (2, 0));
+    assert_eq!(
+        (report.histories, report.steps, report.violations),
+        (1, 2, 0)
+    );
+    let model = builtin_model(Protocol::Naive, &one_request).unwrap();
+    let report = conform::stress(&Naive, &model, &two_requests, 10, &Limits::default());
+    assert_eq!((report.histories, report.steps), (1, 2));
+}
