@@ -8,12 +8,14 @@ use joincheck::check::conform::{
 use joincheck::check::proptest::ProptestOptions;
 use joincheck::check::shuttle::ShuttleOptions;
 use joincheck::check::{Limits, Scenario};
-use joincheck::service::{EventSourced, Naive, UniqueMembership};
+use joincheck::runtime::Runtime;
+use joincheck::service::{EventSourced, JoinService, Naive, UniqueMembership};
+use joincheck::store::Recording;
 use joincheck_models::domain::{Request, ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
 use joincheck_models::verdict::Replay;
 use joincheck_models::{CheckOptions, Protocol, ProtocolModel, Sizes};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 const SUE: UserId = UserId(0);
@@ -231,4 +233,55 @@ fn a_diverging_run_counts_the_steps_matched_before_it() {
     let model = builtin_model(Protocol::Naive, &one_request).unwrap();
     let report = conform::stress(&Naive, &model, &two_requests, 10, &Limits::default());
     assert_eq!((report.histories, report.steps), (1, 2));
+}
+
+/// Naive, with a stop requested as soon as a run opens its database: the stop comes while a
+/// schedule runs, after the harness last looked.
+#[derive(Clone)]
+struct StopsWhenRun(Arc<AtomicBool>);
+
+impl<R: Runtime> JoinService<R> for StopsWhenRun {
+    type Database = <Naive as JoinService<R>>::Database;
+    type Server = <Naive as JoinService<R>>::Server;
+
+    fn name(&self) -> String {
+        "naive".to_string()
+    }
+
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        self.0.store(true, Ordering::Relaxed);
+        JoinService::<R>::open_database(&Naive, initial, recording)
+    }
+
+    fn start_server(&self, database: &Arc<Self::Database>, id: ServerId) -> Self::Server {
+        JoinService::<R>::start_server(&Naive, database, id)
+    }
+}
+
+/// A stop that comes once every schedule asked for has run, or once a divergence has ended the
+/// run, takes nothing away: the report is complete.
+#[test]
+fn a_stop_after_the_work_is_done_leaves_the_report_complete() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let options = ShuttleOptions::default()
+        .iterations(1)
+        .limits(Limits::default().stop(stop.clone()));
+    let article = Scenario::article();
+    let model = builtin_model(Protocol::Naive, &article).unwrap();
+    let report = conform::shuttle(StopsWhenRun(stop.clone()), model, &article, &options);
+    assert_eq!((report.histories, report.incomplete), (1, None));
+
+    let join = |team| Request::Join { user: SUE, team };
+    let one_request = Scenario::new(1, 2, vec![vec![join(A)]], Vec::new()).unwrap();
+    let two_requests = Scenario::new(1, 2, vec![vec![join(A), join(B)]], Vec::new()).unwrap();
+    let model = builtin_model(Protocol::Naive, &one_request).unwrap();
+    stop.store(false, Ordering::Relaxed);
+    let options = options.iterations(10);
+    let report = conform::shuttle(StopsWhenRun(stop), model, &two_requests, &options);
+    assert_eq!(report.divergence.map(|d| d.index), Some(2));
+    assert_eq!((report.histories, report.incomplete), (1, None));
 }
