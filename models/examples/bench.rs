@@ -92,9 +92,7 @@ fn main() {
             }
             for &threads in threads {
                 reset_peak_memory();
-                let options = CheckOptions::default()
-                    .symmetry(symmetry)
-                    .threads(threads);
+                let options = CheckOptions::default().symmetry(symmetry).threads(threads);
                 let verdict = check(protocol, sizes, &options);
                 let stats = verdict.stats();
                 let unique = stats.unique_states.unwrap_or(0);

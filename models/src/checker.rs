@@ -153,7 +153,12 @@ pub struct Report {
 /// invariant held, but "every request completes" or "a user joined a team" failed, the verdict is
 /// [`Verdict::Inconclusive`] and says so: the proof would be vacuous or the model broken.
 pub fn check(protocol: Protocol, sizes: Sizes, options: &CheckOptions) -> Verdict {
-    let report = check_report(protocol, sizes, options);
+    verdict_of(check_report(protocol, sizes, options))
+}
+
+/// The verdict [`check`] gives for `report`: a proof that is vacuous, or whose model leaves
+/// requests stuck, is inconclusive.
+fn verdict_of(report: Report) -> Verdict {
     match report.verdict {
         Verdict::Holds { engine, stats, .. }
             if report.stuck.is_some() || !report.someone_joined =>
@@ -332,6 +337,9 @@ pub fn thousands(n: u64) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod stuck_tests;
 
 #[cfg(test)]
 mod tests {
