@@ -342,6 +342,9 @@ pub fn thousands(n: u64) -> String {
 mod stuck_tests;
 
 #[cfg(test)]
+mod wide_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::reference::reachable;

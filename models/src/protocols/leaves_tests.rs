@@ -1,6 +1,8 @@
 //! Tests of the models with leaves: what a leave does in each protocol, step by step, and the
 //! exact figures, cross-checked against the plain reference exploration and stateright.
+use crate::action::Action;
 use crate::checker::{check, replay, CheckOptions};
+use crate::domain::{Event, TeamId, UserId};
 use crate::model::ProtocolModel;
 use crate::operation::Step;
 use crate::reference::{holds_under, model, reachable_in, sizes};
@@ -140,6 +142,42 @@ fn a_per_team_leave_appends_to_its_teams_stream() {
             "server-2 append Left(sue, team-B) to team-B's stream expecting v1 → ok (now v2)",
         ]
     );
+}
+
+/// A per-user or per-team stream keeps the order of its own events, whatever other streams the
+/// log holds before or after it: sue's `Left` comes after her `Joined`, so the fold finds her on
+/// no team, and john's join stays where his stream goes.
+#[test]
+fn a_stream_keeps_the_order_of_its_own_events() {
+    let path = [
+        "server-1 read john → team-B",
+        "server-1 append",
+        "server-1 read sue → team-A",
+        "server-1 append",
+        "server-1 read sue ← team-A",
+        "server-1 append",
+    ];
+    let (john_b, sue_a) = ((TeamId(1), UserId(1)), (TeamId(0), UserId(0)));
+    let joined = |(team, user)| Event::Joined { user, team };
+    let left = |(team, user)| Event::Left { user, team };
+    for protocol in [Protocol::EventSourcedPerUser, Protocol::EventSourcedPerTeam] {
+        let model = model(protocol, sizes(1, 2, 2, 3), true);
+        let mut state = model.initial_state();
+        let mut memberships = Vec::new();
+        for text in path {
+            let (step, next) = model.step(&state, Action::parse(text).unwrap()).unwrap();
+            memberships.push(step.membership_after);
+            state = next;
+        }
+        assert_eq!(memberships[3], [sue_a, john_b], "{protocol}");
+        assert_eq!(memberships[5], [john_b], "{protocol}");
+        // Sue's stream goes first in user order and in team order alike.
+        assert_eq!(
+            state.events(),
+            [joined(sue_a), left(sue_a), joined(john_b)],
+            "{protocol}"
+        );
+    }
 }
 
 /// A lease-lock leave acquires, pulls and releases; fenced, the pull carries the token and is
