@@ -339,6 +339,9 @@ pub fn thousands(n: u64) -> String {
 }
 
 #[cfg(test)]
+mod first_path_tests;
+
+#[cfg(test)]
 mod stuck_tests;
 
 #[cfg(test)]
