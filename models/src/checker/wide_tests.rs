@@ -72,3 +72,16 @@ fn a_log_of_eight_events_fits() {
     let options = CheckOptions::default().leaves(true).symmetry(true);
     assert_eq!(holds_under(protocol, at, &options), 2_885);
 }
+
+/// 64 bits, the narrowest state stored as `u128`: unique membership with leaves at 8 servers, 4
+/// users, 2 teams and 1 request each, where a third of the states use the top bit (the last
+/// user on the last team), holds over 17,840 states (as many as the plain exploration finds, which
+/// takes seconds here), 58 up to symmetry.
+#[test]
+fn a_proof_over_states_of_exactly_64_bits() {
+    let (protocol, at) = (Protocol::UniqueMembership, sizes(8, 4, 2, 1));
+    assert_eq!(model(protocol, at, true).layout().bits(), 64);
+    let options = CheckOptions::default().leaves(true);
+    assert_eq!(holds_under(protocol, at, &options), 17_840);
+    assert_eq!(holds_under(protocol, at, &options.symmetry(true)), 58);
+}
