@@ -52,6 +52,37 @@ fn a_naive_leave_is_one_pull() {
     );
 }
 
+/// A naive pull takes only its user off only its team: john leaves team-A, where sue stays, and
+/// his pull from team-B, where he is not, changes nothing.
+#[test]
+fn a_naive_pull_takes_only_its_user_off_only_its_team() {
+    let path = [
+        "server-1 check sue → team-A",
+        "server-1 act",
+        "server-2 check john → team-A",
+        "server-2 act",
+        "server-3 pull john ← team-B",
+        "server-4 pull john ← team-A",
+    ];
+    let actions: Vec<String> = path.iter().map(ToString::to_string).collect();
+    let steps = replay(Protocol::Naive, sizes(4, 2, 2, 1), &actions).unwrap();
+    let (sue_a, john_a) = ((TeamId(0), UserId(0)), (TeamId(0), UserId(1)));
+    let after: Vec<(String, Vec<(TeamId, UserId)>)> = steps[4..]
+        .iter()
+        .map(|step| (in_words(step), step.membership_after.clone()))
+        .collect();
+    assert_eq!(
+        after,
+        [
+            (
+                "server-3 pull john ← team-B → not a member".to_string(),
+                vec![sue_a, john_a]
+            ),
+            ("server-4 pull john ← team-A → ok".to_string(), vec![sue_a]),
+        ]
+    );
+}
+
 /// The one-step fixes leave in one conditional write, which takes effect only for the team the
 /// user is on.
 #[test]
