@@ -211,6 +211,27 @@ fn a_stream_keeps_the_order_of_its_own_events() {
     }
 }
 
+/// A per-team read returns the whole log, grouped by team, and the version of every team's
+/// stream: team-B's stream holds sue's join and her leave.
+#[test]
+fn a_per_team_read_gives_every_teams_version() {
+    let path = [
+        "server-1 read sue → team-B",
+        "server-1 append",
+        "server-2 read john → team-A",
+        "server-2 append",
+        "server-1 read sue ← team-B",
+        "server-1 append",
+        "server-2 read john ← team-A",
+    ];
+    let actions: Vec<String> = path.iter().map(ToString::to_string).collect();
+    let steps = replay(Protocol::EventSourcedPerTeam, sizes(2, 2, 2, 2), &actions).unwrap();
+    assert_eq!(
+        in_words(&steps[6]),
+        "server-2 read the log → 3 events; team-A at v1, team-B at v2"
+    );
+}
+
 /// A lease-lock leave acquires, pulls and releases; fenced, the pull carries the token and is
 /// rejected when a newer holder's fenced operation came first, and the request still releases.
 #[test]
