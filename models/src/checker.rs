@@ -153,7 +153,12 @@ pub struct Report {
 /// invariant held, but "every request completes" or "a user joined a team" failed, the verdict is
 /// [`Verdict::Inconclusive`] and says so: the proof would be vacuous or the model broken.
 pub fn check(protocol: Protocol, sizes: Sizes, options: &CheckOptions) -> Verdict {
-    let report = check_report(protocol, sizes, options);
+    verdict_of(check_report(protocol, sizes, options))
+}
+
+/// The verdict [`check`] gives for `report`: a proof that is vacuous, or whose model leaves
+/// requests stuck, is inconclusive.
+fn verdict_of(report: Report) -> Verdict {
     match report.verdict {
         Verdict::Holds { engine, stats, .. }
             if report.stuck.is_some() || !report.someone_joined =>
@@ -334,10 +339,20 @@ pub fn thousands(n: u64) -> String {
 }
 
 #[cfg(test)]
+mod first_path_tests;
+
+#[cfg(test)]
+mod stuck_tests;
+
+#[cfg(test)]
+mod wide_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::reference::reachable;
     use crate::reference::sizes;
+    use std::sync::atomic::AtomicBool;
 
     #[test]
     fn a_proof_states_its_scope_and_figures() {
@@ -475,6 +490,43 @@ mod tests {
             reason.starts_with("stopped by the state limit (1,000) after "),
             "{reason}"
         );
+    }
+
+    /// Each builder method sets the option it names: the same checks as the struct's fields.
+    #[test]
+    fn the_builder_sets_each_option() {
+        let at = sizes(2, 2, 2, 2);
+        let reason = |options: CheckOptions| match check(Protocol::EventSourced, at, &options) {
+            Verdict::Inconclusive { reason, .. } => reason,
+            verdict => panic!("{verdict:?}"),
+        };
+        assert_eq!(
+            reason(CheckOptions::default().max_states(10)),
+            "stopped by the state limit (10) after 10 distinct states (49 generated); every \
+             state up to 1 step deep was found, deeper ones were not"
+        );
+        let timeout = reason(CheckOptions::default().timeout(Duration::ZERO));
+        assert!(timeout.starts_with("stopped by the timeout (0.0 s) after 1 distinct state"));
+        let stop = Arc::new(AtomicBool::new(true));
+        let stopped = reason(CheckOptions::default().stop(stop));
+        assert!(stopped.starts_with("stopped by the stop request after 1 distinct state"));
+        let progress = Arc::new(Progress::new());
+        let options = CheckOptions::default()
+            .progress(progress.clone())
+            .threads(2)
+            .symmetry(true)
+            .leaves(true);
+        let verdict = check(Protocol::EventSourced, at, &options);
+        let Verdict::Holds { scope, stats, .. } = &verdict else {
+            panic!("{verdict:?}")
+        };
+        assert_eq!(
+            scope,
+            "all interleavings of 2 servers × 2 users × 2 teams × 2 requests each (joins and \
+             leaves) up to symmetry of servers, users and teams"
+        );
+        assert_eq!(stats.unique_states, Some(477));
+        assert_eq!(Some(progress.unique_states()), stats.unique_states);
     }
 
     #[test]

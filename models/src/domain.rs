@@ -333,4 +333,33 @@ mod tests {
         assert_eq!(fold_membership(&log), vec![(b, sue)]);
         assert_eq!(fold_membership(&log[..1]), vec![(a, sue)]);
     }
+
+    /// A refused request says why, in the words the CLI and the traces print.
+    #[test]
+    fn a_refusal_says_why() {
+        let refusals = [
+            JoinError::AlreadyOnTeam { team: TeamId(1) },
+            JoinError::NotOnTeam,
+            JoinError::Conflict {
+                expected: 1,
+                actual: 2,
+            },
+            JoinError::AlreadyOnSomeTeam,
+            JoinError::StaleToken {
+                token: 2,
+                newest: 3,
+            },
+        ];
+        let words: Vec<String> = refusals.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            words,
+            [
+                "already on a team (team-B)",
+                "not on that team",
+                "conflict: expected v1, stream is at v2",
+                "already on a team",
+                "rejected: token 2 is older than token 3",
+            ]
+        );
+    }
 }

@@ -442,4 +442,53 @@ mod tests {
             );
         }
     }
+
+    /// Reduced counts at sizes larger than the orbit test's, where more labels share a
+    /// signature and more orders are tried, joins only and with leaves (where the protocol
+    /// breaks, up to the counterexample's level). At 3,3,3,2 they are the figures that
+    /// `figures_with_leaves_at_3_3_3_2` and `reference_count_3_3_3_2` pin in release.
+    #[test]
+    fn exact_reduced_counts_at_larger_sizes() {
+        use Protocol::*;
+        let expected = [
+            (Naive, [3, 3, 3, 2], false, "violated", 74),
+            (Naive, [3, 3, 3, 2], true, "violated", 128),
+            (EventSourced, [3, 3, 3, 2], false, "holds", 9_190),
+            (EventSourcedPerUser, [3, 3, 3, 2], false, "holds", 2_588),
+            (EventSourcedPerUser, [3, 3, 3, 2], true, "holds", 14_196),
+            (EventSourcedPerTeam, [3, 3, 3, 2], false, "violated", 91),
+            (EventSourcedPerTeam, [3, 3, 3, 2], true, "violated", 167),
+            (UniqueMembership, [3, 3, 3, 2], false, "holds", 44),
+            (UniqueMembership, [3, 3, 3, 2], true, "holds", 53),
+            (UserDocument, [3, 3, 3, 2], false, "holds", 44),
+            (UserDocument, [3, 3, 3, 2], true, "holds", 53),
+            (LeaseLock, [3, 3, 3, 2], false, "violated", 634),
+            (LeaseLock, [3, 3, 3, 2], true, "violated", 3_504),
+            (LeaseLockFenced, [3, 3, 3, 2], false, "violated", 729),
+            (LeaseLockFenced, [3, 3, 3, 2], true, "violated", 5_366),
+            (Naive, [4, 3, 3, 1], false, "violated", 71),
+            (Naive, [4, 3, 3, 1], true, "violated", 96),
+            (EventSourced, [4, 3, 3, 1], false, "holds", 1_824),
+            (EventSourced, [4, 3, 3, 1], true, "holds", 2_808),
+            (EventSourcedPerUser, [4, 3, 3, 1], false, "holds", 410),
+            (EventSourcedPerUser, [4, 3, 3, 1], true, "holds", 702),
+            (EventSourcedPerTeam, [4, 3, 3, 1], false, "violated", 83),
+            (EventSourcedPerTeam, [4, 3, 3, 1], true, "violated", 117),
+            (UniqueMembership, [4, 3, 3, 1], false, "holds", 17),
+            (UniqueMembership, [4, 3, 3, 1], true, "holds", 21),
+            (UserDocument, [4, 3, 3, 1], false, "holds", 17),
+            (UserDocument, [4, 3, 3, 1], true, "holds", 21),
+            (LeaseLock, [4, 3, 3, 1], false, "violated", 864),
+            (LeaseLock, [4, 3, 3, 1], true, "violated", 7_626),
+            (LeaseLockFenced, [4, 3, 3, 1], false, "violated", 1_019),
+            (LeaseLockFenced, [4, 3, 3, 1], true, "violated", 10_015),
+        ];
+        for (protocol, [s, u, t, n], leaves, kind, states) in expected {
+            let options = CheckOptions::default().leaves(leaves).symmetry(true);
+            let verdict = check(protocol, Sizes::new(s, u, t, n).unwrap(), &options);
+            let which = format!("{protocol} {s},{u},{t},{n} leaves: {leaves}");
+            assert_eq!(verdict.kind(), kind, "{which}");
+            assert_eq!(verdict.stats().unique_states, Some(states), "{which}");
+        }
+    }
 }

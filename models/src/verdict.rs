@@ -213,3 +213,49 @@ impl Verdict {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checker::{check, CheckOptions};
+    use crate::domain::{TeamId, UserId};
+    use crate::reference::sizes;
+    use crate::Protocol;
+
+    /// Engines print as the CLI takes them, and a violation names the invariant it breaks and
+    /// says what is wrong: the article's invariant or one a user added.
+    #[test]
+    fn verdicts_name_their_engine_and_their_invariant() {
+        let engines = [
+            Engine::Model,
+            Engine::Loom,
+            Engine::Shuttle,
+            Engine::Proptest,
+            Engine::Stress,
+        ];
+        let names: Vec<String> = engines.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["model", "loom", "shuttle", "proptest", "stress"]);
+        let twice = Violation::from(OnSeveralTeams {
+            user: UserId(0),
+            teams: vec![TeamId(0), TeamId(1)],
+        });
+        assert_eq!(twice.invariant(), AT_MOST_ONE_TEAM);
+        assert_eq!(twice.to_string(), "sue ∈ {team-A, team-B}");
+        let added = Violation::Invariant {
+            name: "at most two members".to_string(),
+            detail: "team-A has 3 members".to_string(),
+        };
+        assert_eq!(added.invariant(), "at most two members");
+        assert_eq!(added.to_string(), "team-A has 3 members");
+        let options = CheckOptions::default();
+        let broken = check(Protocol::Naive, sizes(2, 1, 2, 1), &options);
+        assert_eq!(
+            (broken.kind(), broken.engine()),
+            ("violated", Engine::Model)
+        );
+        assert_eq!(broken.counterexample().unwrap().violation, twice);
+        let safe = check(Protocol::Naive, sizes(1, 1, 2, 1), &options);
+        assert_eq!((safe.kind(), safe.engine()), ("holds", Engine::Model));
+        assert_eq!(safe.counterexample(), None);
+    }
+}

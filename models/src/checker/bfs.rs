@@ -91,9 +91,7 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
             let state = layout.unpack(packed);
             actions.clear();
             model.actions(&state, &mut actions);
-            if actions.is_empty() && !state.all_requests_done(sizes) {
-                found.stuck = true;
-            }
+            let generated = found.generated;
             for action in &actions {
                 let Some(next) = model.next_state(&state, *action) else {
                     continue;
@@ -120,6 +118,11 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
                 };
                 let owner = self.owner(hash(key));
                 found.by_owner[owner].push(K::occupied(key));
+            }
+            // Stuck: requests are left and no action is enabled (one listed, such as a push
+            // that waits for another server, may be refused).
+            if found.generated == generated && !state.all_requests_done(sizes) {
+                found.stuck = true;
             }
         }
     }

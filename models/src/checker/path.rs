@@ -9,15 +9,16 @@ use crate::state::State;
 use crate::verdict::{Counterexample, Engine, Replay};
 use std::collections::HashMap;
 
-/// True when requests are left in `state` but no action is enabled: "every request completes"
-/// fails there.
+/// True when requests are left in `state` but no action is enabled (one may be listed and
+/// refused, as a push that waits for another server is): "every request completes" fails there.
 pub(super) fn state_is_stuck<P: JoinProtocol + ?Sized>(
     model: &ProtocolModel<P>,
     state: &State,
 ) -> bool {
     let mut actions = Vec::new();
     model.actions(state, &mut actions);
-    actions.is_empty() && !state.all_requests_done(model.sizes())
+    let enabled = |action: &Action| model.next_state(state, *action).is_some();
+    !actions.iter().any(enabled) && !state.all_requests_done(model.sizes())
 }
 
 /// The counterexample of a path from the initial state, if its last state breaks the invariant.

@@ -201,6 +201,40 @@ fn per_user_streams_only_conflict_on_the_same_user() {
     .is_err());
 }
 
+/// A read returns the events of the stream it reads: the whole global log, or only the user's
+/// own events from a per-user stream.
+#[test]
+fn a_read_returns_the_events_of_its_stream() {
+    let joins = path(&[
+        "server-1 read sue → team-A",
+        "server-1 append",
+        "server-2 read john → team-B",
+    ]);
+    let read = |protocol| {
+        replay(protocol, sizes(2, 2, 2, 1), &joins).unwrap()[2]
+            .result
+            .clone()
+    };
+    let sue_joined = Event::Joined {
+        user: UserId(0),
+        team: TeamId(0),
+    };
+    assert_eq!(
+        read(Protocol::EventSourced),
+        OpResult::Read {
+            version: 1,
+            events: vec![sue_joined],
+        }
+    );
+    assert_eq!(
+        read(Protocol::EventSourcedPerUser),
+        OpResult::Read {
+            version: 0,
+            events: vec![],
+        }
+    );
+}
+
 /// Every state at most `depth` steps from the start, by the plain reference exploration.
 fn within(protocol: Protocol, sizes: Sizes, depth: usize) -> u64 {
     let model = crate::ProtocolModel::new(protocol, sizes);

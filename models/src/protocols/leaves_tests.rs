@@ -1,6 +1,8 @@
 //! Tests of the models with leaves: what a leave does in each protocol, step by step, and the
 //! exact figures, cross-checked against the plain reference exploration and stateright.
+use crate::action::Action;
 use crate::checker::{check, replay, CheckOptions};
+use crate::domain::{Event, TeamId, UserId};
 use crate::model::ProtocolModel;
 use crate::operation::Step;
 use crate::reference::{holds_under, model, reachable_in, sizes};
@@ -46,6 +48,37 @@ fn a_naive_leave_is_one_pull() {
         [
             "server-2 pull sue ← team-B → not a member",
             "server-2 pull sue ← team-A → ok",
+        ]
+    );
+}
+
+/// A naive pull takes only its user off only its team: john leaves team-A, where sue stays, and
+/// his pull from team-B, where he is not, changes nothing.
+#[test]
+fn a_naive_pull_takes_only_its_user_off_only_its_team() {
+    let path = [
+        "server-1 check sue → team-A",
+        "server-1 act",
+        "server-2 check john → team-A",
+        "server-2 act",
+        "server-3 pull john ← team-B",
+        "server-4 pull john ← team-A",
+    ];
+    let actions: Vec<String> = path.iter().map(ToString::to_string).collect();
+    let steps = replay(Protocol::Naive, sizes(4, 2, 2, 1), &actions).unwrap();
+    let (sue_a, john_a) = ((TeamId(0), UserId(0)), (TeamId(0), UserId(1)));
+    let after: Vec<(String, Vec<(TeamId, UserId)>)> = steps[4..]
+        .iter()
+        .map(|step| (in_words(step), step.membership_after.clone()))
+        .collect();
+    assert_eq!(
+        after,
+        [
+            (
+                "server-3 pull john ← team-B → not a member".to_string(),
+                vec![sue_a, john_a]
+            ),
+            ("server-4 pull john ← team-A → ok".to_string(), vec![sue_a]),
         ]
     );
 }
@@ -139,6 +172,63 @@ fn a_per_team_leave_appends_to_its_teams_stream() {
             "server-2 read the log → 1 event; team-B at v1",
             "server-2 append Left(sue, team-B) to team-B's stream expecting v1 → ok (now v2)",
         ]
+    );
+}
+
+/// A per-user or per-team stream keeps the order of its own events, whatever other streams the
+/// log holds before or after it: sue's `Left` comes after her `Joined`, so the fold finds her on
+/// no team, and john's join stays where his stream goes.
+#[test]
+fn a_stream_keeps_the_order_of_its_own_events() {
+    let path = [
+        "server-1 read john → team-B",
+        "server-1 append",
+        "server-1 read sue → team-A",
+        "server-1 append",
+        "server-1 read sue ← team-A",
+        "server-1 append",
+    ];
+    let (john_b, sue_a) = ((TeamId(1), UserId(1)), (TeamId(0), UserId(0)));
+    let joined = |(team, user)| Event::Joined { user, team };
+    let left = |(team, user)| Event::Left { user, team };
+    for protocol in [Protocol::EventSourcedPerUser, Protocol::EventSourcedPerTeam] {
+        let model = model(protocol, sizes(1, 2, 2, 3), true);
+        let mut state = model.initial_state();
+        let mut memberships = Vec::new();
+        for text in path {
+            let (step, next) = model.step(&state, Action::parse(text).unwrap()).unwrap();
+            memberships.push(step.membership_after);
+            state = next;
+        }
+        assert_eq!(memberships[3], [sue_a, john_b], "{protocol}");
+        assert_eq!(memberships[5], [john_b], "{protocol}");
+        // Sue's stream goes first in user order and in team order alike.
+        assert_eq!(
+            state.events(),
+            [joined(sue_a), left(sue_a), joined(john_b)],
+            "{protocol}"
+        );
+    }
+}
+
+/// A per-team read returns the whole log, grouped by team, and the version of every team's
+/// stream: team-B's stream holds sue's join and her leave.
+#[test]
+fn a_per_team_read_gives_every_teams_version() {
+    let path = [
+        "server-1 read sue → team-B",
+        "server-1 append",
+        "server-2 read john → team-A",
+        "server-2 append",
+        "server-1 read sue ← team-B",
+        "server-1 append",
+        "server-2 read john ← team-A",
+    ];
+    let actions: Vec<String> = path.iter().map(ToString::to_string).collect();
+    let steps = replay(Protocol::EventSourcedPerTeam, sizes(2, 2, 2, 2), &actions).unwrap();
+    assert_eq!(
+        in_words(&steps[6]),
+        "server-2 read the log → 3 events; team-A at v1, team-B at v2"
     );
 }
 

@@ -268,3 +268,7 @@ mod tests {
 #[cfg(test)]
 #[path = "leaves_tests.rs"]
 mod leaves_tests;
+
+#[cfg(test)]
+#[path = "enabled_tests.rs"]
+mod enabled_tests;
