@@ -52,35 +52,51 @@ fn a_naive_leave_is_one_pull() {
     );
 }
 
-/// A naive pull takes only its user off only its team: john leaves team-A, where sue stays, and
-/// his pull from team-B, where he is not, changes nothing.
+/// A leave takes only its user off only its team: john leaves team-A, where sue stays, and his
+/// leave from team-B, where he is not, changes nothing. (With sue alone, a leave that took the
+/// wrong user, or every user but its own, would go unnoticed.)
 #[test]
-fn a_naive_pull_takes_only_its_user_off_only_its_team() {
-    let path = [
-        "server-1 check sue → team-A",
-        "server-1 act",
-        "server-2 check john → team-A",
-        "server-2 act",
-        "server-3 pull john ← team-B",
-        "server-4 pull john ← team-A",
+fn a_leave_takes_only_its_user_off_only_its_team() {
+    let paths = [
+        (
+            Protocol::Naive,
+            &["server-1 check sue → team-A", "server-1 act"][..],
+            &["server-2 check john → team-A", "server-2 act"][..],
+            &["server-3 pull john ← team-B"][..],
+            &["server-4 pull john ← team-A"][..],
+            ["not a member", "ok"],
+        ),
+        (
+            Protocol::UniqueMembership,
+            &["server-1 insert sue → team-A"],
+            &["server-2 insert john → team-A"],
+            &["server-3 delete john ← team-B"],
+            &["server-4 delete john ← team-A"],
+            ["0 rows", "1 row"],
+        ),
+        (
+            Protocol::UserDocument,
+            &["server-1 update sue → team-A"],
+            &["server-2 update john → team-A"],
+            &["server-3 update john ← team-B"],
+            &["server-4 update john ← team-A"],
+            ["0 rows", "1 row"],
+        ),
     ];
-    let actions: Vec<String> = path.iter().map(ToString::to_string).collect();
-    let steps = replay(Protocol::Naive, sizes(4, 2, 2, 1), &actions).unwrap();
     let (sue_a, john_a) = ((TeamId(0), UserId(0)), (TeamId(0), UserId(1)));
-    let after: Vec<(String, Vec<(TeamId, UserId)>)> = steps[4..]
-        .iter()
-        .map(|step| (in_words(step), step.membership_after.clone()))
-        .collect();
-    assert_eq!(
-        after,
-        [
-            (
-                "server-3 pull john ← team-B → not a member".to_string(),
-                vec![sue_a, john_a]
-            ),
-            ("server-4 pull john ← team-A → ok".to_string(), vec![sue_a]),
-        ]
-    );
+    for (protocol, sue_joins, john_joins, not_his_team, his_team, results) in paths {
+        let path = [sue_joins, john_joins, not_his_team, his_team].concat();
+        let actions: Vec<String> = path.iter().map(ToString::to_string).collect();
+        let steps = replay(protocol, sizes(4, 2, 2, 1), &actions).unwrap();
+        let members = |actions: usize| steps[actions - 1].membership_after.clone();
+        let joined = sue_joins.len() + john_joins.len();
+        assert_eq!(members(joined), [sue_a, john_a], "{protocol}");
+        let not_his = joined + not_his_team.len();
+        assert_eq!(members(not_his), [sue_a, john_a], "{protocol}");
+        assert_eq!(members(path.len()), [sue_a], "{protocol}");
+        let result = |actions: usize| steps[actions - 1].result.to_string();
+        assert_eq!([result(not_his), result(path.len())], results, "{protocol}");
+    }
 }
 
 /// The one-step fixes leave in one conditional write, which takes effect only for the team the
