@@ -64,7 +64,7 @@ fn a_leave_takes_only_its_user_off_only_its_team() {
             &["server-2 check john → team-A", "server-2 act"][..],
             &["server-3 pull john ← team-B"][..],
             &["server-4 pull john ← team-A"][..],
-            ["not a member", "ok"],
+            [&["not a member"][..], &["ok"][..]],
         ),
         (
             Protocol::UniqueMembership,
@@ -72,7 +72,7 @@ fn a_leave_takes_only_its_user_off_only_its_team() {
             &["server-2 insert john → team-A"],
             &["server-3 delete john ← team-B"],
             &["server-4 delete john ← team-A"],
-            ["0 rows", "1 row"],
+            [&["0 rows"], &["1 row"]],
         ),
         (
             Protocol::UserDocument,
@@ -80,7 +80,33 @@ fn a_leave_takes_only_its_user_off_only_its_team() {
             &["server-2 update john → team-A"],
             &["server-3 update john ← team-B"],
             &["server-4 update john ← team-A"],
-            ["0 rows", "1 row"],
+            [&["0 rows"], &["1 row"]],
+        ),
+        (
+            Protocol::LeaseLock,
+            &[
+                "server-1 acquire sue → team-A",
+                "server-1 check",
+                "server-1 act",
+                "server-1 release",
+            ],
+            &[
+                "server-2 acquire john → team-A",
+                "server-2 check",
+                "server-2 act",
+                "server-2 release",
+            ],
+            &[
+                "server-3 acquire john ← team-B",
+                "server-3 pull",
+                "server-3 release",
+            ],
+            &[
+                "server-4 acquire john ← team-A",
+                "server-4 pull",
+                "server-4 release",
+            ],
+            [&["ok", "not a member", "ok"], &["ok", "ok", "ok"]],
         ),
     ];
     let (sue_a, john_a) = ((TeamId(0), UserId(0)), (TeamId(0), UserId(1)));
@@ -94,8 +120,14 @@ fn a_leave_takes_only_its_user_off_only_its_team() {
         let not_his = joined + not_his_team.len();
         assert_eq!(members(not_his), [sue_a, john_a], "{protocol}");
         assert_eq!(members(path.len()), [sue_a], "{protocol}");
-        let result = |actions: usize| steps[actions - 1].result.to_string();
-        assert_eq!([result(not_his), result(path.len())], results, "{protocol}");
+        let results_of = |block: std::ops::Range<usize>| -> Vec<String> {
+            steps[block]
+                .iter()
+                .map(|step| step.result.to_string())
+                .collect()
+        };
+        assert_eq!(results_of(joined..not_his), results[0], "{protocol}");
+        assert_eq!(results_of(not_his..path.len()), results[1], "{protocol}");
     }
 }
 
