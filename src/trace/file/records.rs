@@ -130,7 +130,7 @@ pub enum ReplayRecord {
         /// The action at each step, by name.
         actions: Vec<String>,
     },
-    /// A shuttle schedule of the real code on [`CounterexampleFile::scenario`].
+    /// A shuttle schedule of the real code on [`CounterexampleFile::scenario`](super::CounterexampleFile::scenario).
     ShuttleSchedule {
         /// shuttle's encoded schedule.
         schedule: String,
