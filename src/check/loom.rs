@@ -54,17 +54,12 @@ impl LoomOptions {
         self.max_iterations = Some(executions);
         self
     }
+}
 
-    /// Stops on these limits.
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// Judges `invariant` too, after every step.
-    pub fn invariant(mut self, invariant: super::Invariant) -> Self {
-        self.invariants = self.invariants.and(invariant);
-        self
+option_builders! {
+    LoomOptions {
+        /// Stops on these limits.
+        limits: Limits;
     }
 }
 

@@ -6,6 +6,25 @@
 //! The engines take the service as a factory and build the database and servers inside every
 //! checked run, so loom and shuttle primitives are only ever created where they are valid.
 
+/// An engine's option builders: a method per listed field that sets it
+/// (`ShuttleOptions::default().seed(7)`), and `invariant`, which adds one to those judged.
+macro_rules! option_builders {
+    ($options:ident { $($(#[$doc:meta])* $field:ident: $type:ty;)* }) => {
+        impl $options {
+            $($(#[$doc])* pub fn $field(mut self, $field: $type) -> Self {
+                self.$field = $field;
+                self
+            })*
+
+            /// Judges `invariant` too, after every step.
+            pub fn invariant(mut self, invariant: $crate::check::Invariant) -> Self {
+                self.invariants = self.invariants.and(invariant);
+                self
+            }
+        }
+    };
+}
+
 pub mod conform;
 mod execution;
 mod invariant;

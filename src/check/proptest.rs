@@ -7,7 +7,7 @@
 //! Passing is evidence, not proof.
 
 use super::shuttle::{self as shuttle_engine, ShuttleOptions, Strategy as Schedules};
-use super::{Invariant, Invariants, Limits, Scenario, ScenarioError};
+use super::{Invariants, Limits, Scenario, ScenarioError};
 use crate::runtime::Shuttle;
 use crate::service::JoinService;
 use joincheck_models::domain::{Request, TeamId, UserId};
@@ -65,47 +65,31 @@ pub struct ProptestOptions {
     pub invariants: Invariants,
 }
 
-/// A builder method per field: `ProptestOptions::default().cases(64).seed(7)`.
-macro_rules! builders {
-    ($($(#[$doc:meta])* $field:ident: $type:ty;)*) => {
-        impl ProptestOptions {
-            $($(#[$doc])* pub fn $field(mut self, $field: $type) -> Self {
-                self.$field = $field;
-                self
-            })*
-
-            /// Judges `invariant` too, after every step.
-            pub fn invariant(mut self, invariant: Invariant) -> Self {
-                self.invariants = self.invariants.and(invariant);
-                self
-            }
-        }
-    };
-}
-
-builders! {
-    /// Generates `cases` workloads.
-    cases: u32;
-    /// Generates from `seed`.
-    seed: u64;
-    /// At most `max_servers` servers per workload.
-    max_servers: u8;
-    /// At most `max_requests` requests per server.
-    max_requests: u8;
-    /// Draws requests from `users` users.
-    users: u8;
-    /// Draws requests from `teams` teams.
-    teams: u8;
-    /// Whether requests may also be leaves and switches.
-    leaves: bool;
-    /// Whether some users may already be on a team when the servers start.
-    initial_members: bool;
-    /// Tries `random_schedules` random schedules on each workload before the `shuttle` ones.
-    random_schedules: u64;
-    /// Tries these schedules on each workload after the random ones.
-    shuttle: ShuttleOptions;
-    /// Stops on these limits.
-    limits: Limits;
+option_builders! {
+    ProptestOptions {
+        /// Generates `cases` workloads.
+        cases: u32;
+        /// Generates from `seed`.
+        seed: u64;
+        /// At most `max_servers` servers per workload.
+        max_servers: u8;
+        /// At most `max_requests` requests per server.
+        max_requests: u8;
+        /// Draws requests from `users` users.
+        users: u8;
+        /// Draws requests from `teams` teams.
+        teams: u8;
+        /// Whether requests may also be leaves and switches.
+        leaves: bool;
+        /// Whether some users may already be on a team when the servers start.
+        initial_members: bool;
+        /// Tries `random_schedules` random schedules on each workload before the `shuttle` ones.
+        random_schedules: u64;
+        /// Tries these schedules on each workload after the random ones.
+        shuttle: ShuttleOptions;
+        /// Stops on these limits.
+        limits: Limits;
+    }
 }
 
 impl Default for ProptestOptions {

@@ -5,9 +5,7 @@
 //! returned as a value (not only printed to stderr) and replays to the identical history.
 
 use super::quiet::EngineRun;
-use super::{
-    panic_message, run_once, Execution, Invariant, Invariants, Limits, Scenario, Unjudged,
-};
+use super::{panic_message, run_once, Execution, Invariants, Limits, Scenario, Unjudged};
 use crate::figures::{count, thousands};
 use crate::runtime::Shuttle;
 use crate::service::JoinService;
@@ -72,37 +70,20 @@ impl Default for ShuttleOptions {
     }
 }
 
+option_builders! {
+    ShuttleOptions {
+        /// Picks schedules with `strategy`.
+        strategy: Strategy;
+        /// Starts from `seed`.
+        seed: u64;
+        /// Tries `iterations` schedules.
+        iterations: u64;
+        /// Stops on these limits.
+        limits: Limits;
+    }
+}
+
 impl ShuttleOptions {
-    /// Picks schedules with `strategy`.
-    pub fn strategy(mut self, strategy: Strategy) -> Self {
-        self.strategy = strategy;
-        self
-    }
-
-    /// Starts from `seed`.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Tries `schedules` schedules.
-    pub fn iterations(mut self, schedules: u64) -> Self {
-        self.iterations = schedules;
-        self
-    }
-
-    /// Stops on these limits.
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// Judges `invariant` too, after every step.
-    pub fn invariant(mut self, invariant: Invariant) -> Self {
-        self.invariants = self.invariants.and(invariant);
-        self
-    }
-
     /// These options as shuttle will really run them: `SHUTTLE_RANDOM_SEED`, when set, replaces
     /// the seed inside shuttle, and a report must name the seed that was used.
     /// (An unreadable `SHUTTLE_RANDOM_SEED` leaves the seed as it is; [`explore`] refuses to run.)

@@ -1,7 +1,7 @@
 //! Real std threads, run many times. A race shows up only when the OS happens to interleave the
 //! servers badly, so this is evidence, never proof: it reports how often the invariant broke.
 
-use super::{run_servers, Around, Execution, Invariant, Invariants, Limits, Scenario, Unjudged};
+use super::{run_servers, Around, Execution, Invariants, Limits, Scenario, Unjudged};
 use crate::figures::{count, thousands};
 use crate::runtime::Std;
 use crate::service::JoinService;
@@ -63,23 +63,12 @@ impl Default for StressOptions {
     }
 }
 
-impl StressOptions {
-    /// Makes `runs` runs.
-    pub fn runs(mut self, runs: u64) -> Self {
-        self.runs = runs;
-        self
-    }
-
-    /// Stops on these limits.
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// Judges `invariant` too, after every step.
-    pub fn invariant(mut self, invariant: Invariant) -> Self {
-        self.invariants = self.invariants.and(invariant);
-        self
+option_builders! {
+    StressOptions {
+        /// Makes `runs` runs.
+        runs: u64;
+        /// Stops on these limits.
+        limits: Limits;
     }
 }
 
