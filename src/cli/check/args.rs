@@ -192,7 +192,8 @@ Examples:
 
 Model limits: the model engine packs a state into 127 bits and holds at most 8 events in a
 log. Sizes beyond that for one protocol (event-sourced-per-team at 3 servers × 3 requests with
-3 users × 3 teams, say) skip the model for that protocol, saying why; the other engines run.
+3 users × 3 teams, say) skip the model for that protocol, saying why, and the other engines run;
+with --engine model alone such a check is refused (exit 2).
 
 Stopping: Ctrl-C, SIGTERM or SIGHUP stops the running check with the statistics so far and the
 report is printed (exit 3); a second one, half a second or more after the first, ends the
