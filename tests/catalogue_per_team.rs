@@ -55,7 +55,7 @@ fn race(first: ServerId) -> Vec<Step> {
 }
 
 /// The store keeps no order across team streams: a read returns them in team order, each with
-/// its version, and an append conflicts only with its own team's stream.
+/// its version, and an append conflicts only with its own team's stream, saying at which version.
 #[test]
 fn team_streams_are_read_in_team_order_and_guard_only_their_team() {
     let store = Arc::new(EventStore::<Std>::with_members(&[], Recording::On));
@@ -65,12 +65,17 @@ fn team_streams_are_read_in_team_order_and_guard_only_their_team() {
     assert_eq!(one.read_all(), (vec![], vec![]));
     assert_eq!(one.append(StreamKey::Team(B), 0, joined(SUE, B)), Ok(1));
     assert_eq!(two.append(StreamKey::Team(A), 0, joined(john, A)), Ok(1));
+    let refused = two.append(StreamKey::Team(A), 0, joined(SUE, A));
     assert_eq!(
-        two.append(StreamKey::Team(A), 0, joined(SUE, A)),
+        refused,
         Err(Conflict {
             expected: 0,
             actual: 1
         })
+    );
+    assert_eq!(
+        refused.map_err(|conflict| conflict.to_string()),
+        Err("expected v0, stream is at v1".to_string())
     );
     let all = [joined(john, A), joined(SUE, B)].concat();
     assert_eq!(one.read_all(), (all, vec![(A, 1), (B, 1)]));

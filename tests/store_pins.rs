@@ -6,8 +6,8 @@ use joincheck::check::conform::replay_on_implementation;
 use joincheck::runtime::{Runtime, Std};
 use joincheck::service::{JoinService, Server};
 use joincheck::store::{
-    Database, EventStore, Guarded, LeasedTeams, Membership, MembershipsCollection, Recording,
-    StepLog, TeamsCollection, TeamsConnection, UserDocuments,
+    Database, EventStore, Guarded, LeasedTeams, LockTokens, Membership, MembershipsCollection,
+    Recording, StaleToken, StepLog, TeamsCollection, TeamsConnection, UserDocuments,
 };
 use joincheck_models::domain::{JoinError, ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step, StreamKey};
@@ -256,4 +256,36 @@ fn the_lease_clock_ticks_once_for_each_expiry_it_replays() {
     leased.connect(ServerId(0)).find_team_of(SUE, None).unwrap();
     assert!(!clock.join().unwrap());
     assert_eq!(servers(&leased.history()), [0]);
+}
+
+/// A fenced write whose lease expired meanwhile is refused, and the refusal names both tokens,
+/// as the store's error and as the request's.
+#[test]
+fn a_write_fenced_with_an_expired_lease_names_both_tokens() {
+    let store = Arc::new(LeasedTeams::<Std>::with_members(
+        &[],
+        Recording::Off,
+        LockTokens::Fencing,
+    ));
+    let (one, two) = (store.connect(ServerId(0)), store.connect(ServerId(1)));
+    let first = one.acquire(SUE);
+    store.tick();
+    let second = two.acquire(SUE);
+    assert_eq!((first.token, second.token), (Some(1), Some(2)));
+    assert_eq!(two.push_member(A, SUE, second.token), Ok(()));
+    let stale = one.push_member(A, SUE, first.token);
+    assert_eq!(
+        stale,
+        Err(StaleToken {
+            token: 1,
+            newest: 2
+        })
+    );
+    let refusal = stale.unwrap_err();
+    assert_eq!(refusal.to_string(), "token 1 is older than token 2");
+    assert_eq!(
+        JoinError::from(refusal).to_string(),
+        "rejected: token 1 is older than token 2"
+    );
+    assert_eq!(store.membership(), [(A, SUE)]);
 }

@@ -318,6 +318,34 @@ mod tests {
         assert_eq!(widths([4, 3, 3, 2]), [45, 96, 96, 96, 45, 45, 53, 93, 93]);
     }
 
+    /// A state of exactly [`STATE_BITS`] bits is checkable and one of a bit more is not: the
+    /// limit is the last bit a packed state holds, below the occupied bit of the state set.
+    #[test]
+    fn a_state_of_exactly_state_bits_is_checkable_and_one_bit_more_is_not() {
+        let mut verdicts = std::collections::BTreeMap::new();
+        for (s, u, t, n) in (1..=8).flat_map(|s| {
+            (1..=8)
+                .flat_map(move |u| (1..=8).flat_map(move |t| (1..=15).map(move |n| (s, u, t, n))))
+        }) {
+            let Ok(sizes) = Sizes::new(s, u, t, n) else {
+                continue;
+            };
+            for protocol in Protocol::ALL {
+                let Ok(model) = crate::ProtocolModel::try_new(protocol, sizes) else {
+                    continue;
+                };
+                let bits = model.layout().bits();
+                if bits == STATE_BITS || bits == STATE_BITS + 1 {
+                    verdicts.insert(bits, model.checkable().map_err(|e| e.to_string()));
+                }
+            }
+        }
+        assert_eq!(verdicts[&STATE_BITS], Ok(()));
+        assert!(verdicts[&(STATE_BITS + 1)]
+            .as_ref()
+            .is_err_and(|e| e.contains("needs 128 bits, more than the 127")));
+    }
+
     #[test]
     fn packing_round_trips_every_reachable_state() {
         for (protocol, sizes, leaves) in every_model() {
