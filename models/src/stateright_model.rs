@@ -180,6 +180,23 @@ mod tests {
         );
     }
 
+    /// A fenced lock's holder shows its token (a pending append's version is shown as the read
+    /// it came from instead), and the state its users' tokens.
+    #[test]
+    fn a_token_reads_as_one_in_the_explorer() {
+        let model = ProtocolModel::new(
+            Protocol::LeaseLockFencedReads,
+            Sizes::new(2, 1, 2, 1).unwrap(),
+        );
+        let action = Action::parse("server-1 acquire sue → team-A").unwrap();
+        let state = model.next_state(&model.initial_state(), action).unwrap();
+        assert_eq!(
+            format!("{state:?}"),
+            "State { server-1: acquired the lock for sue → team-A, check next (token 1), holds \
+             the lease, 0 done, members: {}, log: [], tokens: {sue: issued 1, seen 0} }"
+        );
+    }
+
     #[test]
     fn steps_read_like_the_trace() {
         let model = stateright_model(Protocol::Naive, Sizes::new(2, 1, 2, 1).unwrap());
