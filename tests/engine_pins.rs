@@ -270,9 +270,13 @@ fn round_robin_follows_its_documented_formula() {
             })
             .collect()
     };
-    for (servers, users, teams, requests) in
-        [(4, 3, 3, 2), (5, 3, 4, 4), (6, 4, 2, 5), (3, 1, 2, 1)]
-    {
+    for (servers, users, teams, requests) in [
+        (4, 3, 3, 2),
+        (5, 3, 4, 4),
+        (6, 4, 2, 5),
+        (3, 1, 2, 1),
+        (2, 1, 2, 4),
+    ] {
         let scenario = Scenario::round_robin(servers, users, teams, requests).unwrap();
         assert_eq!(
             scenario.servers(),
@@ -317,6 +321,20 @@ fn a_run_keeps_each_servers_answers_in_order() {
     );
     assert_eq!(run.membership, [(A, SUE)]);
     assert_eq!(run.history.len(), 4);
+}
+
+/// A run starts from the scenario's memberships: sue, already on team-A, is refused team-B.
+#[test]
+fn a_run_starts_from_the_scenarios_memberships() {
+    let servers = vec![vec![Request::Join { user: SUE, team: B }]];
+    let scenario = Scenario::new(1, 2, servers, vec![(A, SUE)]).unwrap();
+    assert_eq!(scenario.initial(), [(A, SUE)]);
+    let run = run_once::<Std, _>(&Naive, &scenario, Recording::On);
+    assert_eq!(
+        run.answers,
+        [vec![Err(JoinError::AlreadyOnTeam { team: A })]]
+    );
+    assert_eq!(run.membership, [(A, SUE)]);
 }
 
 /// A time limit already spent stops every engine before its first run, with the same words; one
