@@ -1,5 +1,6 @@
 //! A program that runs loom, shuttle and proptest, in any order, prints nothing it did not print
-//! itself: the engines' control-flow panics and shuttle's "task failed" blocks stay off stderr,
+//! itself: the engines' control-flow panics, an implementation's panic under loom (its message is
+//! the verdict's reason) and shuttle's "task failed" blocks stay off stderr,
 //! while a panic of the program's own still reaches it.
 //!
 //! The test runs itself again as a child process, so that it sees the child's stderr.
@@ -8,8 +9,13 @@ use joincheck::check::loom::{self, LoomOptions};
 use joincheck::check::proptest::{self, ProptestOptions};
 use joincheck::check::shuttle::{self, ShuttleOptions, Strategy};
 use joincheck::check::Scenario;
-use joincheck::service::{EventSourced, Naive};
+use joincheck::runtime::Runtime;
+use joincheck::service::{EventSourced, JoinService, Naive, Server};
+use joincheck::store::TeamsCollection;
+use joincheck_models::domain::{JoinError, ServerId, TeamId, UserId};
+use joincheck_models::verdict::Verdict;
 use std::process::Command;
+use std::sync::Arc;
 
 const CHILD: &str = "JOINCHECK_QUIET_CHILD";
 
@@ -37,7 +43,45 @@ fn every_engine_in_turn() {
         kinds,
         ["violated", "violated", "violated", "holds", "holds", "violated"]
     );
+    // An implementation that panics under loom: inconclusive, the panic told there, not on
+    // stderr. (Under shuttle, and so under proptest, which runs on shuttle, shuttle itself
+    // prints one line per panic, "test panicked in task …", which no panic hook can keep off.)
+    match loom::check(Panics, &article, &LoomOptions::default()).unwrap() {
+        Verdict::Inconclusive { reason, .. } => {
+            assert!(reason.contains("out of database connections"), "{reason}")
+        }
+        other => panic!("expected inconclusive: {other:?}"),
+    }
     let _ = std::panic::catch_unwind(|| panic!("the program's own panic"));
+}
+
+/// A service whose servers panic on every request.
+#[derive(Clone, Copy)]
+struct Panics;
+
+impl<R: Runtime> JoinService<R> for Panics {
+    type Database = TeamsCollection<R>;
+    type Server = Panicking;
+
+    fn name(&self) -> String {
+        "panics".to_string()
+    }
+
+    fn start_server(&self, _: &Arc<TeamsCollection<R>>, _: ServerId) -> Panicking {
+        Panicking
+    }
+}
+
+struct Panicking;
+
+impl Server for Panicking {
+    fn join(&mut self, _: UserId, _: TeamId) -> Result<(), JoinError> {
+        panic!("out of database connections")
+    }
+
+    fn leave(&mut self, _: UserId, _: TeamId) -> Result<(), JoinError> {
+        panic!("out of database connections")
+    }
 }
 
 #[test]
