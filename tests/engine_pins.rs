@@ -10,7 +10,7 @@ use joincheck::check::shuttle::{self, ShuttleOptions, Strategy, SHORTENING_SCHED
 use joincheck::check::stress::{self, StressOptions};
 use joincheck::check::{first_broken_step, run_once, Execution, Invariant, Invariants, Judgement};
 use joincheck::check::{Limits, Scenario};
-use joincheck::runtime::{Shuttle, Std};
+use joincheck::runtime::{Runtime, Shuttle, Std};
 use joincheck::service::{EventSourced, Naive};
 use joincheck::service::{JoinService, Server};
 use joincheck::store::Recording;
@@ -20,6 +20,7 @@ use joincheck_models::domain::{JoinError, Request, ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
 use joincheck_models::verdict::{Counterexample, Replay, Verdict};
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -461,5 +462,65 @@ fn a_schedule_that_does_not_decode_is_refused_in_words() {
     assert_eq!(
         refused.to_string(),
         "not a shuttle schedule that replays: not hex"
+    );
+}
+
+/// A service whose servers ask the check to stop at their first join, and then do nothing
+/// (so nothing ever breaks).
+#[derive(Clone)]
+struct StopsAtFirstJoin(Arc<AtomicBool>);
+
+impl<R: Runtime> JoinService<R> for StopsAtFirstJoin {
+    type Database = TeamsCollection<R>;
+    type Server = StoppingServer<R>;
+
+    fn name(&self) -> String {
+        "stops-at-first-join".to_string()
+    }
+
+    fn start_server(&self, database: &Arc<TeamsCollection<R>>, id: ServerId) -> Self::Server {
+        StoppingServer {
+            teams: database.connect(id),
+            stop: Arc::clone(&self.0),
+        }
+    }
+}
+
+struct StoppingServer<R: Runtime> {
+    teams: TeamsConnection<R>,
+    stop: Arc<AtomicBool>,
+}
+
+impl<R: Runtime> Server for StoppingServer<R> {
+    fn join(&mut self, _: UserId, _: TeamId) -> Result<(), JoinError> {
+        self.stop.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn leave(&mut self, user: UserId, team: TeamId) -> Result<(), JoinError> {
+        match self.teams.pull_member(team, user) {
+            true => Ok(()),
+            false => Err(JoinError::NotOnTeam),
+        }
+    }
+}
+
+/// proptest's limits reach into the shuttle schedules of the workload running when they are
+/// hit: a stop requested during the first workload stops its schedules there, not after all of
+/// them.
+#[test]
+fn a_stop_request_during_a_workload_stops_its_schedules() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let options = ProptestOptions::default().limits(Limits::default().stop(Arc::clone(&stop)));
+    let verdict = proptest::check(StopsAtFirstJoin(stop), &options);
+    let Verdict::Inconclusive { reason, .. } = verdict else {
+        panic!("expected inconclusive: {verdict:?}");
+    };
+    assert_eq!(
+        reason,
+        "shuttle was inconclusive on server-1: join sue → team-A; server-2: leave sue ← team-B, \
+         join sue → team-B; server-3: leave john ← team-A, join john → team-B; server-4: join sue \
+         → team-B, leave john ← team-A (initially john ∈ team-A, sue ∈ team-B): stopped by the \
+         stop request after 1 of 50 schedules, nothing is proved"
     );
 }
