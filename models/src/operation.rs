@@ -383,3 +383,19 @@ impl fmt::Display for OpResult {
 pub fn team_or_none(team: Option<TeamId>) -> String {
     team.map_or_else(|| "none".to_string(), |team| team.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store's own operation reads in its own words, in a trace as on its own.
+    #[test]
+    fn a_custom_operation_reads_in_the_stores_words() {
+        let sue = UserId(0);
+        let cas = CustomOperation::new("cas", "set sue's team to team-A if unset").writes(sue);
+        assert_eq!(cas.to_string(), "set sue's team to team-A if unset");
+        let operation = Operation::from(cas);
+        assert_eq!(operation.to_string(), "set sue's team to team-A if unset");
+        assert_eq!(operation.verb(), "cas");
+    }
+}
