@@ -390,6 +390,12 @@ mod tests {
             (short.kind(), short.stats().unique_states),
             ("inconclusive", Some(30))
         );
+        // Also where a full table must find, past collisions, the states it already stored.
+        let whole = check(Protocol::EventSourced, sizes(3, 3, 3, 1), &exact(23_311));
+        assert_eq!(
+            (whole.kind(), whole.stats().unique_states),
+            ("holds", Some(23_311))
+        );
         let Verdict::Inconclusive { reason, .. } =
             check(Protocol::EventSourced, sizes(3, 3, 3, 1), &exact(10))
         else {
