@@ -76,25 +76,21 @@ impl fmt::Display for SizeError {
             } => write!(f, "{dimension} = {value} is above the limit of {limit}"),
             SizeError::LogTooLong {
                 protocol,
-                leaves: true,
+                leaves,
                 events,
                 room,
-            } => write!(
-                f,
-                "with leaves, the log of the {protocol} protocol can grow to {events} events at \
-                 these sizes (one per request), more than the {room} a state has room for; use \
-                 fewer servers or requests"
-            ),
-            SizeError::LogTooLong {
-                protocol,
-                leaves: false,
-                events,
-                room,
-            } => write!(
-                f,
-                "the log of the {protocol} protocol can grow to {events} events at these sizes, \
-                 more than the {room} a state has room for; use fewer servers or requests"
-            ),
+            } => {
+                let (with_leaves, per_request) = match leaves {
+                    true => ("with leaves, the", " (one per request),"),
+                    false => ("the", ","),
+                };
+                write!(
+                    f,
+                    "{with_leaves} log of the {protocol} protocol can grow to {events} events at \
+                     these sizes{per_request} more than the {room} a state has room for; use \
+                     fewer servers or requests"
+                )
+            }
         }
     }
 }
