@@ -14,7 +14,7 @@ use crate::domain::{Request, ServerId, TeamId, UserId};
 use crate::operation::{OpResult, Operation};
 use crate::protocol::{Database, JoinProtocol};
 use crate::sizes::Sizes;
-use crate::state::{Phase, Server, State, MAX};
+use crate::state::{Phase, Server, State};
 use crate::symmetry::Renaming;
 
 /// Check-then-act over each team's member set.
@@ -130,17 +130,7 @@ impl JoinProtocol for Naive {
     }
 
     fn rename_database(&self, sizes: Sizes, state: &mut State, renaming: &Renaming) {
-        let members = state.members;
-        state.members = [0; MAX];
-        for (team, mask) in members[..usize::from(sizes.teams)].iter().enumerate() {
-            let mut renamed = 0u8;
-            for user in 0..sizes.users {
-                if mask & (1 << user) != 0 {
-                    renamed |= 1 << renaming.user(UserId(user)).0;
-                }
-            }
-            state.members[usize::from(renaming.team(TeamId(team as u8)).0)] = renamed;
-        }
+        state.rename_members(sizes, renaming);
     }
 
     fn orders_all_events(&self) -> bool {
