@@ -9,15 +9,16 @@ use crate::domain::{Request, ServerId};
 use crate::model::ProtocolModel;
 use crate::operation::{OpResult, Operation};
 use crate::protocol::{Database, JoinProtocol};
+use crate::protocols::Naive;
 use crate::reference::{reachable_in, sizes};
 use crate::sizes::Sizes;
-use crate::state::{Phase, Server, State};
+use crate::state::{Phase, State};
 use crate::symmetry::Renaming;
 use crate::verdict::Verdict;
 use std::time::Instant;
 
 /// Check-then-act over member sets, where a checked server waits for every other checked
-/// server to push first: a wait with no end once two servers have checked.
+/// server to push first: a wait with no end once two servers have checked. Otherwise naive.
 #[derive(Debug)]
 struct WaitsForTheOthers;
 
@@ -27,8 +28,7 @@ impl JoinProtocol for WaitsForTheOthers {
     }
 
     fn first_action(&self, server: ServerId, request: Request) -> Action {
-        let (user, team) = (request.user(), request.team());
-        Action::Check { server, user, team }
+        Naive.first_action(server, request)
     }
 
     fn next_state(&self, sizes: Sizes, state: &State, action: Action) -> Option<State> {
@@ -42,48 +42,23 @@ impl JoinProtocol for WaitsForTheOthers {
         action: Action,
     ) -> Option<(State, Operation, OpResult)> {
         let index = usize::from(action.server().0);
-        let server = state.servers[index];
-        let mut next = *state;
-        match action {
-            Action::Check { user, team, .. }
-                if server.phase == Phase::Idle && server.done < sizes.requests =>
-            {
-                let found = state.team_of(user);
-                next.servers[index] = match found {
-                    Some(_) => Server::idle(server.done + 1),
-                    None => Server {
-                        phase: Phase::Checked,
-                        user,
-                        team,
-                        ..server
-                    },
-                };
-                Some((next, Operation::FindTeamOf { user }, OpResult::Found(found)))
-            }
-            Action::Act { .. } if server.phase == Phase::Checked => {
-                let others_checked = state
-                    .servers(sizes)
-                    .iter()
-                    .enumerate()
-                    .any(|(other, s)| other != index && s.phase == Phase::Checked);
-                if others_checked {
-                    return None;
-                }
-                let (user, team) = (server.user, server.team);
-                next.members[usize::from(team.0)] |= 1 << user.0;
-                next.servers[index] = Server::idle(server.done + 1);
-                Some((next, Operation::PushMember { team, user }, OpResult::Pushed))
-            }
-            _ => None,
+        let others_checked = state
+            .servers(sizes)
+            .iter()
+            .enumerate()
+            .any(|(other, s)| other != index && s.phase == Phase::Checked);
+        if matches!(action, Action::Act { .. }) && others_checked {
+            return None;
         }
+        Naive.step(sizes, state, action)
     }
 
-    fn database(&self, _: Sizes, _: bool) -> Database {
-        Database::MemberSets
+    fn database(&self, sizes: Sizes, leaves: bool) -> Database {
+        Naive.database(sizes, leaves)
     }
 
     fn rename_database(&self, sizes: Sizes, state: &mut State, renaming: &Renaming) {
-        state.rename_members(sizes, renaming);
+        Naive.rename_database(sizes, state, renaming);
     }
 
     fn orders_all_events(&self) -> bool {

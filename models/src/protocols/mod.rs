@@ -9,7 +9,7 @@ use crate::protocol::JoinProtocol;
 use conditional_write::ConditionalWrite;
 use event_sourced::EventSourced;
 use lease_lock::LeaseLock;
-use naive::Naive;
+pub(crate) use naive::Naive;
 use std::fmt;
 
 pub use event_sourced::Streams;
