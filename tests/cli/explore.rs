@@ -87,22 +87,20 @@ fn explore_refuses_a_port_in_use() {
 /// state holds: explore refuses before serving, rather than fail on the ninth append.
 #[test]
 fn explore_refuses_sizes_whose_log_outgrows_a_state() {
-    let sizes = [
-        "--servers",
-        "3",
-        "--users",
-        "3",
-        "--teams",
-        "3",
-        "--requests",
-        "3",
-    ];
     assert_bad_input(
         &[
-            &["explore", "--protocol", "event-sourced-per-team"][..],
-            &sizes,
-        ]
-        .concat(),
+            "explore",
+            "--protocol",
+            "event-sourced-per-team",
+            "--servers",
+            "3",
+            "--users",
+            "3",
+            "--teams",
+            "3",
+            "--requests",
+            "3",
+        ],
         "the log of the event-sourced-per-team protocol can grow to 9 events at these sizes, more \
          than the 8 a state has room for; use fewer servers or requests",
     );
