@@ -201,6 +201,49 @@ pub enum JoinError {
         /// The newest token the store had seen.
         newest: u64,
     },
+    /// The database refused a statement, and the service gave up on the request.
+    Database(DatabaseError),
+}
+
+/// Why an SQL database refused a statement, by the database's own error code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DatabaseError {
+    /// A unique index already holds the key (PostgreSQL `23505`, SQLite `SQLITE_CONSTRAINT_UNIQUE`
+    /// or `SQLITE_CONSTRAINT_PRIMARYKEY`).
+    DuplicateKey,
+    /// Serializable isolation could not order the transaction with the others (PostgreSQL
+    /// `40001`): retry the whole transaction.
+    SerializationFailure,
+    /// The database broke a cycle of transactions waiting for each other's locks (PostgreSQL
+    /// `40P01`): retry the whole transaction.
+    Deadlock,
+    /// Another connection holds the lock and the database would not wait for it (SQLite
+    /// `SQLITE_BUSY`): retry the whole transaction.
+    Busy,
+    /// Any other error.
+    Other,
+}
+
+impl DatabaseError {
+    /// Whether the whole transaction may succeed if tried again.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            DatabaseError::SerializationFailure | DatabaseError::Deadlock | DatabaseError::Busy
+        )
+    }
+}
+
+impl fmt::Display for DatabaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DatabaseError::DuplicateKey => "duplicate key",
+            DatabaseError::SerializationFailure => "serialization failure",
+            DatabaseError::Deadlock => "deadlock detected",
+            DatabaseError::Busy => "database is busy",
+            DatabaseError::Other => "database error",
+        })
+    }
 }
 
 impl fmt::Display for JoinError {
@@ -215,6 +258,7 @@ impl fmt::Display for JoinError {
             JoinError::StaleToken { token, newest } => {
                 write!(f, "rejected: token {token} is older than token {newest}")
             }
+            JoinError::Database(error) => write!(f, "the database refused: {error}"),
         }
     }
 }

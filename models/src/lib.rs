@@ -29,6 +29,7 @@ pub mod protocol;
 pub mod protocols;
 pub mod sizes;
 pub mod state;
+pub mod statement;
 pub mod stateright_model;
 mod symmetry;
 pub mod verdict;

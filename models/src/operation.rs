@@ -6,6 +6,7 @@
 //! serves both.
 
 use crate::domain::{Event, ServerId, TeamId, UserId};
+use crate::statement::{SqlAnswer, SqlStatement};
 use std::fmt;
 
 /// Which event stream an append guards with its expected version.
@@ -120,6 +121,8 @@ pub enum Operation {
     /// An operation of a store joincheck does not know, in that store's own words (boxed, so
     /// that the built-in operations stay small).
     Custom(Box<CustomOperation>),
+    /// A statement of an SQL database, as the server sent it (boxed, like a custom operation).
+    Sql(Box<SqlStatement>),
 }
 
 /// An operation of a third-party store, recorded as that store says it: its verb, the
@@ -168,6 +171,18 @@ impl CustomOperation {
     pub fn writes(mut self, user: UserId) -> Self {
         self.writes.push(user);
         self
+    }
+}
+
+impl From<SqlStatement> for Operation {
+    fn from(statement: SqlStatement) -> Self {
+        Operation::Sql(Box::new(statement))
+    }
+}
+
+impl From<SqlAnswer> for OpResult {
+    fn from(answer: SqlAnswer) -> Self {
+        OpResult::Sql(Box::new(answer))
     }
 }
 
@@ -249,6 +264,8 @@ pub enum OpResult {
     },
     /// What an operation of a third-party store returned, in that store's words.
     Custom(String),
+    /// What an SQL database answered to a statement.
+    Sql(Box<SqlAnswer>),
 }
 
 /// One recorded operation: who did what, what it returned, and membership right after.
@@ -262,6 +279,26 @@ pub struct Step {
     pub result: OpResult,
     /// Team membership right after the operation, as sorted `(team, user)` pairs.
     pub membership_after: Vec<(TeamId, UserId)>,
+}
+
+impl Step {
+    /// This step as the protocol's model records it: an SQL statement that performs a model
+    /// operation is that operation, with the database's answer in the model's terms; every other
+    /// step is itself. Conformance compares histories of SQL services with a model this way.
+    pub fn in_model_terms(&self) -> Step {
+        let (Operation::Sql(statement), OpResult::Sql(answer)) = (&self.operation, &self.result)
+        else {
+            return self.clone();
+        };
+        match (&statement.model, &answer.model) {
+            (Some(operation), Some(result)) => Step {
+                operation: operation.clone(),
+                result: result.clone(),
+                ..self.clone()
+            },
+            _ => self.clone(),
+        }
+    }
 }
 
 impl Operation {
@@ -282,6 +319,7 @@ impl Operation {
             Operation::Expire { .. } => "lease",
             Operation::Fenced { operation, .. } => operation.verb(),
             Operation::Custom(custom) => &custom.verb,
+            Operation::Sql(statement) => &statement.verb,
         }
     }
 }
@@ -328,6 +366,7 @@ impl fmt::Display for Operation {
             Operation::Expire { user } => write!(f, "{user}'s lease expires"),
             Operation::Fenced { token, operation } => write!(f, "{operation} with token {token}"),
             Operation::Custom(custom) => write!(f, "{custom}"),
+            Operation::Sql(statement) => write!(f, "{statement}"),
         }
     }
 }
@@ -375,6 +414,7 @@ impl fmt::Display for OpResult {
             OpResult::Expired => write!(f, "lock free, holder not told"),
             OpResult::Stale { newest } => write!(f, "rejected: token {newest} seen"),
             OpResult::Custom(result) => f.write_str(result),
+            OpResult::Sql(answer) => write!(f, "{answer}"),
         }
     }
 }
