@@ -77,6 +77,15 @@ impl Execution {
         }
     }
 
+    /// Why a statement of this run was not one atomic step, if one was not: a verdict that
+    /// relies on interleaving whole statements is then evidence, not proof.
+    pub fn not_atomic(&self) -> Option<&str> {
+        self.history.iter().find_map(|step| match &step.result {
+            OpResult::Sql(answer) => answer.not_atomic.as_deref(),
+            _ => None,
+        })
+    }
+
     /// How many appends were refused with a conflict (and so retried).
     pub fn conflicts(&self) -> u64 {
         let refused = |step: &&Step| matches!(step.result, OpResult::Conflict { .. });

@@ -4,7 +4,8 @@
 //! the failing execution itself and stops loom by unwinding out of the run.
 
 use super::quiet::EngineRun;
-use super::{panic_message, run_once, Invariants, Limits, Scenario, ScenarioError, Unjudged};
+use super::{panic_message, run_once, whole_statements, Invariants, Limits, Scenario};
+use super::{ScenarioError, Unjudged};
 use crate::figures::count;
 use crate::runtime::Loom;
 use crate::service::JoinService;
@@ -86,6 +87,8 @@ struct Found {
     first_at: Option<u64>,
     /// Why the harness stopped loom, if it did.
     stop: Option<Stop>,
+    /// Why a statement of some execution was not one atomic step, if one was not.
+    not_atomic: Option<String>,
 }
 
 /// Explores every interleaving of `scenario` (within the preemption bound) with loom, judging
@@ -146,6 +149,11 @@ where
                 stop(&found, Stop::Limit(why.into()));
             }
             let execution = run_once::<Loom, S>(&service, &scenario, Recording::On);
+            if let Some(reason) = execution.not_atomic() {
+                lock(&found)
+                    .not_atomic
+                    .get_or_insert_with(|| reason.to_string());
+            }
             let replay = Replay::LoomExecution { iteration };
             let protocol = protocol.clone();
             match execution.counterexample(protocol, &scenario, &invariants, Engine::Loom, replay) {
@@ -195,7 +203,7 @@ where
     Ok(match (outcome, found.stop) {
         (Ok(()), _) => Verdict::Holds {
             engine: Engine::Loom,
-            scope,
+            scope: whole_statements(scope, found.not_atomic.as_deref()),
             stats,
         },
         (Err(_), Some(Stop::Limit(why))) => Verdict::Inconclusive {

@@ -168,6 +168,18 @@ impl Limits {
     }
 }
 
+/// The scope of a verdict that holds, qualified when a run relied on a statement the database
+/// does not make atomic (`reason` says which and why): interleaving whole statements cannot
+/// show a race inside one, so the verdict is then evidence, not proof.
+pub(crate) fn whole_statements(scope: String, not_atomic: Option<&str>) -> String {
+    match not_atomic {
+        None => scope,
+        Some(reason) => {
+            format!("{scope}; for whole statements only: evidence, not proof ({reason})")
+        }
+    }
+}
+
 /// The message of a panic payload, for reporting a panicking implementation.
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(text) = payload.downcast_ref::<&str>() {

@@ -7,7 +7,7 @@
 //! Passing is evidence, not proof.
 
 use super::shuttle::{self as shuttle_engine, ShuttleOptions, Strategy as Schedules};
-use super::{Invariants, Limits, Scenario, ScenarioError};
+use super::{whole_statements, Invariants, Limits, Scenario, ScenarioError};
 use crate::runtime::Shuttle;
 use crate::service::JoinService;
 use joincheck_models::domain::{Request, TeamId, UserId};
@@ -332,18 +332,30 @@ fn runner(options: &ProptestOptions) -> TestRunner {
 }
 
 /// Runs `scenario` under the random schedules and, if they find nothing, under the PCT ones.
-fn check_workload<S>(service: &S, scenario: &Scenario, schedules: &[ShuttleOptions; 2]) -> Verdict
+fn check_workload<S>(
+    service: &S,
+    scenario: &Scenario,
+    schedules: &[ShuttleOptions; 2],
+    not_atomic: &RefCell<Option<String>>,
+) -> Verdict
 where
     S: JoinService<Shuttle> + Clone,
 {
     let [random, pct] = schedules;
+    let check = |options| {
+        let (verdict, reason) = shuttle_engine::check_noting(service.clone(), scenario, options);
+        if let Some(reason) = reason {
+            not_atomic.borrow_mut().get_or_insert(reason);
+        }
+        verdict
+    };
     if random.iterations > 0 {
-        let verdict = shuttle_engine::check(service.clone(), scenario, random);
+        let verdict = check(random);
         if !matches!(verdict, Verdict::Holds { .. }) {
             return verdict;
         }
     }
-    shuttle_engine::check(service.clone(), scenario, pct)
+    check(pct)
 }
 
 /// Generates workloads, runs each under random and then PCT shuttle schedules, and shrinks the
@@ -441,6 +453,7 @@ where
     // proptest keeps the last failing workload as its smallest, so the last counterexample found
     // is the shrunk one; keeping it means a limit hit while shrinking loses nothing.
     let smallest: RefCell<Option<(Box<Counterexample>, Scenario)>> = RefCell::new(None);
+    let not_atomic: RefCell<Option<String>> = RefCell::new(None);
     let pct = ShuttleOptions {
         limits: options.limits.clone(),
         invariants: options.invariants.clone(),
@@ -468,7 +481,7 @@ where
                 return Ok(());
             }
         };
-        match check_workload(&service, &scenario, &schedules) {
+        match check_workload(&service, &scenario, &schedules, &not_atomic) {
             Verdict::Violated { counterexample, .. } => {
                 if first_broken_case.get().is_none() {
                     first_broken_case.set(Some(workloads_run.get()));
@@ -503,13 +516,16 @@ where
         },
         Ok(()) => Verdict::Holds {
             engine: Engine::Proptest,
-            scope: format!(
-                "no violation in {} {what}, each under {} shuttle schedules ({random}) and {} \
-                 ({pct}){}: evidence, not proof",
-                options.cases,
-                random.iterations,
-                pct.iterations,
-                options.invariants.scope(),
+            scope: whole_statements(
+                format!(
+                    "no violation in {} {what}, each under {} shuttle schedules ({random}) and \
+                     {} ({pct}){}: evidence, not proof",
+                    options.cases,
+                    random.iterations,
+                    pct.iterations,
+                    options.invariants.scope(),
+                ),
+                not_atomic.borrow().as_deref(),
             ),
             stats,
         },

@@ -5,7 +5,8 @@
 //! returned as a value (not only printed to stderr) and replays to the identical history.
 
 use super::quiet::EngineRun;
-use super::{panic_message, run_once, Execution, Invariants, Limits, Scenario, Unjudged};
+use super::{panic_message, run_once, whole_statements, Execution, Invariants, Limits};
+use super::{Scenario, Unjudged};
 use crate::figures::{count, thousands};
 use crate::runtime::Shuttle;
 use crate::service::JoinService;
@@ -269,18 +270,48 @@ pub fn check<S>(service: S, scenario: &Scenario, options: &ShuttleOptions) -> Ve
 where
     S: JoinService<Shuttle>,
 {
+    let (verdict, not_atomic) = check_noting(service, scenario, options);
+    match verdict {
+        Verdict::Holds {
+            engine,
+            scope,
+            stats,
+        } => Verdict::Holds {
+            engine,
+            scope: whole_statements(scope, not_atomic.as_deref()),
+            stats,
+        },
+        verdict => verdict,
+    }
+}
+
+/// [`check`], with why a statement of some schedule was not one atomic step, if one was not,
+/// apart from the verdict: proptest says so once for all its workloads.
+pub(crate) fn check_noting<S>(
+    service: S,
+    scenario: &Scenario,
+    options: &ShuttleOptions,
+) -> (Verdict, Option<String>)
+where
+    S: JoinService<Shuttle>,
+{
     let options = &options.effective();
     let started = Instant::now();
     let found: Arc<Mutex<Option<Counterexample>>> = Arc::default();
     let unjudged: Arc<Mutex<Option<(u64, Unjudged)>>> = Arc::default();
+    let not_atomic: Arc<Mutex<Option<String>>> = Arc::default();
     let visit = {
         let (found, unjudged, scenario) = (found.clone(), unjudged.clone(), scenario.clone());
+        let noted = not_atomic.clone();
         let protocol = JoinService::<Shuttle>::name(&service);
         let found_by = options.to_string();
         let invariants = options.invariants.clone();
         let (mut schedules, mut first_found_at) = (0u64, None);
         move |execution: Execution, schedule: EncodedSchedule| {
             schedules += 1;
+            if let Some(reason) = execution.not_atomic() {
+                lock(&noted).get_or_insert_with(|| reason.to_string());
+            }
             let replay = Replay::ShuttleSchedule {
                 schedule: schedule.0,
                 found_by: found_by.clone(),
@@ -318,17 +349,19 @@ where
     let ran = match outcome {
         Ok(ran) => ran,
         Err(message) => {
-            return Verdict::Inconclusive {
+            let verdict = Verdict::Inconclusive {
                 engine: Engine::Shuttle,
                 reason: format!("shuttle stopped: {message}"),
                 stats,
-            }
+            };
+            return (verdict, None);
         }
     };
     stats.iterations = Some(ran);
     let found = lock(&found).take();
     let unjudged = lock(&unjudged).take();
-    match (found, unjudged) {
+    let not_atomic = lock(&not_atomic).take();
+    let verdict = match (found, unjudged) {
         (Some(counterexample), _) => Verdict::Violated {
             engine: Engine::Shuttle,
             counterexample: Box::new(counterexample),
@@ -363,7 +396,8 @@ where
             ),
             stats,
         },
-    }
+    };
+    (verdict, not_atomic)
 }
 
 /// Replays a schedule found by [`check`] and returns the execution it produces.

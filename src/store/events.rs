@@ -108,10 +108,6 @@ impl<R: Runtime> EventStore<R> {
 }
 
 impl<R: Runtime> Database for EventStore<R> {
-    fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
-        EventStore::with_members(initial, recording)
-    }
-
     fn membership(&self) -> Vec<(TeamId, UserId)> {
         self.log.membership()
     }

@@ -9,7 +9,7 @@ use std::fmt;
 
 /// An enforced order of operations, by server.
 #[derive(Default)]
-struct Order {
+pub(crate) struct Order {
     next: VecDeque<ServerId>,
     finished: BTreeSet<ServerId>,
     taken: usize,
@@ -17,9 +17,17 @@ struct Order {
 }
 
 impl Order {
+    /// An order in which operations take effect, one entry per operation.
+    pub(crate) fn new(order: Vec<ServerId>) -> Order {
+        Order {
+            next: order.into(),
+            ..Order::default()
+        }
+    }
+
     /// Whether `server` may operate now. If the server whose turn it is has finished, the order
     /// cannot be followed: note that and let everyone through.
-    fn admits(&mut self, server: ServerId) -> bool {
+    pub(crate) fn admits(&mut self, server: ServerId) -> bool {
         match self.next.front() {
             None => true,
             Some(turn) if *turn == server => true,
@@ -35,7 +43,24 @@ impl Order {
         }
     }
 
-    fn took_effect(&mut self, server: ServerId) {
+    /// The order cannot be followed, for the reason given: from now on, any order.
+    pub(crate) fn diverge(&mut self, why: &str) {
+        self.diverged = Some(format!("operation {}: {why}", self.taken + 1));
+        self.next.clear();
+    }
+
+    /// `server` will perform no more operations.
+    pub(crate) fn finish(&mut self, server: ServerId) {
+        self.finished.insert(server);
+    }
+
+    /// Where the order could not be followed, if it could not.
+    pub(crate) fn diverged(&self) -> Option<String> {
+        self.diverged.clone()
+    }
+
+    /// `server`'s operation took effect: the order moves on if it was its turn.
+    pub(crate) fn took_effect(&mut self, server: ServerId) {
         if self.next.front() == Some(&server) {
             self.next.pop_front();
             self.taken += 1;
@@ -239,17 +264,14 @@ impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
 
     /// See [`Database::enforce_order`](super::Database::enforce_order).
     pub fn enforce_order(&self, order: Vec<ServerId>) -> bool {
-        self.inner.lock().order = Some(Order {
-            next: order.into(),
-            ..Order::default()
-        });
+        self.inner.lock().order = Some(Order::new(order));
         true
     }
 
     /// See [`Database::server_finished`](super::Database::server_finished).
     pub fn server_finished(&self, server: ServerId) {
         if let Some(order) = &mut self.inner.lock().order {
-            order.finished.insert(server);
+            order.finish(server);
             self.turn.notify_all();
         }
     }
@@ -257,9 +279,6 @@ impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
     /// See [`Database::order_diverged`](super::Database::order_diverged).
     pub fn order_diverged(&self) -> Option<String> {
         let inner = self.inner.lock();
-        inner
-            .order
-            .as_ref()
-            .and_then(|order| order.diverged.clone())
+        inner.order.as_ref().and_then(Order::diverged)
     }
 }

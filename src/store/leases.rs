@@ -188,10 +188,6 @@ impl<R: Runtime> LeasedTeams<R> {
 
 impl<R: Runtime> Database for LeasedTeams<R> {
     /// Opens it with a lock service that hands out fencing tokens.
-    fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
-        LeasedTeams::with_members(initial, recording, LockTokens::Fencing)
-    }
-
     fn membership(&self) -> Vec<(TeamId, UserId)> {
         self.database.membership()
     }

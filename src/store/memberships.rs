@@ -96,10 +96,6 @@ impl<R: Runtime> MembershipsCollection<R> {
 }
 
 impl<R: Runtime> Database for MembershipsCollection<R> {
-    fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
-        MembershipsCollection::with_members(initial, recording)
-    }
-
     fn membership(&self) -> Vec<(TeamId, UserId)> {
         self.memberships.membership()
     }

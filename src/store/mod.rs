@@ -15,6 +15,7 @@ mod events;
 mod guarded;
 mod leases;
 mod memberships;
+pub mod sql;
 mod teams;
 mod user_documents;
 
@@ -47,14 +48,10 @@ pub trait StepLog: Send + Sync {
     fn record(&self, server: ServerId, operation: Operation, result: OpResult);
 }
 
-/// What the checking harness needs from a database, whoever wrote it.
+/// What the checking harness needs from a database, whoever wrote it. A service opens a fresh
+/// one for every execution
+/// ([`JoinService::open_database`](crate::service::JoinService::open_database)).
 pub trait Database: Send + Sync + 'static {
-    /// A fresh database already holding the `(team, user)` memberships in `initial`; seeding is
-    /// not recorded.
-    fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self
-    where
-        Self: Sized;
-
     /// Team membership now, as sorted `(team, user)` pairs.
     fn membership(&self) -> Vec<(TeamId, UserId)>;
     /// Every recorded operation, in the order they took effect (empty when not recording).

@@ -92,10 +92,6 @@ impl<R: Runtime> TeamsCollection<R> {
 }
 
 impl<R: Runtime> Database for TeamsCollection<R> {
-    fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
-        TeamsCollection::with_members(initial, recording)
-    }
-
     fn membership(&self) -> Vec<(TeamId, UserId)> {
         self.teams.membership()
     }

@@ -67,10 +67,6 @@ impl<R: Runtime> UserDocuments<R> {
 }
 
 impl<R: Runtime> Database for UserDocuments<R> {
-    fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
-        UserDocuments::with_members(initial, recording)
-    }
-
     fn membership(&self) -> Vec<(TeamId, UserId)> {
         self.documents.membership()
     }

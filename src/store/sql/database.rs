@@ -1,0 +1,741 @@
+//! An SQL database as the engines see it: every statement is one step, whose order the engine
+//! chooses and whose answer the database decides.
+//!
+//! A statement runs inside one critical section of the runtime's mutex, so loom, shuttle and
+//! real threads order statements as they order any store operation. In that same section the
+//! harness reads the *committed* membership on a connection of its own and records the step.
+//! A statement that must wait for a lock is not run to completion there: on PostgreSQL it waits
+//! inside the database while the engine runs the other servers, and it is answered (and
+//! recorded) when another server's statement ends the transaction holding the lock; on SQLite
+//! its server is held back and tries again once a transaction has ended.
+
+use super::error::SqlError;
+use super::meaning::{model_answer, stream_name};
+use super::postgres::{await_deadlock_break, PgRan, PgSession};
+use super::schema::Schema;
+use super::sqlite::{self, Executed, Ran};
+use super::statement::Statement;
+use super::target::{Connector, Dialect, Fresh, SqlTarget};
+use super::value::{write_in, Row, Value};
+use crate::runtime::{Condvar, Mutex, Runtime};
+use crate::store::guarded::Order;
+use crate::store::{Database, Recording, StepLog};
+use joincheck_models::domain::{ServerId, TeamId, UserId};
+use joincheck_models::operation::{OpResult, Operation, Step};
+use joincheck_models::statement::SqlAnswer;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// A fresh SQL database for one execution, shared by the servers' connections.
+pub struct SqlDatabase<R: Runtime> {
+    inner: Mutex<R, Inner>,
+    turn: Condvar<R>,
+    dialect: Dialect,
+    connector: Connector,
+    /// Connections made and not yet taken into `inner`: connecting takes no lock an engine
+    /// sees (a server may connect while others already run), and the next statement takes them
+    /// in. A plain mutex: it is never held across a scheduling point.
+    arrivals: std::sync::Mutex<Vec<(ServerId, Connected)>>,
+}
+
+impl<R: Runtime> fmt::Debug for SqlDatabase<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlDatabase")
+            .field("dialect", &self.dialect)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A server's connection as the harness drives it.
+enum Session {
+    Sqlite(rusqlite::Connection),
+    Postgres(PgSession),
+}
+
+/// Where a server's current statement stands.
+enum Wait {
+    /// No statement waits.
+    Ready,
+    /// SQLite would wait for a lock: try again once more than `ended` transactions have ended.
+    WouldWait { ended: u64 },
+    /// PostgreSQL is keeping the statement waiting for the locks of these servers.
+    Blocked {
+        statement: Statement,
+        written: String,
+        blockers: Vec<ServerId>,
+    },
+    /// The statement was answered while its server waited; the server takes the answer.
+    Answered(Result<Executed, SqlError>),
+}
+
+struct Connected {
+    session: Option<Session>,
+    wait: Wait,
+    /// SQLite held the current statement back at least once.
+    held_back: bool,
+    /// The users the open transaction wrote, shown when it commits.
+    uncommitted: Vec<UserId>,
+    flags: Arc<Flags>,
+}
+
+/// What a server's connection shares with the harness outside the runtime's mutex: a server
+/// that ends holding no transaction says so without taking the mutex, which would be one more
+/// scheduling point for every engine.
+#[derive(Default)]
+struct Flags {
+    /// The connection is inside a transaction.
+    in_transaction: AtomicBool,
+    /// The server has ended.
+    ended: AtomicBool,
+}
+
+impl Connected {
+    fn live(&self) -> bool {
+        !self.flags.ended.load(Ordering::Relaxed)
+    }
+}
+
+struct Inner {
+    /// Declared before `fresh`: connections close before their database goes.
+    servers: BTreeMap<ServerId, Connected>,
+    fresh: Fresh,
+    schema: Schema,
+    history: Option<Vec<Step>>,
+    order: Option<Order>,
+    /// How many transactions have ended (SQLite: a server held back tries again after one).
+    ended: u64,
+    /// The committed membership after the last step.
+    membership: Vec<(TeamId, UserId)>,
+    /// A server waiting on the condition variable may be able to go on now.
+    wake: bool,
+}
+
+/// How a statement's first attempt went.
+enum Started {
+    Answered(Result<Executed, SqlError>),
+    WouldWait,
+    Blocked(Vec<ServerId>),
+}
+
+impl<R: Runtime> SqlDatabase<R> {
+    /// A fresh database at `target` holding `schema`'s tables and the `initial` memberships
+    /// (not recorded), recording every statement when `recording` is on.
+    pub fn open(
+        target: &SqlTarget,
+        schema: Schema,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Result<SqlDatabase<R>, SqlError> {
+        let fresh = target.open(&schema, initial)?;
+        let mut inner = Inner {
+            servers: BTreeMap::new(),
+            fresh,
+            schema,
+            history: (recording == Recording::On).then(Vec::new),
+            order: None,
+            ended: 0,
+            membership: Vec::new(),
+            wake: false,
+        };
+        inner.membership = inner.read_membership()?;
+        let connector = inner.fresh.connector();
+        Ok(SqlDatabase {
+            inner: Mutex::new(inner),
+            turn: Condvar::new(),
+            dialect: target.dialect(),
+            connector,
+            arrivals: std::sync::Mutex::default(),
+        })
+    }
+
+    /// The engine behind this database.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// A connection of its own for `server`, as every server of a deployment has.
+    pub fn connect(self: &Arc<Self>, server: ServerId) -> Result<SqlConnection<R>, SqlError> {
+        let session = match &self.connector {
+            Connector::Sqlite(path) => Session::Sqlite(sqlite::open_connection(path)?),
+            Connector::Postgres(database, schema) => {
+                Session::Postgres(database.session_in(schema)?)
+            }
+        };
+        let flags = Arc::new(Flags::default());
+        self.arrivals
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push((
+                server,
+                Connected {
+                    session: Some(session),
+                    wait: Wait::Ready,
+                    held_back: false,
+                    uncommitted: Vec::new(),
+                    flags: Arc::clone(&flags),
+                },
+            ));
+        Ok(SqlConnection {
+            database: Arc::clone(self),
+            server,
+            flags,
+        })
+    }
+
+    /// Runs one statement of `server`: one step, recorded with the database's answer and the
+    /// committed membership after it.
+    fn run(
+        &self,
+        server: ServerId,
+        statement: &Statement,
+        params: &[Value],
+    ) -> Result<Executed, SqlError> {
+        let written = write_in(statement.sql(), params).map_err(SqlError::harness)?;
+        R::round_trip();
+        let mut guard = self.lock();
+        loop {
+            guard = self.turn.wait_until(guard, |inner| inner.may_start(server));
+            let inner = &mut *guard;
+            match inner.start(server, &written) {
+                Started::Answered(answer) => {
+                    inner.took_effect(server, statement, &written, &answer, None);
+                    inner.settle_blocked();
+                    self.wake_if_needed(inner);
+                    return answer;
+                }
+                Started::WouldWait => {
+                    let ended = inner.ended;
+                    let connected = inner.connected(server);
+                    connected.wait = Wait::WouldWait { ended };
+                    connected.held_back = true;
+                    inner.stuck_unless_someone_can_go();
+                }
+                Started::Blocked(blockers) => {
+                    inner.connected(server).wait = Wait::Blocked {
+                        statement: statement.clone(),
+                        written,
+                        blockers,
+                    };
+                    if let Some(order) = &mut inner.order {
+                        order.diverge("a statement waited for a lock");
+                    }
+                    inner.break_a_deadlock_if_everyone_waits();
+                    self.wake_if_needed(inner);
+                    guard = self.turn.wait_until(guard, |inner| {
+                        matches!(inner.servers[&server].wait, Wait::Answered(_))
+                    });
+                    let wait = std::mem::replace(&mut guard.connected(server).wait, Wait::Ready);
+                    let Wait::Answered(answer) = wait else {
+                        unreachable!("the wait ended with an answer")
+                    };
+                    return answer;
+                }
+            }
+        }
+    }
+
+    /// The database's state, with the connections made since taken in.
+    fn lock(&self) -> crate::runtime::MutexGuard<'_, R, Inner> {
+        let mut guard = self.inner.lock();
+        let arrivals = std::mem::take(
+            &mut *self
+                .arrivals
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        guard.servers.extend(arrivals);
+        guard
+    }
+
+    /// Wakes the servers waiting on the condition variable when one of them may go on: every
+    /// wake is one more choice for loom to explore, so only then.
+    fn wake_if_needed(&self, inner: &mut Inner) {
+        if std::mem::take(&mut inner.wake) || inner.order.is_some() {
+            self.turn.notify_all();
+        }
+    }
+
+    /// `server` ended: a transaction it left open is rolled back, as a pool does with a
+    /// connection handed back, and recorded. One that holds none just says it ended.
+    fn disconnect(&self, server: ServerId, flags: &Flags) {
+        if !flags.in_transaction.load(Ordering::Relaxed) {
+            flags.ended.store(true, Ordering::Relaxed);
+            return;
+        }
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let rollback = Statement::new("close", "ROLLBACK");
+        if let Started::Answered(answer) = inner.start(server, "ROLLBACK") {
+            let why = format!("{server} ended with its transaction open");
+            inner.took_effect(server, &rollback, "ROLLBACK", &answer, Some(why));
+            inner.settle_blocked();
+        }
+        flags.ended.store(true, Ordering::Relaxed);
+        inner.wake = true;
+        self.wake_if_needed(inner);
+    }
+}
+
+impl Inner {
+    fn connected(&mut self, server: ServerId) -> &mut Connected {
+        self.servers
+            .get_mut(&server)
+            .expect("a server runs statements only on its own connection")
+    }
+
+    /// Whether `server` may try its statement now: its turn in an enforced order, and, if
+    /// SQLite held it back, a transaction has ended since.
+    fn may_start(&mut self, server: ServerId) -> bool {
+        let ended = self.ended;
+        let ready = match self.servers.get(&server).map(|c| &c.wait) {
+            Some(Wait::WouldWait { ended: before }) => ended > *before,
+            _ => true,
+        };
+        ready && self.order.as_mut().is_none_or(|order| order.admits(server))
+    }
+
+    /// Sends `written` on `server`'s connection.
+    fn start(&mut self, server: ServerId, written: &str) -> Started {
+        let pids = self.pids();
+        let Inner { servers, fresh, .. } = self;
+        let connected = servers
+            .get_mut(&server)
+            .expect("a server runs statements only on its own connection");
+        connected.wait = Wait::Ready;
+        let session = connected.session.as_mut().expect("a live connection");
+        match (session, fresh) {
+            (Session::Sqlite(connection), _) => match sqlite::run(connection, written) {
+                Ran::Answered(answer) => Started::Answered(answer),
+                Ran::WouldWait => Started::WouldWait,
+            },
+            (Session::Postgres(session), Fresh::Postgres(place)) => {
+                match session.run(place, written) {
+                    PgRan::Answered(answer) => Started::Answered(answer),
+                    PgRan::Blocked(blockers) => Started::Blocked(servers_of(&pids, &blockers)),
+                }
+            }
+            (Session::Postgres(_), Fresh::Sqlite { .. }) => {
+                unreachable!("a PostgreSQL connection belongs to a PostgreSQL database")
+            }
+        }
+    }
+
+    /// Each server's PostgreSQL backend.
+    fn pids(&self) -> Vec<(i32, ServerId)> {
+        self.servers
+            .iter()
+            .filter_map(|(server, connected)| match &connected.session {
+                Some(Session::Postgres(session)) => Some((session.pid, *server)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Records a statement that took effect, with what the database answered and the
+    /// committed membership after it; `waited` says what the statement waited for, if it did.
+    fn took_effect(
+        &mut self,
+        server: ServerId,
+        statement: &Statement,
+        written: &str,
+        answer: &Result<Executed, SqlError>,
+        waited: Option<String>,
+    ) {
+        let held_back = std::mem::take(&mut self.connected(server).held_back);
+        let in_transaction = self.in_transaction(server, statement, answer);
+        let connected = self.connected(server);
+        connected
+            .flags
+            .in_transaction
+            .store(in_transaction, Ordering::Relaxed);
+        // Writes inside a transaction show when it commits: until then nothing is committed.
+        let mut record = statement.record(written.to_string());
+        if in_transaction {
+            connected.uncommitted.append(&mut record.writes);
+        } else {
+            record.writes.append(&mut connected.uncommitted);
+            record.writes.sort();
+            record.writes.dedup();
+            self.ended += 1;
+            let held_back = |c: &Connected| matches!(c.wait, Wait::WouldWait { .. });
+            self.wake |= self.servers.values().any(held_back);
+        }
+        if let Some(order) = &mut self.order {
+            order.took_effect(server);
+        }
+        if self.history.is_none() {
+            return;
+        }
+        self.membership = self
+            .read_membership()
+            .unwrap_or_else(|error| panic!("cannot read the committed membership: {error}"));
+        let mut words = words(written, answer);
+        if in_transaction && answer.is_ok() && !statement.writes_none() {
+            words.push_str(", not committed yet");
+        }
+        if let Some(waited) = waited {
+            words = format!("{words} ({waited})");
+        } else if held_back {
+            words = format!("waited for the write lock, then {words}");
+        }
+        let membership = self.membership.clone();
+        let model = statement.model_operation().and_then(|operation| {
+            let mut version = |stream| self.stream_version(stream);
+            model_answer(operation, answer, &membership, &mut version)
+        });
+        let not_atomic = self.not_atomic(server, statement, answer);
+        let step = Step {
+            server,
+            operation: Operation::from(record),
+            result: OpResult::from(SqlAnswer {
+                words,
+                model,
+                not_atomic,
+            }),
+            membership_after: self.membership.clone(),
+        };
+        if let Some(history) = &mut self.history {
+            history.push(step);
+        }
+    }
+
+    /// Whether `server`'s connection is inside a transaction after `statement`.
+    fn in_transaction(
+        &mut self,
+        server: ServerId,
+        statement: &Statement,
+        answer: &Result<Executed, SqlError>,
+    ) -> bool {
+        let connected = self.connected(server);
+        let before = connected.flags.in_transaction.load(Ordering::Relaxed);
+        match connected.session.as_ref() {
+            Some(Session::Sqlite(connection)) => !connection.is_autocommit(),
+            _ => match statement.transaction_effect() {
+                Some(true) => answer.is_ok() || before,
+                Some(false) => false,
+                None => before,
+            },
+        }
+    }
+
+    /// Why the database does not make `statement` atomic, if it does not: PostgreSQL below
+    /// serializable isolation, for a write that depends on rows it read without locking them.
+    fn not_atomic(
+        &mut self,
+        server: ServerId,
+        statement: &Statement,
+        answer: &Result<Executed, SqlError>,
+    ) -> Option<String> {
+        if answer.is_err() || !statement.reads_unlocked_rows() {
+            return None;
+        }
+        let Fresh::Postgres(place) = &mut self.fresh else {
+            return None; // SQLite runs a statement's reads and write under one lock
+        };
+        let connected = self.servers.get_mut(&server)?;
+        let Some(Session::Postgres(session)) = connected.session.as_mut() else {
+            return None;
+        };
+        let isolation = match session.run(place, "SHOW transaction_isolation") {
+            PgRan::Answered(Ok(executed)) => executed.rows.first()?.text(0)?.to_string(),
+            _ => "an unknown".to_string(),
+        };
+        (isolation != "serializable").then(|| {
+            format!(
+                "PostgreSQL runs it at {isolation} isolation, where its write depends on rows \
+                 it read without locking them: two of them at once can both write"
+            )
+        })
+    }
+
+    /// Answers the statements PostgreSQL kept waiting whose locks are free now, recording
+    /// each; an answered statement may end a transaction and free further locks.
+    fn settle_blocked(&mut self) {
+        loop {
+            let pids = self.pids();
+            let Fresh::Postgres(place) = &mut self.fresh else {
+                return;
+            };
+            let mut answered = None;
+            for (server, connected) in &mut self.servers {
+                let (Wait::Blocked { blockers, .. }, Some(Session::Postgres(session))) =
+                    (&mut connected.wait, connected.session.as_mut())
+                else {
+                    continue;
+                };
+                match session.settle(place) {
+                    PgRan::Answered(answer) => {
+                        answered = Some((*server, answer));
+                        break;
+                    }
+                    PgRan::Blocked(now) => *blockers = servers_of(&pids, &now),
+                }
+            }
+            let Some((server, answer)) = answered else {
+                return;
+            };
+            self.answer_blocked(server, answer);
+        }
+    }
+
+    /// Records the answer to `server`'s statement that waited, and hands it to the server.
+    fn answer_blocked(&mut self, server: ServerId, answer: Result<Executed, SqlError>) {
+        let wait = std::mem::replace(&mut self.connected(server).wait, Wait::Ready);
+        let Wait::Blocked {
+            statement,
+            written,
+            blockers,
+        } = wait
+        else {
+            unreachable!("only a blocked statement is answered later")
+        };
+        let names: Vec<String> = blockers.iter().map(ToString::to_string).collect();
+        let waited = format!("waited for {}'s lock", names.join(" and "));
+        self.took_effect(server, &statement, &written, &answer, Some(waited));
+        self.connected(server).wait = Wait::Answered(answer);
+        self.wake = true;
+    }
+
+    /// When every server still running waits for a lock, only the database can go on: wait
+    /// for it to break the cycle (PostgreSQL's deadlock detector); SQLite never makes one.
+    fn break_a_deadlock_if_everyone_waits(&mut self) {
+        let everyone_waits = self
+            .servers
+            .values()
+            .filter(|connected| connected.live())
+            .all(|connected| matches!(connected.wait, Wait::Blocked { .. }));
+        if !everyone_waits {
+            return;
+        }
+        let mut waiting: Vec<(ServerId, &mut PgSession)> = self
+            .servers
+            .iter_mut()
+            .filter(|(_, connected)| connected.live())
+            .filter_map(|(server, connected)| match connected.session.as_mut() {
+                Some(Session::Postgres(session)) => Some((*server, session)),
+                _ => None,
+            })
+            .collect();
+        let servers: Vec<ServerId> = waiting.iter().map(|(server, _)| *server).collect();
+        let mut sessions: Vec<&mut PgSession> = waiting.iter_mut().map(|(_, s)| &mut **s).collect();
+        match await_deadlock_break(&mut sessions) {
+            Some((index, answer)) => {
+                self.answer_blocked(servers[index], answer);
+                self.settle_blocked();
+            }
+            None => panic!(
+                "every server waits for a lock another server holds, and PostgreSQL did not \
+                 break the wait"
+            ),
+        }
+    }
+
+    /// SQLite held a server back: if every server still running is held back and no
+    /// transaction has ended since, none can go on.
+    fn stuck_unless_someone_can_go(&self) {
+        let ended = self.ended;
+        let stuck = self
+            .servers
+            .values()
+            .filter(|connected| connected.live())
+            .all(|connected| matches!(connected.wait, Wait::WouldWait { ended: e } if e == ended));
+        assert!(
+            !stuck,
+            "every server waits for a lock another server holds: none can go on"
+        );
+    }
+
+    /// The committed membership, read on the harness's own connection.
+    fn read_membership(&mut self) -> Result<Vec<(TeamId, UserId)>, SqlError> {
+        let rows = self.query(self.schema.membership)?;
+        let mut pairs: Vec<(TeamId, UserId)> = rows
+            .iter()
+            .map(|row| match (row.team(0), row.user(1)) {
+                (Some(team), Some(user)) => (team, user),
+                _ => panic!(
+                    "the membership query's rows must be (team, user) names; one was {:?}",
+                    row.0
+                ),
+            })
+            .collect();
+        pairs.sort();
+        pairs.dedup();
+        Ok(pairs)
+    }
+
+    /// A stream's committed version: how many events it holds.
+    fn stream_version(&mut self, stream: joincheck_models::operation::StreamKey) -> Option<u64> {
+        let name = Value::from(stream_name(stream)).literal();
+        let sql = format!("SELECT count(*) FROM events WHERE stream = {name}");
+        let rows = self.query(&sql).ok()?;
+        rows.first()?
+            .int(0)
+            .and_then(|count| u64::try_from(count).ok())
+    }
+
+    /// A query on the harness's own connection.
+    fn query(&mut self, sql: &str) -> Result<Vec<Row>, SqlError> {
+        match &mut self.fresh {
+            Fresh::Sqlite { monitor, .. } => sqlite::query(monitor, sql),
+            Fresh::Postgres(place) => place.query(sql),
+        }
+    }
+}
+
+/// Connections go back to the pool (PostgreSQL) or close (SQLite) before the database goes.
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let servers = std::mem::take(&mut self.servers);
+        for (_, mut connected) in servers {
+            if let (Some(Session::Postgres(session)), Fresh::Postgres(place)) =
+                (connected.session.take(), &self.fresh)
+            {
+                place.give_back(session);
+            }
+        }
+    }
+}
+
+/// The servers whose backends are `pids`.
+fn servers_of(known: &[(i32, ServerId)], pids: &[i32]) -> Vec<ServerId> {
+    let mut servers: Vec<ServerId> = known
+        .iter()
+        .filter(|(pid, _)| pids.contains(pid))
+        .map(|(_, server)| *server)
+        .collect();
+    servers.sort();
+    servers
+}
+
+/// The answer in a trace's words: `no rows`, `team-A`, `3 rows`, `1 row`, `ok`, or the error.
+fn words(written: &str, answer: &Result<Executed, SqlError>) -> String {
+    let executed = match answer {
+        Ok(executed) => executed,
+        Err(error) => return error.words(),
+    };
+    if executed.columns {
+        return match executed.rows.as_slice() {
+            [] => "no rows".to_string(),
+            [row] => row
+                .0
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            rows => format!("{} rows", rows.len()),
+        };
+    }
+    let first = written
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    match first.as_str() {
+        "INSERT" | "UPDATE" | "DELETE" | "MERGE" => match executed.affected {
+            1 => "1 row".to_string(),
+            rows => format!("{rows} rows"),
+        },
+        _ => "ok".to_string(),
+    }
+}
+
+/// Connections never taken in go back with the others.
+impl<R: Runtime> Drop for SqlDatabase<R> {
+    fn drop(&mut self) {
+        drop(self.lock());
+    }
+}
+
+impl<R: Runtime> Database for SqlDatabase<R> {
+    fn membership(&self) -> Vec<(TeamId, UserId)> {
+        self.lock()
+            .read_membership()
+            .unwrap_or_else(|error| panic!("cannot read the committed membership: {error}"))
+    }
+
+    fn history(&self) -> Vec<Step> {
+        self.inner.lock().history.clone().unwrap_or_default()
+    }
+
+    fn enforce_order(&self, order: Vec<ServerId>) -> bool {
+        self.inner.lock().order = Some(Order::new(order));
+        true
+    }
+
+    fn server_finished(&self, server: ServerId) {
+        if let Some(order) = &mut self.inner.lock().order {
+            order.finish(server);
+        }
+        self.turn.notify_all();
+    }
+
+    fn order_diverged(&self) -> Option<String> {
+        self.inner.lock().order.as_ref().and_then(Order::diverged)
+    }
+}
+
+/// A step recorded here (a lock taken, say) changes nothing in the database.
+impl<R: Runtime> StepLog for SqlDatabase<R> {
+    fn record(&self, server: ServerId, operation: Operation, result: OpResult) {
+        let mut inner = self.inner.lock();
+        let membership_after = inner.membership.clone();
+        if let Some(history) = &mut inner.history {
+            history.push(Step {
+                server,
+                operation,
+                result,
+                membership_after,
+            });
+        }
+    }
+}
+
+/// One server's connection to an [`SqlDatabase`]: every statement it runs is one step.
+pub struct SqlConnection<R: Runtime> {
+    database: Arc<SqlDatabase<R>>,
+    server: ServerId,
+    flags: Arc<Flags>,
+}
+
+impl<R: Runtime> fmt::Debug for SqlConnection<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlConnection")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Runtime> SqlConnection<R> {
+    /// The server this connection belongs to.
+    pub fn server(&self) -> ServerId {
+        self.server
+    }
+
+    /// The database, as a history a service can write its own steps into.
+    pub fn log(&self) -> &dyn StepLog {
+        self.database.as_ref()
+    }
+
+    /// Runs a query and returns its rows.
+    pub fn query(&self, statement: &Statement, params: &[Value]) -> Result<Vec<Row>, SqlError> {
+        self.database
+            .run(self.server, statement, params)
+            .map(|executed| executed.rows)
+    }
+
+    /// Runs a statement and returns how many rows it inserted, updated or deleted.
+    pub fn execute(&self, statement: &Statement, params: &[Value]) -> Result<u64, SqlError> {
+        self.database
+            .run(self.server, statement, params)
+            .map(|executed| executed.affected)
+    }
+}
+
+/// The server ended: its connection closes.
+impl<R: Runtime> Drop for SqlConnection<R> {
+    fn drop(&mut self) {
+        self.database.disconnect(self.server, &self.flags);
+    }
+}
