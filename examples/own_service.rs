@@ -11,6 +11,7 @@ use joincheck::check::shuttle::{self, ShuttleOptions};
 use joincheck::check::Scenario;
 use joincheck::runtime::Runtime;
 use joincheck::service::{JoinService, Server};
+use joincheck::store::Recording;
 use joincheck::store::{EventStore, EventStoreConnection};
 use joincheck::trace;
 use joincheck_models::domain::{fold_membership, Event, JoinError, ServerId, TeamId, UserId};
@@ -58,6 +59,14 @@ impl<R: Runtime> JoinService<R> for Claim {
 
     fn name(&self) -> String {
         "claim".to_string()
+    }
+
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        Arc::new(EventStore::with_members(initial, recording))
     }
 
     fn start_server(&self, database: &Arc<EventStore<R>>, id: ServerId) -> ClaimServer<R> {

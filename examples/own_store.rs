@@ -66,8 +66,9 @@ struct ProfileStore<R: Runtime> {
     profiles: Guarded<R, Profiles>,
 }
 
-impl<R: Runtime> Database for ProfileStore<R> {
-    fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
+impl<R: Runtime> ProfileStore<R> {
+    /// A fresh database holding `initial`.
+    pub fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
         let mut profiles = Profiles::default();
         for &(team, user) in initial {
             profiles.0.entry(user).or_default().teams.push(team);
@@ -76,7 +77,9 @@ impl<R: Runtime> Database for ProfileStore<R> {
             profiles: Guarded::new(profiles, recording),
         }
     }
+}
 
+impl<R: Runtime> Database for ProfileStore<R> {
     fn membership(&self) -> Vec<(TeamId, UserId)> {
         self.profiles.membership()
     }
@@ -241,6 +244,14 @@ macro_rules! on_profiles {
 
             fn name(&self) -> String {
                 $name.to_string()
+            }
+
+            fn open_database(
+                &self,
+                initial: &[(TeamId, UserId)],
+                recording: Recording,
+            ) -> Arc<ProfileStore<R>> {
+                Arc::new(ProfileStore::open(initial, recording))
             }
 
             fn start_server(&self, store: &Arc<ProfileStore<R>>, server: ServerId) -> Self::Server {

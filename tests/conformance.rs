@@ -7,6 +7,7 @@ use joincheck::check::shuttle::{self, ShuttleOptions, Strategy};
 use joincheck::check::{Limits, Scenario};
 use joincheck::runtime::Runtime;
 use joincheck::service::{EventSourced, JoinService, Naive, Server};
+use joincheck::store::Recording;
 use joincheck::store::{EventStore, EventStoreConnection};
 use joincheck_models::domain::{fold_membership, Event, JoinError, ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, StreamKey};
@@ -191,6 +192,14 @@ impl<R: Runtime> JoinService<R> for Drift {
 
     fn name(&self) -> String {
         format!("{:?}", self)
+    }
+
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        Arc::new(EventStore::with_members(initial, recording))
     }
 
     fn start_server(&self, database: &Arc<EventStore<R>>, id: ServerId) -> DriftServer<R> {

@@ -419,6 +419,14 @@ impl JoinService<Shuttle> for DrawsItsTeam {
         "draws-its-team".to_string()
     }
 
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<TeamsCollection<Shuttle>> {
+        Arc::new(TeamsCollection::with_members(initial, recording))
+    }
+
     fn start_server(&self, database: &Arc<TeamsCollection<Shuttle>>, id: ServerId) -> Drawer {
         Drawer(database.connect(id))
     }

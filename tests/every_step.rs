@@ -170,6 +170,14 @@ impl<R: Runtime> JoinService<R> for JoinThenCompensate {
         "join-then-compensate".to_string()
     }
 
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        Arc::new(EventStore::with_members(initial, recording))
+    }
+
     fn start_server(&self, database: &Arc<EventStore<R>>, id: ServerId) -> Self::Server {
         CompensatingServer {
             events: database.connect(id),
@@ -230,15 +238,18 @@ struct Forgetful<R: Runtime> {
     keeps_reads: bool,
 }
 
-impl<R: Runtime> Database for Forgetful<R> {
-    fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
+impl<R: Runtime> Forgetful<R> {
+    /// A fresh database holding `initial`.
+    pub fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
         Forgetful {
             teams: Arc::new(TeamsCollection::with_members(initial, recording)),
             join_lock: Mutex::new(()),
             keeps_reads: false,
         }
     }
+}
 
+impl<R: Runtime> Database for Forgetful<R> {
     fn membership(&self) -> Vec<(TeamId, UserId)> {
         self.teams.membership()
     }

@@ -35,15 +35,18 @@ impl Membership for TeamsByUser {
 /// The user's database: everything it does goes through `Guarded`.
 struct UserIndex<R: Runtime>(Guarded<R, TeamsByUser>);
 
-impl<R: Runtime> Database for UserIndex<R> {
-    fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
+impl<R: Runtime> UserIndex<R> {
+    /// A fresh database holding `initial`.
+    pub fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
         let mut users = TeamsByUser::default();
         for (team, user) in initial {
             users.0.entry(*user).or_default().push(*team);
         }
         UserIndex(Guarded::new(users, recording))
     }
+}
 
+impl<R: Runtime> Database for UserIndex<R> {
     fn membership(&self) -> Vec<(TeamId, UserId)> {
         self.0.membership()
     }
@@ -111,6 +114,14 @@ impl<R: Runtime> JoinService<R> for IndexedNaive {
 
     fn name(&self) -> String {
         "indexed-naive".to_string()
+    }
+
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        Arc::new(UserIndex::open(initial, recording))
     }
 
     fn start_server(&self, database: &Arc<UserIndex<R>>, id: ServerId) -> Self::Server {

@@ -102,6 +102,14 @@ impl<R: Runtime> JoinService<R> for RetryThenWrite {
         "retry-then-write".to_string()
     }
 
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        Arc::new(EventStore::with_members(initial, recording))
+    }
+
     fn start_server(&self, database: &Arc<EventStore<R>>, id: ServerId) -> Self::Server {
         RetryThenWriteServer {
             events: database.connect(id),
@@ -152,14 +160,17 @@ impl<R: Runtime> TeamsWithLocks<R> {
     }
 }
 
-impl<R: Runtime> Database for TeamsWithLocks<R> {
-    fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
+impl<R: Runtime> TeamsWithLocks<R> {
+    /// A fresh database holding `initial`.
+    pub fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
         TeamsWithLocks {
             teams: Arc::new(TeamsCollection::with_members(initial, recording)),
             locks: Mutex::new(BTreeMap::new()),
         }
     }
+}
 
+impl<R: Runtime> Database for TeamsWithLocks<R> {
     fn membership(&self) -> Vec<(TeamId, UserId)> {
         self.teams.membership()
     }
@@ -230,6 +241,14 @@ impl<R: Runtime> JoinService<R> for Locked {
         }
     }
 
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        Arc::new(TeamsWithLocks::open(initial, recording))
+    }
+
     fn start_server(&self, database: &Arc<TeamsWithLocks<R>>, id: ServerId) -> Self::Server {
         LockedServer::start(database, id, self.0)
     }
@@ -287,6 +306,14 @@ impl<R: Runtime> JoinService<R> for RemembersFreeUsers {
         "remembers-free-users".to_string()
     }
 
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        Arc::new(TeamsWithLocks::open(initial, recording))
+    }
+
     fn start_server(&self, database: &Arc<TeamsWithLocks<R>>, id: ServerId) -> Self::Server {
         RemembersFreeUsersServer {
             locked: LockedServer::start(database, id, Locking::Global),
@@ -336,6 +363,14 @@ impl<R: Runtime> JoinService<R> for SwitchWithoutLock {
 
     fn name(&self) -> String {
         "switch-without-lock".to_string()
+    }
+
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        Arc::new(TeamsWithLocks::open(initial, recording))
     }
 
     fn start_server(&self, database: &Arc<TeamsWithLocks<R>>, id: ServerId) -> Self::Server {

@@ -21,14 +21,17 @@ struct LockedTeams<R: Runtime> {
     lock: Mutex<R, ()>,
 }
 
-impl<R: Runtime> Database for LockedTeams<R> {
-    fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
+impl<R: Runtime> LockedTeams<R> {
+    /// A fresh database holding `initial`.
+    pub fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
         LockedTeams {
             teams: Arc::new(TeamsCollection::with_members(initial, recording)),
             lock: Mutex::new(()),
         }
     }
+}
 
+impl<R: Runtime> Database for LockedTeams<R> {
     fn membership(&self) -> Vec<(TeamId, UserId)> {
         self.teams.membership()
     }
@@ -88,6 +91,14 @@ impl<R: Runtime, const WHOLE: bool> JoinService<R> for Locked<WHOLE> {
             true => "locked".to_string(),
             false => "locked-check".to_string(),
         }
+    }
+
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        Arc::new(LockedTeams::open(initial, recording))
     }
 
     fn start_server(&self, database: &Arc<LockedTeams<R>>, id: ServerId) -> Self::Server {

@@ -8,6 +8,7 @@ use joincheck::check::shuttle::{self, ShuttleOptions};
 use joincheck::check::Scenario;
 use joincheck::runtime::Runtime;
 use joincheck::service::{JoinService, Server};
+use joincheck::store::Recording;
 use joincheck::store::{TeamsCollection, TeamsConnection};
 use joincheck_models::domain::{JoinError, ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
@@ -49,6 +50,14 @@ impl<R: Runtime> JoinService<R> for CheckTwice {
         "check-twice".to_string()
     }
 
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        Arc::new(TeamsCollection::with_members(initial, recording))
+    }
+
     fn start_server(&self, database: &Arc<TeamsCollection<R>>, id: ServerId) -> Self::Server {
         CheckTwiceServer {
             teams: database.connect(id),
@@ -82,6 +91,14 @@ impl<R: Runtime> JoinService<R> for Panics {
 
     fn name(&self) -> String {
         "panics".to_string()
+    }
+
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        Arc::new(TeamsCollection::with_members(initial, recording))
     }
 
     fn start_server(&self, database: &Arc<TeamsCollection<R>>, id: ServerId) -> Self::Server {

@@ -11,6 +11,7 @@ use joincheck::check::shuttle::{self, ShuttleOptions, Strategy};
 use joincheck::check::Scenario;
 use joincheck::runtime::Runtime;
 use joincheck::service::{EventSourced, JoinService, Naive, Server};
+use joincheck::store::Recording;
 use joincheck::store::TeamsCollection;
 use joincheck_models::domain::{JoinError, ServerId, TeamId, UserId};
 use joincheck_models::verdict::Verdict;
@@ -65,6 +66,14 @@ impl<R: Runtime> JoinService<R> for Panics {
 
     fn name(&self) -> String {
         "panics".to_string()
+    }
+
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        Arc::new(TeamsCollection::with_members(initial, recording))
     }
 
     fn start_server(&self, _: &Arc<TeamsCollection<R>>, _: ServerId) -> Panicking {

@@ -20,11 +20,14 @@ const A: TeamId = TeamId(0);
 /// A database of a user's own that implements only what it must: no enforced order.
 struct Unordered<R: Runtime>(Arc<TeamsCollection<R>>);
 
-impl<R: Runtime> Database for Unordered<R> {
-    fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
+impl<R: Runtime> Unordered<R> {
+    /// A fresh database holding `initial`.
+    pub fn open(initial: &[(TeamId, UserId)], recording: Recording) -> Self {
         Unordered(Arc::new(TeamsCollection::with_members(initial, recording)))
     }
+}
 
+impl<R: Runtime> Database for Unordered<R> {
     fn membership(&self) -> Vec<(TeamId, UserId)> {
         self.0.membership()
     }
@@ -63,6 +66,14 @@ impl<R: Runtime> JoinService<R> for UnorderedNaive {
 
     fn name(&self) -> String {
         "unordered-naive".to_string()
+    }
+
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        Arc::new(Unordered::open(initial, recording))
     }
 
     fn start_server(&self, database: &Arc<Unordered<R>>, id: ServerId) -> Self::Server {
@@ -209,24 +220,40 @@ fn keeps_the_order_contract<D: Database + StepLog>(
 #[test]
 fn every_builtin_store_enforces_an_order_and_records_a_services_own_steps() {
     let on = Recording::On;
-    keeps_the_order_contract(Arc::new(TeamsCollection::<Std>::open(&[], on)), |d, s| {
-        d.connect(s).find_team_of(SUE);
-    });
-    keeps_the_order_contract(Arc::new(EventStore::<Std>::open(&[], on)), |d, s| {
-        d.connect(s).read(StreamKey::Global);
-    });
     keeps_the_order_contract(
-        Arc::new(MembershipsCollection::<Std>::open(&[], on)),
+        Arc::new(TeamsCollection::<Std>::with_members(&[], on)),
+        |d, s| {
+            d.connect(s).find_team_of(SUE);
+        },
+    );
+    keeps_the_order_contract(
+        Arc::new(EventStore::<Std>::with_members(&[], on)),
+        |d, s| {
+            d.connect(s).read(StreamKey::Global);
+        },
+    );
+    keeps_the_order_contract(
+        Arc::new(MembershipsCollection::<Std>::with_members(&[], on)),
         |d, s| {
             d.connect(s).delete(SUE, A);
         },
     );
-    keeps_the_order_contract(Arc::new(UserDocuments::<Std>::open(&[], on)), |d, s| {
-        d.connect(s).update_team(SUE, None, Some(A));
-    });
-    keeps_the_order_contract(Arc::new(LeasedTeams::<Std>::open(&[], on)), |d, s| {
-        d.connect(s).find_team_of(SUE, None).unwrap();
-    });
+    keeps_the_order_contract(
+        Arc::new(UserDocuments::<Std>::with_members(&[], on)),
+        |d, s| {
+            d.connect(s).update_team(SUE, None, Some(A));
+        },
+    );
+    keeps_the_order_contract(
+        Arc::new(LeasedTeams::<Std>::with_members(
+            &[],
+            on,
+            LockTokens::Fencing,
+        )),
+        |d, s| {
+            d.connect(s).find_team_of(SUE, None).unwrap();
+        },
+    );
 }
 
 /// Under an enforced order, the lease clock ticks once for each expiry of the replayed steps,
@@ -239,7 +266,7 @@ fn the_lease_clock_ticks_once_for_each_expiry_it_replays() {
         result: OpResult::Expired,
         membership_after: Vec::new(),
     };
-    let leased = LeasedTeams::<Std>::open(&[], Recording::On);
+    let leased = LeasedTeams::<Std>::with_members(&[], Recording::On, LockTokens::Fencing);
     assert!(leased.enforce_steps(&[expire.clone(), expire.clone()]));
     assert!(leased.tick(), "one more expiry is due");
     assert!(!leased.tick(), "no expiry is due");
@@ -247,7 +274,11 @@ fn the_lease_clock_ticks_once_for_each_expiry_it_replays() {
     assert_eq!(leased.history(), []);
     assert_eq!(leased.order_diverged(), None);
     // server-1's own operation waits for the clock, whose turn the expiry is.
-    let leased = Arc::new(LeasedTeams::<Std>::open(&[], Recording::On));
+    let leased = Arc::new(LeasedTeams::<Std>::with_members(
+        &[],
+        Recording::On,
+        LockTokens::Fencing,
+    ));
     assert!(leased.enforce_steps(&[expire]));
     let clock = {
         let leased = Arc::clone(&leased);

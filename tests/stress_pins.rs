@@ -5,6 +5,7 @@ use joincheck::check::stress::{self, StressOptions};
 use joincheck::check::{Limits, Scenario};
 use joincheck::runtime::Runtime;
 use joincheck::service::{JoinService, Server};
+use joincheck::store::Recording;
 use joincheck::store::{EventStore, EventStoreConnection, TeamsCollection, TeamsConnection};
 use joincheck_models::domain::{Event, JoinError, Request, ServerId, TeamId, UserId};
 use joincheck_models::operation::StreamKey;
@@ -55,6 +56,14 @@ impl<R: Runtime> JoinService<R> for GuessesTheVersion {
         "guesses-the-version".to_string()
     }
 
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        Arc::new(EventStore::with_members(initial, recording))
+    }
+
     fn start_server(&self, database: &Arc<EventStore<R>>, id: ServerId) -> Guesser<R> {
         Guesser(database.connect(id))
     }
@@ -85,6 +94,14 @@ impl<R: Runtime> JoinService<R> for AlsoTeamB {
 
     fn name(&self) -> String {
         "also-team-b".to_string()
+    }
+
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<Self::Database> {
+        Arc::new(TeamsCollection::with_members(initial, recording))
     }
 
     fn start_server(&self, database: &Arc<TeamsCollection<R>>, id: ServerId) -> Self::Server {

@@ -11,7 +11,7 @@
 
 use super::{JoinService, Server};
 use crate::runtime::Runtime;
-use crate::store::{EventStore, EventStoreConnection};
+use crate::store::{EventStore, EventStoreConnection, Recording};
 use joincheck_models::domain::{fold_membership, Event, JoinError, ServerId, TeamId, UserId};
 use std::fmt;
 use std::sync::Arc;
@@ -122,6 +122,14 @@ impl<R: Runtime> JoinService<R> for EventSourced {
 
     fn name(&self) -> String {
         self.streams.protocol_name().to_string()
+    }
+
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<EventStore<R>> {
+        Arc::new(EventStore::with_members(initial, recording))
     }
 
     fn start_server(&self, database: &Arc<EventStore<R>>, id: ServerId) -> EventSourcedServer<R> {

@@ -8,6 +8,7 @@
 pub mod event_sourced;
 pub mod lease_lock;
 pub mod naive;
+pub mod sql;
 pub mod unique_membership;
 pub mod user_document;
 
@@ -35,15 +36,15 @@ pub trait JoinService<R: Runtime>: Send + Sync + 'static {
     /// The protocol's name in reports, e.g. `naive`.
     fn name(&self) -> String;
 
-    /// Opens a fresh database already holding the `(team, user)` memberships in `initial`.
-    /// The default opens [`Self::Database`] with [`Database::open`].
+    /// Opens a fresh database already holding the `(team, user)` memberships in `initial`
+    /// (seeding is not recorded): every execution gets one. A database that cannot be opened
+    /// (a server that went away) panics with the reason: the engines then report the check
+    /// inconclusive, never holding.
     fn open_database(
         &self,
         initial: &[(TeamId, UserId)],
         recording: Recording,
-    ) -> Arc<Self::Database> {
-        Arc::new(Self::Database::open(initial, recording))
-    }
+    ) -> Arc<Self::Database>;
 
     /// Starts server `id` on `database`.
     fn start_server(&self, database: &Arc<Self::Database>, id: ServerId) -> Self::Server;

@@ -5,7 +5,7 @@
 
 use super::{JoinService, Server};
 use crate::runtime::Runtime;
-use crate::store::{TeamsCollection, TeamsConnection};
+use crate::store::{Recording, TeamsCollection, TeamsConnection};
 use joincheck_models::domain::{JoinError, ServerId, TeamId, UserId};
 use std::fmt;
 use std::sync::Arc;
@@ -63,6 +63,14 @@ impl<R: Runtime> JoinService<R> for Naive {
 
     fn name(&self) -> String {
         "naive".to_string()
+    }
+
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<TeamsCollection<R>> {
+        Arc::new(TeamsCollection::with_members(initial, recording))
     }
 
     fn start_server(&self, database: &Arc<TeamsCollection<R>>, id: ServerId) -> NaiveServer<R> {

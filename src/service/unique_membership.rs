@@ -6,7 +6,7 @@
 
 use super::{JoinService, Server};
 use crate::runtime::Runtime;
-use crate::store::{MembershipsCollection, MembershipsConnection};
+use crate::store::{MembershipsCollection, MembershipsConnection, Recording};
 use joincheck_models::domain::{JoinError, ServerId, TeamId, UserId};
 use std::fmt;
 use std::sync::Arc;
@@ -49,6 +49,14 @@ impl<R: Runtime> JoinService<R> for UniqueMembership {
 
     fn name(&self) -> String {
         "unique-membership".to_string()
+    }
+
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<MembershipsCollection<R>> {
+        Arc::new(MembershipsCollection::with_members(initial, recording))
     }
 
     fn start_server(

@@ -6,7 +6,7 @@
 
 use super::{JoinService, Server};
 use crate::runtime::Runtime;
-use crate::store::{UserDocuments, UserDocumentsConnection};
+use crate::store::{Recording, UserDocuments, UserDocumentsConnection};
 use joincheck_models::domain::{JoinError, ServerId, TeamId, UserId};
 use std::fmt;
 use std::sync::Arc;
@@ -50,6 +50,14 @@ impl<R: Runtime> JoinService<R> for UserDocument {
 
     fn name(&self) -> String {
         "user-document".to_string()
+    }
+
+    fn open_database(
+        &self,
+        initial: &[(TeamId, UserId)],
+        recording: Recording,
+    ) -> Arc<UserDocuments<R>> {
+        Arc::new(UserDocuments::with_members(initial, recording))
     }
 
     fn start_server(

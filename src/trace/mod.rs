@@ -50,9 +50,14 @@ fn broken(counterexample: &Counterexample) -> String {
 
 /// What a step shows in its last column: the answer of a read, the user's teams after a write.
 fn outcome(step: &Step) -> String {
-    if let Operation::Custom(custom) = &step.operation {
+    let written = match &step.operation {
+        Operation::Custom(custom) => Some(&custom.writes),
+        Operation::Sql(statement) => Some(&statement.writes),
+        _ => None,
+    };
+    if let Some(writes) = written {
         let result = step.result.to_string();
-        return match custom.writes.first() {
+        return match writes.first() {
             None => result,
             Some(user) if result.is_empty() => teams_of(*user, &step.membership_after),
             Some(user) => format!("{result}, {}", teams_of(*user, &step.membership_after)),
@@ -72,7 +77,8 @@ fn outcome(step: &Step) -> String {
         Operation::Acquire { .. }
         | Operation::Release { .. }
         | Operation::Expire { .. }
-        | Operation::Custom(_) => None,
+        | Operation::Custom(_)
+        | Operation::Sql(_) => None,
     };
     match (&step.result, user) {
         (OpResult::Stale { .. }, _) => step.result.to_string(),
@@ -104,6 +110,7 @@ fn why(counterexample: &Counterexample) -> Option<String> {
     let is_read = |step: &Step| match &step.operation {
         Operation::FindTeamOf { .. } | Operation::Read { .. } | Operation::ReadAll => true,
         Operation::Custom(custom) => !custom.reads.is_empty(),
+        Operation::Sql(statement) => !statement.reads.is_empty(),
         _ => false,
     };
     let read = (0..last)

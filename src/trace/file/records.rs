@@ -242,6 +242,10 @@ impl StepRecord {
                 arguments.reads = custom.reads.iter().copied().map(User).collect();
                 arguments.writes = custom.writes.iter().copied().map(User).collect();
             }
+            Operation::Sql(statement) => {
+                arguments.reads = statement.reads.iter().copied().map(User).collect();
+                arguments.writes = statement.writes.iter().copied().map(User).collect();
+            }
         }
         StepRecord {
             server: Server(step.server),
