@@ -22,7 +22,7 @@ mod naive_transaction;
 mod unique_membership;
 mod user_document;
 
-pub use event_sourced::{EventSourced, EventSourcedServer};
+pub use event_sourced::{EventSourced, EventSourcedServer, Streams};
 pub use lock_user_row::{LockUserRow, LockUserRowServer};
 pub use naive::{Naive, NaiveServer};
 pub use naive_one_statement::{NaiveOneStatement, NaiveOneStatementServer};

@@ -110,6 +110,8 @@ struct Inner {
     membership: Vec<(TeamId, UserId)>,
     /// A server waiting on the condition variable may be able to go on now.
     wake: bool,
+    /// A transaction ended since statements waiting in the database were last looked at.
+    released: bool,
 }
 
 /// How a statement's first attempt went.
@@ -138,6 +140,7 @@ impl<R: Runtime> SqlDatabase<R> {
             ended: 0,
             membership: Vec::new(),
             wake: false,
+            released: false,
         };
         inner.membership = inner.read_membership()?;
         let connector = inner.fresh.connector();
@@ -362,15 +365,21 @@ impl Inner {
             let held_back = |c: &Connected| matches!(c.wait, Wait::WouldWait { .. });
             self.wake |= self.servers.values().any(held_back);
         }
+        // Locks are given back when a transaction ends (or a savepoint is rolled back to).
+        self.released |= !in_transaction || statement.transaction_effect().is_some();
         if let Some(order) = &mut self.order {
             order.took_effect(server);
         }
         if self.history.is_none() {
             return;
         }
-        self.membership = self
-            .read_membership()
-            .unwrap_or_else(|error| panic!("cannot read the committed membership: {error}"));
+        // What is committed changes only when a transaction ends: every other statement runs
+        // alone, and one waiting in the database is recorded when it is answered.
+        if !in_transaction {
+            self.membership = self
+                .read_membership()
+                .unwrap_or_else(|error| panic!("cannot read the committed membership: {error}"));
+        }
         let mut words = words(written, answer);
         if in_transaction && answer.is_ok() && !statement.writes_none() {
             words.push_str(", not committed yet");
@@ -453,12 +462,12 @@ impl Inner {
     /// Answers the statements PostgreSQL kept waiting whose locks are free now, recording
     /// each; an answered statement may end a transaction and free further locks.
     fn settle_blocked(&mut self) {
-        loop {
+        while std::mem::take(&mut self.released) {
             let pids = self.pids();
             let Fresh::Postgres(place) = &mut self.fresh else {
                 return;
             };
-            let mut answered = None;
+            let mut answered = Vec::new();
             for (server, connected) in &mut self.servers {
                 let (Wait::Blocked { blockers, .. }, Some(Session::Postgres(session))) =
                     (&mut connected.wait, connected.session.as_mut())
@@ -466,17 +475,13 @@ impl Inner {
                     continue;
                 };
                 match session.settle(place) {
-                    PgRan::Answered(answer) => {
-                        answered = Some((*server, answer));
-                        break;
-                    }
+                    PgRan::Answered(answer) => answered.push((*server, answer)),
                     PgRan::Blocked(now) => *blockers = servers_of(&pids, &now),
                 }
             }
-            let Some((server, answer)) = answered else {
-                return;
-            };
-            self.answer_blocked(server, answer);
+            for (server, answer) in answered {
+                self.answer_blocked(server, answer);
+            }
         }
     }
 

@@ -14,6 +14,7 @@ use super::sqlite::Executed;
 use super::value::{Row, Value};
 use joincheck_models::domain::{TeamId, UserId};
 use postgres::{Client, Config, NoTls, SimpleQueryMessage};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -35,9 +36,9 @@ pub(crate) struct PgServer {
     url: String,
     /// The prefix of this process's schemas: `joincheck_<host>_<pid>`.
     prefix: String,
-    next_schema: AtomicU64,
     idle_sessions: Mutex<Vec<PgSession>>,
     idle_monitors: Mutex<Vec<Client>>,
+    factory: Factory,
 }
 
 impl fmt::Debug for PgServer {
@@ -57,17 +58,20 @@ impl PgServer {
             .map_err(|error| format!("{url} is not a PostgreSQL URL: {error}"))?;
         config.connect_timeout(CONNECT_TIMEOUT);
         let prefix = format!("joincheck_{}_{}", host_tag(), std::process::id());
+        let connect = |config: &Config| {
+            connect_client(config)
+                .map_err(|error| format!("PostgreSQL at {url} does not answer: {}", error.message))
+        };
+        let mut monitor = connect(&config)?;
+        let factory = Factory::start(connect(&config)?);
         let server = PgServer {
             config,
             url: url.to_string(),
             prefix,
-            next_schema: AtomicU64::new(0),
             idle_sessions: Mutex::default(),
             idle_monitors: Mutex::default(),
+            factory,
         };
-        let mut monitor = server
-            .connect_client()
-            .map_err(|error| format!("PostgreSQL at {url} does not answer: {}", error.message))?;
         let probe = format!("{}_probe", server.prefix);
         monitor
             .batch_execute(&format!("CREATE SCHEMA {probe}; DROP SCHEMA {probe}"))
@@ -87,24 +91,15 @@ impl PgServer {
         &self.url
     }
 
-    fn connect_client(&self) -> Result<Client, SqlError> {
-        let mut client = self
-            .config
-            .connect(NoTls)
-            .map_err(|error| from_postgres(&error))?;
-        // Durability is not what is checked: commits need not wait for the disk. A deadlock
-        // is broken after 50 ms instead of a second (allowed for superusers; else the default).
-        client
-            .batch_execute("SET synchronous_commit = off")
-            .map_err(|error| from_postgres(&error))?;
-        let _ = client.batch_execute("SET deadlock_timeout = '50ms'");
-        Ok(client)
+    fn schema_name(&self) -> String {
+        let number = SCHEMAS.fetch_add(1, Ordering::Relaxed);
+        format!("{}_{number}", self.prefix)
     }
 
     fn monitor(&self) -> Result<Client, SqlError> {
         match lock(&self.idle_monitors).pop() {
             Some(client) => Ok(client),
-            None => self.connect_client(),
+            None => connect_client(&self.config),
         }
     }
 
@@ -113,7 +108,7 @@ impl PgServer {
         let idle = lock(&self.idle_sessions).pop();
         let mut session = match idle {
             Some(session) => session,
-            None => PgSession::start(self.connect_client()?)?,
+            None => PgSession::start(connect_client(&self.config)?)?,
         };
         let search_path = format!("SET search_path TO {schema}");
         session.jobs.send(search_path).map_err(|_| session.lost())?;
@@ -128,17 +123,19 @@ impl PgServer {
         schema: &Schema,
         initial: &[(TeamId, UserId)],
     ) -> Result<PgPlace, SqlError> {
-        let name = format!(
-            "{}_{}",
-            self.prefix,
-            self.next_schema.fetch_add(1, Ordering::Relaxed)
-        );
         let mut monitor = self.monitor()?;
-        let mut setup = format!("CREATE SCHEMA {name}; SET search_path TO {name};");
-        for statement in schema.create {
-            setup.push_str(statement);
-            setup.push(';');
-        }
+        let name = match self.factory.take(schema.create) {
+            Some(name) => name,
+            None => {
+                let name = self.schema_name();
+                monitor
+                    .batch_execute(&creation(&name, schema.create))
+                    .map_err(|error| from_postgres(&error))?;
+                name
+            }
+        };
+        self.factory.prepare(schema.create, self.schema_name());
+        let mut setup = format!("SET search_path TO {name};");
         for statement in (schema.seed)(initial) {
             setup.push_str(&statement);
             setup.push(';');
@@ -152,6 +149,121 @@ impl PgServer {
             monitor: Some(monitor),
         })
     }
+}
+
+/// Numbers the schemas of this process: several targets may share one server.
+static SCHEMAS: AtomicU64 = AtomicU64::new(0);
+
+/// Connects, for a check: commits need not wait for the disk (durability is not what is
+/// checked), and a deadlock is broken after 50 ms instead of a second (a superuser's setting;
+/// others keep the default).
+fn connect_client(config: &Config) -> Result<Client, SqlError> {
+    let mut client = config.connect(NoTls).map_err(|error| from_postgres(&error))?;
+    client
+        .batch_execute("SET synchronous_commit = off")
+        .map_err(|error| from_postgres(&error))?;
+    let _ = client.batch_execute("SET deadlock_timeout = '50ms'");
+    Ok(client)
+}
+
+/// The statements that create schema `name` with the tables of `create`.
+fn creation(name: &str, create: &[&str]) -> String {
+    let mut sql = format!("CREATE SCHEMA {name}; SET search_path TO {name};");
+    for statement in create {
+        sql.push_str(statement);
+        sql.push(';');
+    }
+    sql
+}
+
+/// Creates fresh schemas ahead of the executions that take them, and drops the ones used, on a
+/// connection and a thread of its own: creating tables costs more than an execution's
+/// statements, and this way it overlaps with them. Every schema it made and did not hand out,
+/// and every one handed back, is dropped before it stops.
+struct Factory {
+    jobs: Option<Sender<Job>>,
+    /// Schemas ready, by the address of the `create` statements they hold.
+    ready: Arc<Mutex<BTreeMap<usize, Vec<String>>>>,
+    worker: Option<JoinHandle<()>>,
+}
+
+enum Job {
+    Prepare(&'static [&'static str], String),
+    Drop(String),
+}
+
+impl Factory {
+    fn start(mut client: Client) -> Factory {
+        let ready: Arc<Mutex<BTreeMap<usize, Vec<String>>>> = Arc::default();
+        let (jobs, jobs_in) = mpsc::channel::<Job>();
+        let shelf = Arc::clone(&ready);
+        let worker = std::thread::Builder::new()
+            .name("postgres-schemas".to_string())
+            .spawn(move || {
+                for job in jobs_in {
+                    match job {
+                        Job::Prepare(create, name) => {
+                            if client.batch_execute(&creation(&name, create)).is_ok() {
+                                let key = create.as_ptr() as usize;
+                                lock(&shelf).entry(key).or_default().push(name);
+                            }
+                        }
+                        Job::Drop(name) => drop_schema(&mut client, &name),
+                    }
+                }
+                for name in std::mem::take(&mut *lock(&shelf)).into_values().flatten() {
+                    drop_schema(&mut client, &name);
+                }
+            })
+            .ok();
+        Factory {
+            jobs: worker.as_ref().map(|_| jobs),
+            ready,
+            worker,
+        }
+    }
+
+    /// A schema made ahead with the tables of `create`, if one is ready.
+    fn take(&self, create: &'static [&'static str]) -> Option<String> {
+        lock(&self.ready).get_mut(&(create.as_ptr() as usize))?.pop()
+    }
+
+    /// Makes schema `name` with the tables of `create`, for a later execution to take.
+    fn prepare(&self, create: &'static [&'static str], name: String) {
+        if let Some(jobs) = &self.jobs {
+            let _ = jobs.send(Job::Prepare(create, name));
+        }
+    }
+
+    /// Drops schema `name`, soon: returns at once.
+    fn discard(&self, name: String) -> Result<(), String> {
+        match &self.jobs {
+            Some(jobs) => jobs.send(Job::Drop(name)).map_err(|error| error.0.name()),
+            None => Err(name),
+        }
+    }
+}
+
+impl Job {
+    fn name(self) -> String {
+        match self {
+            Job::Prepare(_, name) | Job::Drop(name) => name,
+        }
+    }
+}
+
+/// The factory drops what it holds before the server goes.
+impl Drop for Factory {
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
+fn drop_schema(client: &mut Client, name: &str) {
+    let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"));
 }
 
 /// A tag of this machine for schema names, so that a run on another machine sharing the
@@ -234,14 +346,17 @@ impl PgPlace {
     }
 }
 
+/// The schema is dropped (by the factory, soon, or here) and the monitor goes back to the pool.
 impl Drop for PgPlace {
     fn drop(&mut self) {
-        if let Some(mut monitor) = self.monitor.take() {
-            let drop = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema);
-            if monitor.batch_execute(&drop).is_ok() {
-                lock(&self.server.idle_monitors).push(monitor);
-            }
+        let Some(mut monitor) = self.monitor.take() else {
+            return;
+        };
+        let schema = std::mem::take(&mut self.schema);
+        if let Err(schema) = self.server.factory.discard(schema) {
+            drop_schema(&mut monitor, &schema);
         }
+        lock(&self.server.idle_monitors).push(monitor);
     }
 }
 
@@ -309,6 +424,11 @@ impl PgSession {
             return PgRan::Answered(Err(self.lost()));
         }
         self.pending = true;
+        // Most statements are answered within a round trip: asking the database whether one
+        // waits would cost another.
+        if let Some(answer) = self.receive(Duration::from_millis(1)) {
+            return PgRan::Answered(answer);
+        }
         self.settle(place)
     }
 
@@ -316,22 +436,16 @@ impl PgSession {
     /// A statement neither answered nor blocked is running: wait for it to do one or the other.
     pub(crate) fn settle(&mut self, place: &mut PgPlace) -> PgRan {
         let started = Instant::now();
+        let mut patience = Duration::ZERO;
         loop {
-            match self.answers.recv_timeout(Duration::from_micros(300)) {
-                Ok(answer) => {
-                    self.pending = false;
-                    return PgRan::Answered(answer);
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.pending = false;
-                    return PgRan::Answered(Err(self.lost()));
-                }
-                Err(RecvTimeoutError::Timeout) => {}
+            if let Some(answer) = self.receive(patience) {
+                return PgRan::Answered(answer);
             }
             let blockers = place.blockers(self.pid);
             if !blockers.is_empty() {
                 return PgRan::Blocked(blockers);
             }
+            patience = Duration::from_micros(300);
             if started.elapsed() > STATEMENT_LIMIT {
                 return PgRan::Answered(Err(SqlError::harness(format!(
                     "the statement neither finished nor waited for a lock within {} s",
@@ -343,7 +457,16 @@ impl PgSession {
 
     /// The answer, if the database gave it already; never waits.
     pub(crate) fn answered(&mut self) -> Option<Result<Executed, SqlError>> {
-        let answer = self.answers.try_recv().ok()?;
+        self.receive(Duration::ZERO)
+    }
+
+    /// The answer, if the database gives it within `patience`.
+    fn receive(&mut self, patience: Duration) -> Option<Result<Executed, SqlError>> {
+        let answer = match self.answers.recv_timeout(patience) {
+            Ok(answer) => answer,
+            Err(RecvTimeoutError::Timeout) => return None,
+            Err(RecvTimeoutError::Disconnected) => Err(self.lost()),
+        };
         self.pending = false;
         Some(answer)
     }
