@@ -95,7 +95,9 @@ impl fmt::Display for Divergence {
 
 /// Matches `history` against `model` from its initial state. Several model states can record
 /// the same step (a check does not show the team it will push to), so every candidate is kept.
-/// Returns a model path (action names) that records exactly this history.
+/// A statement of an SQL database is matched as the model operation it performs
+/// ([`Step::in_model_terms`]). Returns a model path (action names) that records exactly this
+/// history.
 pub fn match_history<M: ReferenceModel>(
     model: &M,
     history: &[Step],
@@ -103,6 +105,7 @@ pub fn match_history<M: ReferenceModel>(
 ) -> Result<Vec<String>, Box<Divergence>> {
     let mut candidates = vec![(model.initial_state(), Vec::new())];
     for (index, recorded) in history.iter().enumerate() {
+        let recorded = &recorded.in_model_terms();
         let mut seen = HashSet::new();
         let mut next = Vec::new();
         let mut allowed = Vec::new();

@@ -16,7 +16,8 @@ const SUE: UserId = UserId(0);
 const A: TeamId = TeamId(0);
 const B: TeamId = TeamId(1);
 
-const ARTICLE: &str = "all interleavings of server-1: join sue → team-A; server-2: join sue → team-B";
+const ARTICLE: &str =
+    "all interleavings of server-1: join sue → team-A; server-2: join sue → team-B";
 const WHOLE_STATEMENTS: &str = "; for whole statements only: evidence, not proof (PostgreSQL \
     runs it at read committed isolation, where its write depends on rows it read without \
     locking them: two of them at once can both write)";
@@ -75,7 +76,12 @@ fn assert_violated(verdict: &Verdict, steps: &[(u8, &str, &str, &str)]) {
     let expected: Vec<(u8, String, String, String)> = steps
         .iter()
         .map(|(server, verb, sql, answer)| {
-            (*server, verb.to_string(), sql.to_string(), answer.to_string())
+            (
+                *server,
+                verb.to_string(),
+                sql.to_string(),
+                answer.to_string(),
+            )
         })
         .collect();
     assert_eq!(seen, expected);
@@ -83,7 +89,10 @@ fn assert_violated(verdict: &Verdict, steps: &[(u8, &str, &str, &str)]) {
         counterexample.violation.to_string(),
         "sue ∈ {team-A, team-B}"
     );
-    assert_eq!(counterexample.steps.last().unwrap().server, ServerId(steps.last().unwrap().0 - 1));
+    assert_eq!(
+        counterexample.steps.last().unwrap().server,
+        ServerId(steps.last().unwrap().0 - 1)
+    );
 }
 
 const CHECK: &str = "SELECT team FROM memberships WHERE user_id = 'sue'";

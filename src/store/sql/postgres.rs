@@ -158,7 +158,9 @@ static SCHEMAS: AtomicU64 = AtomicU64::new(0);
 /// checked), and a deadlock is broken after 50 ms instead of a second (a superuser's setting;
 /// others keep the default).
 fn connect_client(config: &Config) -> Result<Client, SqlError> {
-    let mut client = config.connect(NoTls).map_err(|error| from_postgres(&error))?;
+    let mut client = config
+        .connect(NoTls)
+        .map_err(|error| from_postgres(&error))?;
     client
         .batch_execute("SET synchronous_commit = off")
         .map_err(|error| from_postgres(&error))?;
@@ -225,7 +227,9 @@ impl Factory {
 
     /// A schema made ahead with the tables of `create`, if one is ready.
     fn take(&self, create: &'static [&'static str]) -> Option<String> {
-        lock(&self.ready).get_mut(&(create.as_ptr() as usize))?.pop()
+        lock(&self.ready)
+            .get_mut(&(create.as_ptr() as usize))?
+            .pop()
     }
 
     /// Makes schema `name` with the tables of `create`, for a later execution to take.
