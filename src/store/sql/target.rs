@@ -109,8 +109,7 @@ impl SqlTarget {
     ) -> Result<Fresh, SqlError> {
         match self.0.as_ref() {
             Place::Sqlite(directory) => {
-                let file = directory.create(schema, initial)?;
-                let monitor = file.open()?;
+                let (file, monitor) = directory.create(schema, initial)?;
                 Ok(Fresh::Sqlite { monitor, file })
             }
             Place::Postgres(server) => Ok(Fresh::Postgres(server.create(schema, initial)?)),
