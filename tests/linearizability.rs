@@ -3,11 +3,14 @@
 //! membership, limits, and the history's JSON lines.
 
 use joincheck::check::Limits;
-use joincheck::history::join::{JoinHistory, JoinRequest};
+use joincheck::history::join::{JoinHistory, JoinRequest, Refusal};
 use joincheck::history::{Call, Outcome};
 use joincheck::linearizability::join::JoinSpec;
 use joincheck::linearizability::{check, timeline, Linearizability, Options};
 use joincheck::models::domain::{JoinError, Request, TeamId, UserId};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
 
 const SUE: UserId = UserId(0);
 const JOHN: UserId = UserId(1);
@@ -22,24 +25,18 @@ fn leave(user: UserId, team: TeamId) -> JoinRequest {
     JoinRequest(Request::Leave { user, team })
 }
 
-fn ok() -> Outcome<(), joincheck::history::join::Refusal> {
+type JoinOutcome = Outcome<(), Refusal>;
+
+fn ok() -> JoinOutcome {
     Outcome::Ok(())
 }
 
-fn refused(error: JoinError) -> Outcome<(), joincheck::history::join::Refusal> {
+fn refused(error: JoinError) -> JoinOutcome {
     Outcome::from(Err(error))
 }
 
 /// A history of `(worker, request, invoked, completed, outcome)`; no completion for unknown.
-fn history(
-    calls: Vec<(
-        u32,
-        JoinRequest,
-        u64,
-        Option<u64>,
-        Outcome<(), joincheck::history::join::Refusal>,
-    )>,
-) -> JoinHistory {
+fn history(calls: Vec<(u32, JoinRequest, u64, Option<u64>, JoinOutcome)>) -> JoinHistory {
     let mut history = JoinHistory::new();
     for (worker, request, invoked, completed, outcome) in calls {
         let call = match completed {
@@ -388,4 +385,52 @@ fn without_minimizing_the_whole_key_is_named() {
     );
     let minimal = check(&JoinSpec::new(), &history, &Options::default());
     assert_eq!(minimal.unorderable().unwrap().calls, [1, 3]);
+}
+
+/// Twelve joins and twelve leaves of sue, all at once and all ok, and a refusal naming a team she
+/// was never on: every interleaving of the joins and leaves must be tried before concluding.
+fn hard() -> JoinHistory {
+    let mut calls = Vec::new();
+    for worker in 0..12 {
+        calls.push((worker, join(SUE, A), 0, Some(100), ok()));
+        calls.push((worker + 12, leave(SUE, A), 0, Some(100), ok()));
+    }
+    let never_on_b = refused(JoinError::AlreadyOnTeam { team: B });
+    calls.push((24, join(SUE, A), 50, Some(60), never_on_b));
+    history(calls)
+}
+
+/// A search stopped by a limit never says "linearizable" (nor, here, the opposite).
+#[test]
+fn a_history_too_hard_for_the_limits_is_inconclusive() {
+    let stopped = Limits::default().stop(Arc::new(AtomicBool::new(true)));
+    let verdict = check(
+        &JoinSpec::new(),
+        &hard(),
+        &Options::default().limits(stopped),
+    );
+    let Linearizability::Inconclusive { reason, stats } = verdict else {
+        panic!("{verdict:?}")
+    };
+    assert_eq!(
+        reason,
+        "stopped by the stop request after deciding 0 of 1 key"
+    );
+    assert_eq!((stats.keys, stats.steps), (0, 1024));
+    let timed_out = Limits::default().timeout(Duration::ZERO);
+    let verdict = check(
+        &JoinSpec::new(),
+        &hard(),
+        &Options::default().limits(timed_out),
+    );
+    assert_eq!(verdict.kind(), "inconclusive");
+    let small = Options::default().max_states(1000);
+    let Linearizability::Inconclusive { reason, .. } = check(&JoinSpec::new(), &hard(), &small)
+    else {
+        panic!("the state limit stops it")
+    };
+    assert_eq!(
+        reason,
+        "stopped by the state limit after deciding 0 of 1 key"
+    );
 }

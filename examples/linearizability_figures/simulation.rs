@@ -175,55 +175,63 @@ pub fn simulate(workload: &Workload) -> Simulated {
     }
 }
 
-/// Inserts up to `count` races of check-then-act (two overlapping joins of one user to two
-/// teams, both ok, by two extra workers) where the user is on no team and no other request of
-/// theirs is pending or unknown, so each race provably cannot be ordered. Returns each race's
-/// user and the ids of its two joins, in user and then time order.
+/// Inserts up to `count` races of check-then-act: two overlapping joins of one user to two
+/// teams, both ok, by two extra workers, at a moment when the user is on no team and none of
+/// their requests is pending or unknown, so that each race provably cannot be ordered. To make
+/// room, every instant from that moment on moves 12 ticks later, which keeps the rest of the
+/// history linearizable. Returns each race's user and the ids of its two joins, in user and then
+/// time order.
 pub fn insert_races(
     simulated: &mut Simulated,
     count: usize,
     seed: u64,
 ) -> Vec<(UserId, [usize; 2])> {
     let mut rng = Rng::new(seed);
-    let calls = simulated.history.calls().to_vec();
+    let mut calls = simulated.history.calls().to_vec();
     let workers = calls
         .iter()
         .map(|call| call.worker)
         .max()
         .map_or(0, |w| w + 1);
-    let mut gaps: Vec<(UserId, u64)> = Vec::new();
+    let mut quiet: Vec<(UserId, u64)> = Vec::new();
     for (user, moments) in &simulated.timeline {
-        let mine: Vec<_> = calls
-            .iter()
-            .filter(|call| call.input.0.user() == *user)
-            .collect();
-        if mine.iter().any(|call| call.completed.is_none()) {
-            continue;
-        }
         let mut latest = 0;
-        for call in &mine {
-            let quiet = call.invoked > latest + 12;
+        for call in calls.iter().filter(|call| call.input.0.user() == *user) {
+            if call.completed.is_none() {
+                break;
+            }
             let on = moments
                 .iter()
                 .take_while(|(moment, _)| *moment <= latest)
                 .last()
                 .and_then(|(_, team)| *team);
-            if quiet && on.is_none() {
-                gaps.push((*user, latest));
+            if call.invoked > latest && on.is_none() {
+                quiet.push((*user, latest));
             }
             latest = latest.max(call.completed.unwrap_or(call.invoked));
         }
     }
     let mut chosen: Vec<(UserId, u64)> = Vec::new();
-    while chosen.len() < count && !gaps.is_empty() {
-        chosen.push(gaps.swap_remove(rng.below(gaps.len() as u64) as usize));
+    while chosen.len() < count && !quiet.is_empty() {
+        chosen.push(quiet.swap_remove(rng.below(quiet.len() as u64) as usize));
     }
-    let mut with_races: Vec<_> = calls;
-    for (user, after) in &chosen {
+    // Latest first, so that each shift also moves the races inserted after it.
+    chosen.sort_by_key(|(_, after)| std::cmp::Reverse(*after));
+    let mut inserted: Vec<(UserId, u64)> = Vec::new();
+    for (user, after) in chosen {
+        let shift = |tick: u64| if tick > after { tick + 12 } else { tick };
+        for call in &mut calls {
+            call.invoked = shift(call.invoked);
+            call.completed = call.completed.map(shift);
+        }
+        // Races inserted so far are no earlier: their joins moved too.
+        for entry in &mut inserted {
+            entry.1 += 12;
+        }
         for (offset, team) in [(2, TeamId(0)), (3, TeamId(1))] {
-            let join = JoinRequest(Request::Join { user: *user, team });
+            let join = JoinRequest(Request::Join { user, team });
             let worker = workers + offset as u32 - 2;
-            with_races.push(Call::new(
+            calls.push(Call::new(
                 worker,
                 join,
                 after + offset,
@@ -231,14 +239,15 @@ pub fn insert_races(
                 Outcome::Ok(()),
             ));
         }
+        inserted.push((user, after));
     }
-    with_races.sort_by_key(|call| call.invoked);
+    calls.sort_by_key(|call| call.invoked);
     let mut history = JoinHistory::new();
-    for call in with_races {
+    for call in calls {
         history.push(call).expect("well formed");
     }
     simulated.history = history;
-    let mut races: Vec<(UserId, [usize; 2])> = chosen
+    let mut races: Vec<(UserId, [usize; 2])> = inserted
         .iter()
         .map(|(user, after)| {
             let id = |invoked| {

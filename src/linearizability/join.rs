@@ -113,6 +113,11 @@ impl Specification for JoinSpec {
         }
     }
 
+    /// Every refusal: the user's team is what it was.
+    fn is_read_only(&self, _: &JoinRequest, answer: Answer<'_, (), Refusal>) -> bool {
+        matches!(answer, Answer::Refused(_))
+    }
+
     fn may_end_in(&self, user: &UserId, state: &Option<TeamId>) -> bool {
         self.ending.as_ref().is_none_or(|ending| {
             let teams: &[TeamId] = ending.get(user).map_or(&[], Vec::as_slice);

@@ -53,10 +53,10 @@ pub(super) fn shrink<S: Specification>(
         ending,
         ..Shrunk::everything(items)
     };
-    let ending = match search::decide(spec, key, items, false, budget) {
+    let ending = match search::decide(spec, key, items, false, u64::MAX, budget) {
         Decision::Linearizable => true,
         Decision::NotLinearizable => false,
-        Decision::Stopped(_) => return stopped(items, true),
+        Decision::Stopped(_) | Decision::OverCap => return stopped(items, true),
     };
     let mut kept = if ending {
         items.to_vec()
@@ -70,10 +70,10 @@ pub(super) fn shrink<S: Specification>(
     order.sort_by_key(|&i| (kept[i].invoked, kept[i].id));
     for index in order {
         let answer = std::mem::replace(&mut kept[index].answer, Answer::Unknown);
-        match search::decide(spec, key, &kept, ending, budget) {
+        match search::decide(spec, key, &kept, ending, u64::MAX, budget) {
             Decision::NotLinearizable => {}
             Decision::Linearizable => kept[index].answer = answer,
-            Decision::Stopped(_) => {
+            Decision::Stopped(_) | Decision::OverCap => {
                 kept[index].answer = answer;
                 return stopped(&kept, ending);
             }
@@ -121,10 +121,10 @@ fn shortest_prefix<'h, S: Specification>(
     let (mut can, mut cannot) = (0, by_completion.len());
     while cannot - can > 1 {
         let middle = (can + cannot) / 2;
-        match search::decide(spec, key, &prefix(middle), false, budget) {
+        match search::decide(spec, key, &prefix(middle), false, u64::MAX, budget) {
             Decision::NotLinearizable => cannot = middle,
             Decision::Linearizable => can = middle,
-            Decision::Stopped(_) => return Err(()),
+            Decision::Stopped(_) | Decision::OverCap => return Err(()),
         }
     }
     Ok(prefix(cannot))

@@ -80,6 +80,17 @@ pub trait Specification {
         answer: Answer<'_, Self::Ok, Self::Refusal>,
     ) -> Option<Self::State>;
 
+    /// Whether `input` answered `answer` leaves every state it is possible in unchanged (a read,
+    /// a refusal). The search takes such a request as soon as it is possible, without trying
+    /// other orders, which is sound only if this is true; by default no request is read-only.
+    fn is_read_only(
+        &self,
+        _input: &Self::Input,
+        _answer: Answer<'_, Self::Ok, Self::Refusal>,
+    ) -> bool {
+        false
+    }
+
     /// Whether `key` may end in `state` once every request is over: the final state read from
     /// the system, when it is known. Every state, unless the specification says otherwise.
     fn may_end_in(&self, _key: &Self::Key, _state: &Self::State) -> bool {
@@ -150,6 +161,9 @@ pub struct Options {
     /// Shrink the requests that cannot be ordered to a minimal set (by default); without it the
     /// report names every request of the key.
     pub minimize: bool,
+    /// At most this many points (requests taken effect, state) memoized by one key's search, a
+    /// hundred bytes or so each (10,000,000 by default); past it the verdict is inconclusive.
+    pub max_states: usize,
 }
 
 impl Default for Options {
@@ -157,6 +171,7 @@ impl Default for Options {
         Options {
             limits: Limits::default(),
             minimize: true,
+            max_states: 10_000_000,
         }
     }
 }
@@ -173,6 +188,12 @@ impl Options {
         self.minimize = minimize;
         self
     }
+
+    /// Memoizes at most `max_states` points per key's search.
+    pub fn max_states(mut self, max_states: usize) -> Self {
+        self.max_states = max_states;
+        self
+    }
 }
 
 /// The verdict on a history.
@@ -185,7 +206,8 @@ pub enum Linearizability<K> {
     },
     /// Some key's requests have none.
     NotLinearizable {
-        /// The first such key (in key order) and its requests that cannot be ordered.
+        /// Such a key (the first in key order of those refuted in the earliest round, see
+        /// [`check`]) and its requests that cannot be ordered.
         unorderable: Unorderable<K>,
         /// What was searched.
         stats: Stats,
@@ -261,58 +283,86 @@ pub struct Stats {
     pub minimizing_seconds: f64,
 }
 
-/// Checks `history` against `spec`, one key at a time in key order, until every key is decided,
-/// a key's requests cannot be ordered, or a limit stops it.
+/// Steps each undecided key may take in the first round; each round allows four times more.
+const FIRST_ROUND_STEPS: u64 = 100_000;
+
+/// Checks `history` against `spec` until every key is decided, a key's requests cannot be
+/// ordered, or a limit stops it.
+///
+/// Keys are searched in rounds, in key order within each, with a step allowance per key that
+/// grows fourfold from round to round; a key that needs more waits for the next round. So a key
+/// that is quick to refute is found even behind one that is slow to exhaust, and the key
+/// reported is the same on every run: the first, in key order, refuted in the earliest round.
 pub fn check<S: Specification>(
     spec: &S,
     history: &HistoryOf<S>,
     options: &Options,
 ) -> Linearizability<S::Key> {
     let started = Instant::now();
-    let mut budget = Budget::new(&options.limits, started);
-    let keys = partition(spec, history);
+    let mut budget = Budget::new(&options.limits, options.max_states, started);
+    let mut undecided: Vec<(S::Key, Vec<usize>)> = partition(spec, history).into_iter().collect();
+    let keys = undecided.len();
     let mut stats = Stats::default();
-    for (key, ids) in &keys {
-        let items = items(history, ids);
-        let decision = search::decide(spec, key, &items, true, &mut budget);
-        stats.steps = budget.steps;
-        stats.seconds = started.elapsed().as_secs_f64();
-        match decision {
-            Decision::Linearizable => {
-                stats.keys += 1;
-                stats.calls += ids.len();
-            }
-            Decision::NotLinearizable => {
-                stats.keys += 1;
-                stats.calls += ids.len();
-                let shrinking = Instant::now();
-                let shrunk = if options.minimize {
-                    minimal::shrink(spec, key, &items, &mut budget)
-                } else {
-                    minimal::Shrunk::everything(&items)
-                };
-                stats.steps = budget.steps;
-                stats.minimizing_seconds = shrinking.elapsed().as_secs_f64();
-                let unorderable = Unorderable {
-                    key: key.clone(),
-                    calls: shrunk.calls,
-                    ending: shrunk.ending,
-                    minimal: shrunk.minimal,
-                    key_calls: ids.len(),
-                };
-                return Linearizability::NotLinearizable { unorderable, stats };
-            }
-            Decision::Stopped(reason) => {
-                let reason = format!(
-                    "stopped by the {reason} after deciding {} of {}",
-                    stats.keys,
-                    crate::figures::count(keys.len() as u64, "key")
-                );
-                return Linearizability::Inconclusive { reason, stats };
+    let mut allowance = FIRST_ROUND_STEPS;
+    while !undecided.is_empty() {
+        let mut next_round = Vec::new();
+        for (key, ids) in undecided {
+            let items = items(history, &ids);
+            let decision = search::decide(spec, &key, &items, true, allowance, &mut budget);
+            stats.steps = budget.steps;
+            stats.seconds = started.elapsed().as_secs_f64();
+            match decision {
+                Decision::Linearizable => {
+                    stats.keys += 1;
+                    stats.calls += ids.len();
+                }
+                Decision::OverCap => next_round.push((key, ids)),
+                Decision::NotLinearizable => {
+                    stats.keys += 1;
+                    stats.calls += ids.len();
+                    let unorderable =
+                        unorderable(spec, key, &items, ids.len(), options, &mut budget);
+                    stats.steps = budget.steps;
+                    stats.minimizing_seconds = started.elapsed().as_secs_f64() - stats.seconds;
+                    return Linearizability::NotLinearizable { unorderable, stats };
+                }
+                Decision::Stopped(reason) => {
+                    let reason = format!(
+                        "stopped by the {reason} after deciding {} of {}",
+                        stats.keys,
+                        crate::figures::count(keys as u64, "key")
+                    );
+                    return Linearizability::Inconclusive { reason, stats };
+                }
             }
         }
+        undecided = next_round;
+        allowance = allowance.saturating_mul(4);
     }
     Linearizability::Linearizable { stats }
+}
+
+/// The requests of `key` that cannot be ordered, shrunk when `options` say so.
+fn unorderable<S: Specification>(
+    spec: &S,
+    key: S::Key,
+    items: &[Item<'_, S>],
+    key_calls: usize,
+    options: &Options,
+    budget: &mut Budget<'_>,
+) -> Unorderable<S::Key> {
+    let shrunk = if options.minimize {
+        minimal::shrink(spec, &key, items, budget)
+    } else {
+        minimal::Shrunk::everything(items)
+    };
+    Unorderable {
+        key,
+        calls: shrunk.calls,
+        ending: shrunk.ending,
+        minimal: shrunk.minimal,
+        key_calls,
+    }
 }
 
 /// Each key's calls (ids, errors included), for every key a call touches or the spec names.

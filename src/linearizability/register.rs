@@ -49,6 +49,14 @@ impl Specification for Register {
         }
     }
 
+    /// Reads, and refused compare-and-sets.
+    fn is_read_only(&self, op: &RegisterOp, answer: Answer<'_, Option<i64>, CasFailed>) -> bool {
+        matches!(
+            (op, answer),
+            (RegisterOp::Read, Answer::Ok(_)) | (_, Answer::Refused(_))
+        )
+    }
+
     fn describe_call(&self, call: &CallOf<Self>) -> String {
         let outcome = match (&call.input, &call.outcome) {
             (RegisterOp::Read, Outcome::Ok(None)) => "nil".to_string(),
