@@ -434,3 +434,84 @@ fn a_history_too_hard_for_the_limits_is_inconclusive() {
         "stopped by the state limit after deciding 0 of 1 key"
     );
 }
+
+/// `stress --out DIR` saves a history as JSON lines, one call each, with the names traces print
+/// and the refusals as the services name them; reading them back gives the same history.
+#[test]
+fn a_history_is_saved_and_read_as_json_lines() {
+    let history = history(vec![
+        (0, join(SUE, A), 0, Some(80), ok()),
+        (
+            1,
+            join(SUE, B),
+            30,
+            Some(120),
+            refused(JoinError::AlreadyOnTeam { team: A }),
+        ),
+        (2, leave(JOHN, B), 40, None, Outcome::Unknown),
+        (
+            0,
+            leave(SUE, A),
+            90,
+            Some(95),
+            Outcome::Error("connection reset".to_string()),
+        ),
+        (
+            1,
+            leave(SUE, B),
+            130,
+            Some(140),
+            refused(JoinError::NotOnTeam),
+        ),
+        (
+            2,
+            join(SUE, B),
+            150,
+            Some(160),
+            refused(JoinError::Conflict {
+                expected: 1,
+                actual: 2,
+            }),
+        ),
+    ]);
+    let mut out = Vec::new();
+    history.write_json_lines(&mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        text,
+        r#"{"worker":0,"input":{"request":"join","user":"sue","team":"team-A"},"invoked":0,"completed":80,"outcome":{"ok":null}}
+{"worker":1,"input":{"request":"join","user":"sue","team":"team-B"},"invoked":30,"completed":120,"outcome":{"refused":{"AlreadyOnTeam":{"team":"team-A"}}}}
+{"worker":2,"input":{"request":"leave","user":"john","team":"team-B"},"invoked":40,"outcome":"unknown"}
+{"worker":0,"input":{"request":"leave","user":"sue","team":"team-A"},"invoked":90,"completed":95,"outcome":{"error":"connection reset"}}
+{"worker":1,"input":{"request":"leave","user":"sue","team":"team-B"},"invoked":130,"completed":140,"outcome":{"refused":"NotOnTeam"}}
+{"worker":2,"input":{"request":"join","user":"sue","team":"team-B"},"invoked":150,"completed":160,"outcome":{"refused":{"Conflict":{"expected":1,"actual":2}}}}
+"#
+    );
+    assert_eq!(
+        JoinHistory::read_json_lines(text.as_bytes()).unwrap(),
+        history
+    );
+}
+
+#[test]
+fn a_malformed_history_says_where() {
+    let bad_team = r#"{"worker":0,"input":{"request":"join","user":"sue","team":"team-?"},"invoked":0,"completed":1,"outcome":{"ok":null}}"#;
+    let error = JoinHistory::read_json_lines(bad_team.as_bytes()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "line 1: `team-?` is not a team at line 1 column 67"
+    );
+    let backwards = "\n".to_string()
+        + r#"{"worker":0,"input":{"request":"join","user":"sue","team":"team-A"},"invoked":9,"completed":1,"outcome":{"ok":null}}"#;
+    let error = JoinHistory::read_json_lines(backwards.as_bytes()).unwrap_err();
+    assert_eq!(error.to_string(), "call 0 completes before it was invoked");
+    let answered_unknown = r#"{"worker":0,"input":{"request":"join","user":"sue","team":"team-A"},"invoked":0,"completed":1,"outcome":"unknown"}"#;
+    let error = JoinHistory::read_json_lines(answered_unknown.as_bytes()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "call 0 has an unknown outcome and a completion"
+    );
+    let mut history = JoinHistory::new();
+    let no_completion = Call::unknown(0, join(SUE, A), 5);
+    assert_eq!(history.push(no_completion), Ok(0));
+}

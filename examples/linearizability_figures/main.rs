@@ -1,5 +1,6 @@
 //! Figures for the linearizability checker: simulated join-service histories of 1,000, 10,000
-//! and 100,000 requests (linearizable, and with check-then-act races inserted), and, when
+//! and 100,000 requests (linearizable; with a final membership no order reaches; with
+//! check-then-act races inserted), each check stopped after 60 s, and, when
 //! `JOINCHECK_PORCUPINE_TEST_DATA` names Porcupine's `test_data` directory, the 102 Jepsen etcd
 //! histories.
 //!
@@ -12,11 +13,12 @@ use joincheck::history::register::from_jepsen_log;
 use joincheck::linearizability::join::JoinSpec;
 use joincheck::linearizability::register::Register;
 use joincheck::linearizability::{check, Options};
+use joincheck::models::domain::TeamId;
 use simulation::{insert_races, simulate, Workload};
 use std::time::{Duration, Instant};
 
 fn main() {
-    let options = Options::default().limits(Limits::default().timeout(Duration::from_secs(10)));
+    let options = Options::default().limits(Limits::default().timeout(Duration::from_secs(60)));
     println!("simulated join service: requests, workers × users × teams, lost answers, verdict, seconds checking (+ minimizing), steps");
     for requests in [1_000, 10_000, 100_000] {
         // Many users, few requests each at once; a few users, contended; one user, with lost
@@ -40,6 +42,17 @@ fn main() {
                 &options,
                 &workload,
             );
+            let last = simulated
+                .timeline
+                .keys()
+                .next_back()
+                .copied()
+                .expect("a user");
+            let mut on_two_teams = simulated.ending.clone();
+            on_two_teams.extend([(TeamId(0), last), (TeamId(1), last)]);
+            let unreachable = JoinSpec::new().ending_with(&on_two_teams);
+            let what = "final membership with a user on two teams";
+            report(what, &unreachable, &simulated.history, &options, &workload);
             let races = insert_races(&mut simulated, 3, 7);
             let what = format!("{} races inserted", races.len());
             let found = report(
@@ -81,8 +94,10 @@ fn main() {
         }
     }
     println!(
-        "etcd: 102 histories, {requests} requests, {seconds:.2} s in all, slowest etcd_{:03} {:.3} s",
-        slowest.1, slowest.0
+        "etcd: 102 histories, {requests} requests, {:.1} ms in all, slowest etcd_{:03} {:.3} ms",
+        seconds * 1e3,
+        slowest.1,
+        slowest.0 * 1e3
     );
 }
 

@@ -126,9 +126,9 @@ pub fn svg<I, A, R>(
         out,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="monospace" font-size="12">"#
     );
-    out += "<style>.ok{fill:#66bb6a}.refused{fill:#ffca28}.error{fill:#ef5350}\
+    out += "<style>.ok{fill:#66bb6a}.refused{fill:#ffca28}.error{fill:#ef9a9a}\
 .unknown{fill:#b0bec5;fill-opacity:0.6}.highlighted{stroke:#b71c1c;stroke-width:3}\
-.span{fill:#90caf9}.span.none{fill:#eeeeee}.span.several{fill:#e53935}\
+.span{fill:#90caf9}.span.none{fill:#eeeeee}.span.several{fill:#c62828}\
 .axis line{stroke:#555}</style>\n";
     let _ = writeln!(
         out,

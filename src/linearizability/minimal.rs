@@ -12,10 +12,12 @@
 //!    prefix keeps the answers of the first k requests to complete, gives up the answers of the
 //!    requests still pending at the k-th completion, and drops the requests invoked after it
 //!    (which take effect after every kept answer, so they can explain none).
-//! 3. One request at a time, earliest invocation first: give up its answer and keep it given up
-//!    if the rest still cannot be ordered.
+//! 3. Delta debugging: give up the answers of a run of requests (in invocation order) at a time,
+//!    keeping them given up if the rest still cannot be ordered; first all of them, then halves,
+//!    quarters, … down to one request at a time.
 //!
-//! The result is 1-minimal: giving up any one more answer lets the rest be ordered. It is not
+//! The result is 1-minimal: giving up any one more answer lets the rest be ordered (one pass of
+//! single requests suffices: an answer needed once is needed with fewer answers too). It is not
 //! necessarily the smallest such set (finding that is a search over subsets).
 
 use super::search::{self, Budget, Decision, Item};
@@ -66,18 +68,33 @@ pub(super) fn shrink<S: Specification>(
             Err(()) => return stopped(items, ending),
         }
     };
-    let mut order: Vec<usize> = (0..kept.len()).filter(|&i| kept[i].is_answered()).collect();
-    order.sort_by_key(|&i| (kept[i].invoked, kept[i].id));
-    for index in order {
-        let answer = std::mem::replace(&mut kept[index].answer, Answer::Unknown);
-        match search::decide(spec, key, &kept, ending, u64::MAX, budget) {
-            Decision::NotLinearizable => {}
-            Decision::Linearizable => kept[index].answer = answer,
-            Decision::Stopped(_) | Decision::OverCap => {
-                kept[index].answer = answer;
-                return stopped(&kept, ending);
+    let mut candidates: Vec<usize> = (0..kept.len()).filter(|&i| kept[i].is_answered()).collect();
+    candidates.sort_by_key(|&i| (kept[i].invoked, kept[i].id));
+    let mut run = candidates.len();
+    while run > 0 {
+        let mut start = 0;
+        while start < candidates.len() {
+            let chunk: Vec<usize> = candidates[start..(start + run).min(candidates.len())].to_vec();
+            let answers: Vec<_> = chunk
+                .iter()
+                .map(|&i| std::mem::replace(&mut kept[i].answer, Answer::Unknown))
+                .collect();
+            match search::decide(spec, key, &kept, ending, u64::MAX, budget) {
+                Decision::NotLinearizable => {
+                    candidates.drain(start..start + chunk.len());
+                }
+                decision => {
+                    for (&i, answer) in chunk.iter().zip(answers) {
+                        kept[i].answer = answer;
+                    }
+                    if decision != Decision::Linearizable {
+                        return stopped(&kept, ending);
+                    }
+                    start += chunk.len();
+                }
             }
         }
+        run = if run == 1 { 0 } else { run.div_ceil(2) };
     }
     Shrunk {
         calls: answered(&kept),
