@@ -259,7 +259,7 @@ pub struct Unorderable<K> {
     /// The requests' ids, in id order.
     pub calls: Vec<usize>,
     /// Whether the key's required final state is part of the contradiction: without it, these
-    /// requests could be ordered.
+    /// requests could be ordered. Always set when not minimized.
     pub ending: bool,
     /// Whether the set is minimal: giving any one of its requests an unknown answer within its
     /// interval lets the rest be ordered. False when minimizing was off or a limit stopped it.
