@@ -9,6 +9,10 @@
 //!   [`Verdict`](joincheck_models::verdict::Verdict).
 //! - [`trace`]: counterexamples as text, as Mermaid, and as replay files (versioned JSON).
 //! - [`figures`]: how reports write counts (separators, plurals).
+//! - [`history`]: histories of real requests (invocation, completion, outcome), as JSON lines
+//!   and as an SVG timeline.
+//! - [`linearizability`]: whether a history has an order a sequential specification allows
+//!   (the join service's, a register's, or yours), and the requests that cannot be ordered.
 //! - [`protocols`]: the built-in protocols, each with its model, its service and what checking
 //!   it must conclude.
 //!
@@ -39,6 +43,8 @@
 
 pub mod check;
 pub mod figures;
+pub mod history;
+pub mod linearizability;
 pub mod protocols;
 pub mod runtime;
 pub mod service;
