@@ -4,7 +4,7 @@
 
 use super::{Call, History, Outcome};
 use crate::trace::file::{RequestRecord, Team, User};
-use joincheck_models::domain::{JoinError, Request};
+use joincheck_models::domain::{DatabaseError, JoinError, Request};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -68,11 +68,13 @@ impl fmt::Display for Refusal {
     }
 }
 
-/// A service's answer as a history records it: `Ok(())` is ok, every `JoinError` a refusal.
+/// A service's answer as a history records it: `Ok(())` is ok; a database's refusal the service
+/// gave up on is an error (its transaction did not commit); every other `JoinError` a refusal.
 impl From<Result<(), JoinError>> for Outcome<(), Refusal> {
     fn from(answer: Result<(), JoinError>) -> Self {
         match answer {
             Ok(()) => Outcome::Ok(()),
+            Err(JoinError::Database(error)) => Outcome::Error(error.to_string()),
             Err(error) => Outcome::Refused(Refusal(error)),
         }
     }
@@ -86,6 +88,42 @@ enum RefusalRecord {
     Conflict { expected: u64, actual: u64 },
     AlreadyOnSomeTeam,
     StaleToken { token: u64, newest: u64 },
+    Database { error: DatabaseRecord },
+}
+
+/// [`DatabaseError`] as JSON writes it: `"duplicate-key"`, `"deadlock"`, ….
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum DatabaseRecord {
+    DuplicateKey,
+    SerializationFailure,
+    Deadlock,
+    Busy,
+    Other,
+}
+
+impl From<DatabaseError> for DatabaseRecord {
+    fn from(error: DatabaseError) -> DatabaseRecord {
+        match error {
+            DatabaseError::DuplicateKey => DatabaseRecord::DuplicateKey,
+            DatabaseError::SerializationFailure => DatabaseRecord::SerializationFailure,
+            DatabaseError::Deadlock => DatabaseRecord::Deadlock,
+            DatabaseError::Busy => DatabaseRecord::Busy,
+            DatabaseError::Other => DatabaseRecord::Other,
+        }
+    }
+}
+
+impl From<DatabaseRecord> for DatabaseError {
+    fn from(record: DatabaseRecord) -> DatabaseError {
+        match record {
+            DatabaseRecord::DuplicateKey => DatabaseError::DuplicateKey,
+            DatabaseRecord::SerializationFailure => DatabaseError::SerializationFailure,
+            DatabaseRecord::Deadlock => DatabaseError::Deadlock,
+            DatabaseRecord::Busy => DatabaseError::Busy,
+            DatabaseRecord::Other => DatabaseError::Other,
+        }
+    }
 }
 
 impl From<Refusal> for RefusalRecord {
@@ -98,6 +136,9 @@ impl From<Refusal> for RefusalRecord {
             }
             JoinError::AlreadyOnSomeTeam => RefusalRecord::AlreadyOnSomeTeam,
             JoinError::StaleToken { token, newest } => RefusalRecord::StaleToken { token, newest },
+            JoinError::Database(error) => RefusalRecord::Database {
+                error: error.into(),
+            },
         }
     }
 }
@@ -112,6 +153,7 @@ impl From<RefusalRecord> for Refusal {
             }
             RefusalRecord::AlreadyOnSomeTeam => JoinError::AlreadyOnSomeTeam,
             RefusalRecord::StaleToken { token, newest } => JoinError::StaleToken { token, newest },
+            RefusalRecord::Database { error } => JoinError::Database(error.into()),
         })
     }
 }

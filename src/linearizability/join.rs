@@ -92,7 +92,8 @@ impl Specification for JoinSpec {
         match (input.0, answer) {
             // A conflict or a stale token says "not done, try again": nothing about membership.
             (_, Answer::Refused(Refusal(JoinError::Conflict { .. })))
-            | (_, Answer::Refused(Refusal(JoinError::StaleToken { .. }))) => Some(on),
+            | (_, Answer::Refused(Refusal(JoinError::StaleToken { .. })))
+            | (_, Answer::Refused(Refusal(JoinError::Database(_)))) => Some(on),
             (Request::Join { team, .. }, Answer::Ok(())) => on.is_none().then_some(Some(team)),
             (Request::Join { .. }, Answer::Refused(Refusal(JoinError::AlreadyOnTeam { team }))) => {
                 (on == Some(*team)).then_some(on)
