@@ -42,9 +42,11 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub mod check;
+mod draws;
 pub mod figures;
 pub mod history;
 pub mod linearizability;
+pub mod load;
 pub mod protocols;
 pub mod runtime;
 pub mod service;

@@ -220,6 +220,9 @@ pub enum DatabaseError {
     /// Another connection holds the lock and the database would not wait for it (SQLite
     /// `SQLITE_BUSY`): retry the whole transaction.
     Busy,
+    /// The connection was cut before the answer came (PostgreSQL `57P01`, a closed socket):
+    /// whether the statement took effect is unknown.
+    ConnectionLost,
     /// Any other error.
     Other,
 }
@@ -241,6 +244,7 @@ impl fmt::Display for DatabaseError {
             DatabaseError::SerializationFailure => "serialization failure",
             DatabaseError::Deadlock => "deadlock detected",
             DatabaseError::Busy => "database is busy",
+            DatabaseError::ConnectionLost => "connection lost",
             DatabaseError::Other => "database error",
         })
     }

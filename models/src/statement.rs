@@ -6,7 +6,7 @@
 //! a trace needs), and, where the statement is one of a model's operations, that operation and
 //! its result in the model's terms, which is what conformance compares with the model.
 
-use crate::domain::UserId;
+use crate::domain::{DatabaseError, UserId};
 use crate::operation::{OpResult, Operation};
 use std::fmt;
 
@@ -81,6 +81,8 @@ pub struct SqlAnswer {
     pub words: String,
     /// The answer in the model's terms, when the statement is a model operation.
     pub model: Option<OpResult>,
+    /// The database's error, by kind, when it refused the statement.
+    pub error: Option<DatabaseError>,
     /// Why the database does not make this statement one atomic step, when it does not: the
     /// statement's write depends on rows it read without locking them, below serializable
     /// isolation. A check that relies on such a statement is evidence, not proof.
@@ -93,6 +95,7 @@ impl SqlAnswer {
         SqlAnswer {
             words: words.into(),
             model: None,
+            error: None,
             not_atomic: None,
         }
     }

@@ -7,15 +7,21 @@
 //! checked run, so loom and shuttle primitives are only ever created where they are valid.
 
 /// An engine's option builders: a method per listed field that sets it
-/// (`ShuttleOptions::default().seed(7)`), and `invariant`, which adds one to those judged.
+/// (`ShuttleOptions::default().seed(7)`), and `invariant`, which adds one to those judged
+/// (not for options `without invariants`).
 macro_rules! option_builders {
-    ($options:ident { $($(#[$doc:meta])* $field:ident: $type:ty;)* }) => {
+    (without invariants $options:ident { $($(#[$doc:meta])* $field:ident: $type:ty;)* }) => {
         impl $options {
             $($(#[$doc])* pub fn $field(mut self, $field: $type) -> Self {
                 self.$field = $field;
                 self
             })*
+        }
+    };
+    ($options:ident { $($(#[$doc:meta])* $field:ident: $type:ty;)* }) => {
+        option_builders!(without invariants $options { $($(#[$doc])* $field: $type;)* });
 
+        impl $options {
             /// Judges `invariant` too, after every step.
             pub fn invariant(mut self, invariant: $crate::check::Invariant) -> Self {
                 self.invariants = self.invariants.and(invariant);
@@ -24,6 +30,8 @@ macro_rules! option_builders {
         }
     };
 }
+
+pub(crate) use option_builders;
 
 pub mod conform;
 mod execution;
@@ -181,7 +189,7 @@ pub(crate) fn whole_statements(scope: String, not_atomic: Option<&str>) -> Strin
 }
 
 /// The message of a panic payload, for reporting a panicking implementation.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(text) = payload.downcast_ref::<&str>() {
         (*text).to_string()
     } else if let Some(text) = payload.downcast_ref::<String>() {

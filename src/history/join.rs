@@ -99,6 +99,7 @@ enum DatabaseRecord {
     SerializationFailure,
     Deadlock,
     Busy,
+    ConnectionLost,
     Other,
 }
 
@@ -109,6 +110,7 @@ impl From<DatabaseError> for DatabaseRecord {
             DatabaseError::SerializationFailure => DatabaseRecord::SerializationFailure,
             DatabaseError::Deadlock => DatabaseRecord::Deadlock,
             DatabaseError::Busy => DatabaseRecord::Busy,
+            DatabaseError::ConnectionLost => DatabaseRecord::ConnectionLost,
             DatabaseError::Other => DatabaseRecord::Other,
         }
     }
@@ -121,6 +123,7 @@ impl From<DatabaseRecord> for DatabaseError {
             DatabaseRecord::SerializationFailure => DatabaseError::SerializationFailure,
             DatabaseRecord::Deadlock => DatabaseError::Deadlock,
             DatabaseRecord::Busy => DatabaseError::Busy,
+            DatabaseRecord::ConnectionLost => DatabaseError::ConnectionLost,
             DatabaseRecord::Other => DatabaseError::Other,
         }
     }

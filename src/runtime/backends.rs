@@ -62,7 +62,7 @@ macro_rules! backend {
 
 backend!(
     /// Real operating-system threads and `std::sync`.
-    Std, std, round_trip: std::thread::yield_now()
+    Std, std, round_trip: super::pace::round_trip()
 );
 backend!(
     /// loom's primitives: `loom::model` explores every interleaving. Valid only inside a loom run.

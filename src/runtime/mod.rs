@@ -10,8 +10,10 @@
 //! code never hands a pre-built store to an engine.
 
 mod backends;
+mod pace;
 
 pub use backends::{Loom, Shuttle, Std};
+pub use pace::pace_this_thread;
 
 use crate::store::StepLog;
 use joincheck_models::domain::ServerId;

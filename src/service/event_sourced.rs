@@ -9,10 +9,12 @@
 //! Retries need no cap: a conflict means another append succeeded, and with finitely many
 //! requests there are finitely many successful appends.
 
-use super::{JoinService, Server};
+use super::{JoinService, LoggedEvent, Server};
 use crate::runtime::Runtime;
+use crate::store::sql::stream_name;
 use crate::store::{EventStore, EventStoreConnection, Recording};
 use joincheck_models::domain::{fold_membership, Event, JoinError, ServerId, TeamId, UserId};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -130,6 +132,25 @@ impl<R: Runtime> JoinService<R> for EventSourced {
         recording: Recording,
     ) -> Arc<EventStore<R>> {
         Arc::new(EventStore::with_members(initial, recording))
+    }
+
+    fn event_log(&self, database: &EventStore<R>) -> Option<Vec<LoggedEvent>> {
+        let mut versions: BTreeMap<String, u64> = BTreeMap::new();
+        let logged = database
+            .events()
+            .into_iter()
+            .map(|event| {
+                let stream = stream_name(self.streams.key(event.user(), event.team()));
+                let version = versions.entry(stream.clone()).or_default();
+                *version += 1;
+                LoggedEvent {
+                    stream,
+                    version: *version,
+                    event,
+                }
+            })
+            .collect();
+        Some(logged)
     }
 
     fn start_server(&self, database: &Arc<EventStore<R>>, id: ServerId) -> EventSourcedServer<R> {

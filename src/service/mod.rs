@@ -20,7 +20,7 @@ pub use user_document::{UserDocument, UserDocumentServer};
 
 use crate::runtime::Runtime;
 use crate::store::{Database, Recording};
-use joincheck_models::domain::{JoinError, Request, ServerId, TeamId, UserId};
+use joincheck_models::domain::{Event, JoinError, Request, ServerId, TeamId, UserId};
 use std::sync::Arc;
 
 /// A join protocol implementation: its database and the servers that share it.
@@ -49,6 +49,14 @@ pub trait JoinService<R: Runtime>: Send + Sync + 'static {
     /// Starts server `id` on `database`.
     fn start_server(&self, database: &Arc<Self::Database>, id: ServerId) -> Self::Server;
 
+    /// The event log of `database`, for a service that keeps one: a load test checks that each
+    /// stream's versions run 1, 2, 3, … and that every acknowledged request's event is in it
+    /// exactly once. `None` (the default) for a service without one.
+    fn event_log(&self, database: &Self::Database) -> Option<Vec<LoggedEvent>> {
+        let _ = database;
+        None
+    }
+
     /// Actors besides the servers that act on `database` while the servers run: a lease's
     /// clock, say. The engines run each on a thread of its own next to the servers', so loom and
     /// shuttle choose when they act, and wait for them as for the servers. None by default.
@@ -56,6 +64,17 @@ pub trait JoinService<R: Runtime>: Send + Sync + 'static {
         let _ = database;
         Vec::new()
     }
+}
+
+/// An event of an event log, where the log keeps it: its stream and its version there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoggedEvent {
+    /// The stream, by name: `log`, `sue`, `team-A`.
+    pub stream: String,
+    /// Its version in the stream, from 1.
+    pub version: u64,
+    /// The event.
+    pub event: Event,
 }
 
 /// One server: it handles requests one after another.

@@ -33,10 +33,15 @@ use joincheck_models::operation::{OpResult, Operation, Step};
 /// Whether a database keeps its operation history. Off is faster; checks need it on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Recording {
-    /// Record every operation with what it returned and the membership after it.
+    /// Record every operation with what it returned and the membership after it: what every
+    /// engine judges. On an SQL database the servers' statements then take turns, one step each.
     On,
-    /// Record nothing.
+    /// Record nothing. On an SQL database statements run at once, as in a deployment.
     Off,
+    /// Keep each server's operations apart, without the membership, for a load test to take
+    /// after each request ([`Database::take_steps`]). On an SQL database statements run at
+    /// once, as in a deployment. The in-memory stores keep nothing this way.
+    PerServer,
 }
 
 /// A history a service can write its own steps into, beside the database's operations: a lock
@@ -81,5 +86,21 @@ pub trait Database: Send + Sync + 'static {
     /// Where the enforced order could not be followed, if it could not.
     fn order_diverged(&self) -> Option<String> {
         None
+    }
+
+    /// The operations `server` performed since the last call, when the database was opened
+    /// with [`Recording::PerServer`]: a load test records each request's statements this way.
+    fn take_steps(&self, server: ServerId) -> Vec<Step> {
+        let _ = server;
+        Vec::new()
+    }
+
+    /// Cuts `server`'s connection, as a network fault or an administrator would (a load test's
+    /// fault): its statement in flight, if any, and every later one fail with the connection
+    /// lost, until the server connects again. `false` when the database has no connections to
+    /// cut.
+    fn cut_connection(&self, server: ServerId) -> bool {
+        let _ = server;
+        false
     }
 }

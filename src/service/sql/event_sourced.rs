@@ -8,7 +8,7 @@
 
 use super::{connect, open};
 use crate::runtime::Runtime;
-use crate::service::{JoinService, Server};
+use crate::service::{JoinService, LoggedEvent, Server};
 use crate::store::sql::{event_kind, insert_rows, stream_name, Schema, SqlConnection};
 use crate::store::sql::{SqlDatabase, SqlTarget, Statement, Value};
 use crate::store::Recording;
@@ -198,6 +198,28 @@ impl<R: Runtime> JoinService<R> for EventSourced {
         recording: Recording,
     ) -> Arc<SqlDatabase<R>> {
         open(&self.target, schema(self.streams), initial, recording)
+    }
+
+    fn event_log(&self, database: &SqlDatabase<R>) -> Option<Vec<LoggedEvent>> {
+        let sql =
+            "SELECT stream, version, kind, user_id, team FROM events ORDER BY stream, version";
+        let rows = database.committed(sql).ok()?;
+        let logged = rows
+            .iter()
+            .filter_map(|row| {
+                let (user, team) = (row.user(3)?, row.team(4)?);
+                let event = match row.text(2)? {
+                    "joined" => Event::Joined { user, team },
+                    _ => Event::Left { user, team },
+                };
+                Some(LoggedEvent {
+                    stream: row.text(0)?.to_string(),
+                    version: u64::try_from(row.int(1)?).ok()?,
+                    event,
+                })
+            })
+            .collect();
+        Some(logged)
     }
 
     fn start_server(&self, database: &Arc<SqlDatabase<R>>, id: ServerId) -> EventSourcedServer<R> {

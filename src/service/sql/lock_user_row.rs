@@ -35,7 +35,7 @@ const SCHEMA: Schema = Schema {
         "CREATE TABLE users (id VARCHAR(64) PRIMARY KEY)",
         MEMBERSHIPS,
     ],
-    seed: seed,
+    seed,
     membership: MEMBERSHIPS_QUERY,
 };
 

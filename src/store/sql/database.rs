@@ -20,7 +20,7 @@ use super::value::{write_in, Row, Value};
 use crate::runtime::{Condvar, Mutex, Runtime};
 use crate::store::guarded::Order;
 use crate::store::{Database, Recording, StepLog};
-use joincheck_models::domain::{ServerId, TeamId, UserId};
+use joincheck_models::domain::{DatabaseError, ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
 use joincheck_models::statement::SqlAnswer;
 use std::collections::BTreeMap;
@@ -38,6 +38,13 @@ pub struct SqlDatabase<R: Runtime> {
     /// sees (a server may connect while others already run), and the next statement takes them
     /// in. A plain mutex: it is never held across a scheduling point.
     arrivals: std::sync::Mutex<Vec<(ServerId, Connected)>>,
+    /// Statements run at once, each on its server's own connection, as in a deployment (a load
+    /// test), instead of taking turns.
+    at_once: bool,
+    /// Each server's statements since a load test last took them ([`Recording::PerServer`]).
+    logs: Option<std::sync::Mutex<BTreeMap<ServerId, Vec<Step>>>>,
+    /// Each server's latest connection, to cut it.
+    cables: std::sync::Mutex<BTreeMap<ServerId, Cable>>,
 }
 
 impl<R: Runtime> fmt::Debug for SqlDatabase<R> {
@@ -59,7 +66,7 @@ enum Wait {
     /// No statement waits.
     Ready,
     /// SQLite would wait for a lock: try again once more than `ended` transactions have ended.
-    WouldWait { ended: u64 },
+    HeldBack { ended: u64 },
     /// PostgreSQL is keeping the statement waiting for the locks of these servers.
     Blocked {
         statement: Statement,
@@ -80,6 +87,10 @@ struct Connected {
     flags: Arc<Flags>,
 }
 
+/// A server's connection as a fault cuts it: its flags (SQLite closes it before its next
+/// statement) and its PostgreSQL backend (ended at once).
+type Cable = (Arc<Flags>, Option<i32>);
+
 /// What a server's connection shares with the harness outside the runtime's mutex: a server
 /// that ends holding no transaction says so without taking the mutex, which would be one more
 /// scheduling point for every engine.
@@ -89,6 +100,8 @@ struct Flags {
     in_transaction: AtomicBool,
     /// The server has ended.
     ended: AtomicBool,
+    /// A fault cut the connection: its next statement finds it closed.
+    cut: AtomicBool,
 }
 
 impl Connected {
@@ -150,6 +163,9 @@ impl<R: Runtime> SqlDatabase<R> {
             dialect: target.dialect(),
             connector,
             arrivals: std::sync::Mutex::default(),
+            at_once: recording != Recording::On,
+            logs: (recording == Recording::PerServer).then(std::sync::Mutex::default),
+            cables: std::sync::Mutex::default(),
         })
     }
 
@@ -158,32 +174,52 @@ impl<R: Runtime> SqlDatabase<R> {
         self.dialect
     }
 
-    /// A connection of its own for `server`, as every server of a deployment has.
+    /// Runs a query on the harness's own connection, which sees what is committed: for checks
+    /// after a run (an event log's versions, say), never a server's step.
+    pub fn committed(&self, sql: &str) -> Result<Vec<Row>, SqlError> {
+        self.lock().query(sql)
+    }
+
+    /// A connection of its own for `server`, as every server of a deployment has. A server
+    /// whose connection was cut connects again this way.
     pub fn connect(self: &Arc<Self>, server: ServerId) -> Result<SqlConnection<R>, SqlError> {
         let session = match &self.connector {
-            Connector::Sqlite(path) => Session::Sqlite(sqlite::open_connection(path)?),
+            Connector::Sqlite(path) => {
+                Session::Sqlite(sqlite::open_connection(path, self.at_once)?)
+            }
             Connector::Postgres(database, schema) => {
                 Session::Postgres(database.session_in(schema)?)
             }
         };
         let flags = Arc::new(Flags::default());
-        self.arrivals
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push((
+        let pid = match &session {
+            Session::Postgres(session) => Some(session.pid),
+            Session::Sqlite(_) => None,
+        };
+        plain(&self.cables).insert(server, (Arc::clone(&flags), pid));
+        if self.at_once {
+            return Ok(SqlConnection {
+                database: Arc::clone(self),
                 server,
-                Connected {
-                    session: Some(session),
-                    wait: Wait::Ready,
-                    held_back: false,
-                    uncommitted: Vec::new(),
-                    flags: Arc::clone(&flags),
-                },
-            ));
+                flags,
+                own: Some(std::sync::Mutex::new(Some(session))),
+            });
+        }
+        plain(&self.arrivals).push((
+            server,
+            Connected {
+                session: Some(session),
+                wait: Wait::Ready,
+                held_back: false,
+                uncommitted: Vec::new(),
+                flags: Arc::clone(&flags),
+            },
+        ));
         Ok(SqlConnection {
             database: Arc::clone(self),
             server,
             flags,
+            own: None,
         })
     }
 
@@ -211,7 +247,7 @@ impl<R: Runtime> SqlDatabase<R> {
                 Started::WouldWait => {
                     let ended = inner.ended;
                     let connected = inner.connected(server);
-                    connected.wait = Wait::WouldWait { ended };
+                    connected.wait = Wait::HeldBack { ended };
                     connected.held_back = true;
                     inner.stuck_unless_someone_can_go();
                 }
@@ -242,12 +278,7 @@ impl<R: Runtime> SqlDatabase<R> {
     /// The database's state, with the connections made since taken in.
     fn lock(&self) -> crate::runtime::MutexGuard<'_, R, Inner> {
         let mut guard = self.inner.lock();
-        let arrivals = std::mem::take(
-            &mut *self
-                .arrivals
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        );
+        let arrivals = std::mem::take(&mut *plain(&self.arrivals));
         guard.servers.extend(arrivals);
         guard
     }
@@ -258,6 +289,51 @@ impl<R: Runtime> SqlDatabase<R> {
         if std::mem::take(&mut inner.wake) || inner.order.is_some() {
             self.turn.notify_all();
         }
+    }
+
+    /// Runs one statement on `server`'s own connection, at once with the other servers'; it
+    /// waits for locks as long as the database keeps it waiting.
+    fn run_at_once(
+        &self,
+        server: ServerId,
+        own: &std::sync::Mutex<Option<Session>>,
+        flags: &Flags,
+        statement: &Statement,
+        params: &[Value],
+    ) -> Result<Executed, SqlError> {
+        let written = write_in(statement.sql(), params).map_err(SqlError::harness)?;
+        R::round_trip();
+        let mut own = plain(own);
+        if flags.cut.swap(false, Ordering::Relaxed) {
+            // Closing the connection: the database rolls back its open transaction.
+            *own = None;
+        }
+        let answer = match own.as_mut() {
+            None => Err(SqlError::connection_lost(format!(
+                "{server}'s connection was cut"
+            ))),
+            Some(Session::Sqlite(connection)) => sqlite::execute(connection, &written),
+            Some(Session::Postgres(session)) => session.run_to_answer(&written),
+        };
+        if answer
+            .as_ref()
+            .is_err_and(|error| error.kind == DatabaseError::ConnectionLost)
+        {
+            *own = None;
+        }
+        if let Some(logs) = &self.logs {
+            let step = Step {
+                server,
+                operation: Operation::from(statement.record(written.clone())),
+                result: OpResult::from(SqlAnswer {
+                    error: answer.as_ref().err().map(|error| error.kind),
+                    ..SqlAnswer::new(words(&written, &answer))
+                }),
+                membership_after: Vec::new(),
+            };
+            plain(logs).entry(server).or_default().push(step);
+        }
+        answer
     }
 
     /// `server` ended: a transaction it left open is rolled back, as a pool does with a
@@ -295,7 +371,7 @@ impl Inner {
     fn may_start(&mut self, server: ServerId) -> bool {
         let ended = self.ended;
         let ready = match self.servers.get(&server).map(|c| &c.wait) {
-            Some(Wait::WouldWait { ended: before }) => ended > *before,
+            Some(Wait::HeldBack { ended: before }) => ended > *before,
             _ => true,
         };
         ready && self.order.as_mut().is_none_or(|order| order.admits(server))
@@ -364,7 +440,7 @@ impl Inner {
             record.writes.sort();
             record.writes.dedup();
             self.ended += 1;
-            let held_back = |c: &Connected| matches!(c.wait, Wait::WouldWait { .. });
+            let held_back = |c: &Connected| matches!(c.wait, Wait::HeldBack { .. });
             self.wake |= self.servers.values().any(held_back);
         }
         // Locks are given back when a transaction ends (or a savepoint is rolled back to).
@@ -403,6 +479,7 @@ impl Inner {
             result: OpResult::from(SqlAnswer {
                 words,
                 model,
+                error: answer.as_ref().err().map(|error| error.kind),
                 not_atomic,
             }),
             membership_after: self.membership.clone(),
@@ -547,7 +624,7 @@ impl Inner {
             .servers
             .values()
             .filter(|connected| connected.live())
-            .all(|connected| matches!(connected.wait, Wait::WouldWait { ended: e } if e == ended));
+            .all(|connected| matches!(connected.wait, Wait::HeldBack { ended: e } if e == ended));
         assert!(
             !stuck,
             "every server waits for a lock another server holds: none can go on"
@@ -674,6 +751,30 @@ impl<R: Runtime> Database for SqlDatabase<R> {
     fn order_diverged(&self) -> Option<String> {
         self.inner.lock().order.as_ref().and_then(Order::diverged)
     }
+
+    fn take_steps(&self, server: ServerId) -> Vec<Step> {
+        match &self.logs {
+            Some(logs) => plain(logs).remove(&server).unwrap_or_default(),
+            None => Vec::new(),
+        }
+    }
+
+    fn cut_connection(&self, server: ServerId) -> bool {
+        let Some((flags, pid)) = plain(&self.cables).get(&server).cloned() else {
+            return false;
+        };
+        match pid {
+            // The backend goes now; its statement in flight, if any, fails at once.
+            Some(pid) => {
+                let sql = format!("SELECT pg_terminate_backend({pid})");
+                self.inner.lock().query(&sql).is_ok()
+            }
+            None => {
+                flags.cut.store(true, Ordering::Relaxed);
+                true
+            }
+        }
+    }
 }
 
 /// A step recorded here (a lock taken, say) changes nothing in the database.
@@ -697,6 +798,9 @@ pub struct SqlConnection<R: Runtime> {
     database: Arc<SqlDatabase<R>>,
     server: ServerId,
     flags: Arc<Flags>,
+    /// The connection itself, when statements run at once (a load test); else the database
+    /// keeps it, to take turns.
+    own: Option<std::sync::Mutex<Option<Session>>>,
 }
 
 impl<R: Runtime> fmt::Debug for SqlConnection<R> {
@@ -720,22 +824,40 @@ impl<R: Runtime> SqlConnection<R> {
 
     /// Runs a query and returns its rows.
     pub fn query(&self, statement: &Statement, params: &[Value]) -> Result<Vec<Row>, SqlError> {
-        self.database
-            .run(self.server, statement, params)
-            .map(|executed| executed.rows)
+        self.run(statement, params).map(|executed| executed.rows)
     }
 
     /// Runs a statement and returns how many rows it inserted, updated or deleted.
     pub fn execute(&self, statement: &Statement, params: &[Value]) -> Result<u64, SqlError> {
-        self.database
-            .run(self.server, statement, params)
+        self.run(statement, params)
             .map(|executed| executed.affected)
+    }
+
+    fn run(&self, statement: &Statement, params: &[Value]) -> Result<Executed, SqlError> {
+        match &self.own {
+            Some(own) => {
+                let (server, flags) = (self.server, &self.flags);
+                self.database
+                    .run_at_once(server, own, flags, statement, params)
+            }
+            None => self.database.run(self.server, statement, params),
+        }
     }
 }
 
 /// The server ended: its connection closes.
 impl<R: Runtime> Drop for SqlConnection<R> {
     fn drop(&mut self) {
-        self.database.disconnect(self.server, &self.flags);
+        if self.own.is_none() {
+            self.database.disconnect(self.server, &self.flags);
+        }
     }
+}
+
+/// A plain mutex's guard: one never held across a scheduling point, whose poisoning a panic
+/// already reported.
+fn plain<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

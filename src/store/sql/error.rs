@@ -26,6 +26,15 @@ impl SqlError {
         }
     }
 
+    /// The connection is gone: whether the statement took effect is unknown.
+    pub(crate) fn connection_lost(message: impl Into<String>) -> SqlError {
+        SqlError {
+            kind: DatabaseError::ConnectionLost,
+            code: "connection".to_string(),
+            message: message.into(),
+        }
+    }
+
     /// Whether the whole transaction may succeed if tried again.
     pub fn is_retryable(&self) -> bool {
         self.kind.is_retryable()
@@ -94,15 +103,15 @@ fn sqlite_code_name(code: i32) -> String {
 /// PostgreSQL's refusal, by SQLSTATE.
 pub(crate) fn from_postgres(error: &postgres::Error) -> SqlError {
     use postgres::error::SqlState;
+    // Without the database's own error, the connection failed us: the simple query protocol
+    // sends no parameters to get wrong.
     let Some(database) = error.as_db_error() else {
-        return SqlError {
-            kind: DatabaseError::Other,
-            code: "connection".to_string(),
-            message: error.to_string(),
-        };
+        return SqlError::connection_lost(error.to_string());
     };
     let code = database.code();
-    let kind = if *code == SqlState::UNIQUE_VIOLATION {
+    let kind = if *code == SqlState::ADMIN_SHUTDOWN {
+        DatabaseError::ConnectionLost
+    } else if *code == SqlState::UNIQUE_VIOLATION {
         DatabaseError::DuplicateKey
     } else if *code == SqlState::T_R_SERIALIZATION_FAILURE {
         DatabaseError::SerializationFailure

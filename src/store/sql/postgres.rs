@@ -419,7 +419,19 @@ impl PgSession {
     }
 
     fn lost(&self) -> SqlError {
-        SqlError::harness("the connection to PostgreSQL was lost")
+        SqlError::connection_lost("the connection to PostgreSQL was lost")
+    }
+
+    /// Sends `sql` and waits for its answer however long the database keeps it waiting (a load
+    /// test's statements wait for each other's locks as a deployment's do).
+    pub(crate) fn run_to_answer(&mut self, sql: &str) -> Result<Executed, SqlError> {
+        if self.jobs.send(sql.to_string()).is_err() {
+            return Err(self.lost());
+        }
+        self.pending = true;
+        let answer = self.answers.recv().map_err(|_| self.lost())?;
+        self.pending = false;
+        answer
     }
 
     /// Sends `sql` and waits until it is answered or blocked.

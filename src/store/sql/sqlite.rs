@@ -201,7 +201,7 @@ impl SqliteFile {
     /// A connection of its own, as every server and the harness's monitor have: separate
     /// connections to one file, the semantics a deployment gets (no shared cache).
     pub(crate) fn open(&self) -> Result<Connection, SqlError> {
-        open_connection(&self.path)
+        open_connection(&self.path, false)
     }
 
     /// Where the file is.
@@ -210,15 +210,21 @@ impl SqliteFile {
     }
 }
 
-/// A connection of its own to the database file at `path`.
-pub(crate) fn open_connection(path: &Path) -> Result<Connection, SqlError> {
+/// A connection of its own to the database file at `path`. When statements take turns, the busy
+/// handler tells the harness that SQLite would wait; when they run at once (a load test), the
+/// connection waits for locks as a deployment's does (`busy_timeout`, 5 s).
+pub(crate) fn open_connection(path: &Path, at_once: bool) -> Result<Connection, SqlError> {
     let mut connection = Connection::open(path).map_err(from_sqlite)?;
     // Writes need not reach the disk for a check: durability is not what is checked, and
     // neither isolation nor locking depends on it.
     connection
         .pragma_update(None, "synchronous", "OFF")
         .map_err(from_sqlite)?;
-    connection.busy_handler(Some(busy)).map_err(from_sqlite)?;
+    match at_once {
+        true => connection.busy_timeout(std::time::Duration::from_secs(5)),
+        false => connection.busy_handler(Some(busy)),
+    }
+    .map_err(from_sqlite)?;
     // The file goes with its execution: closing need not move the WAL into it first.
     connection
         .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
@@ -260,7 +266,8 @@ pub(crate) fn query(connection: &Connection, sql: &str) -> Result<Vec<Row>, SqlE
     execute(connection, sql).map(|executed| executed.rows)
 }
 
-fn execute(connection: &Connection, sql: &str) -> Result<Executed, SqlError> {
+/// Runs one statement; a busy database answers busy.
+pub(crate) fn execute(connection: &Connection, sql: &str) -> Result<Executed, SqlError> {
     let mut statement = connection.prepare(sql).map_err(from_sqlite)?;
     let columns = statement.column_count();
     if columns == 0 {
