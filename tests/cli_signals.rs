@@ -270,6 +270,38 @@ fn progress_appears_on_stderr_never_on_stdout() {
     assert!(!text(&output.stdout).contains("states/s"));
 }
 
+/// loom, shuttle and proptest show how many executions they have run, and how fast.
+#[test]
+fn the_real_code_engines_show_executions_and_executions_per_second() {
+    for engine in ["loom", "shuttle", "proptest"] {
+        let mut running = Running::start(joincheck().args([
+            "check",
+            "--protocol",
+            "lease-lock-fenced-reads",
+            "--engine",
+            engine,
+            "--servers",
+            "3",
+            "--iterations",
+            "1000000000",
+            "--cases",
+            "1000000",
+        ]));
+        let mut stderr = running.stderr();
+        let lines = read_until(&mut stderr, |line| line.contains("executions/s"));
+        let progress = lines.last().unwrap();
+        let prefix = format!("{engine} · lease-lock-fenced-reads: ");
+        assert!(
+            progress.starts_with(&prefix) && progress.contains(" executions, "),
+            "{engine}: {progress}"
+        );
+        signal("TERM", &running.pid());
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        let output = running.finish();
+        assert_eq!(output.status.code(), Some(3), "{engine}");
+    }
+}
+
 #[test]
 fn a_timeout_is_inconclusive_with_the_statistics_so_far() {
     let output = long_check()
@@ -318,12 +350,10 @@ fn conform_keeps_its_report_on_a_timeout_and_on_a_signal() {
 
     let mut running = Running::start(joincheck().args(many));
     let mut stderr = running.stderr();
-    let lines = read_until(&mut stderr, |line| line.contains("running"));
+    let lines = read_until(&mut stderr, |line| line.contains("executions/s"));
+    let progress = lines.last().unwrap();
     assert!(
-        lines
-            .last()
-            .unwrap()
-            .starts_with("conform · event-sourced: running, "),
+        progress.starts_with("conform · event-sourced: ") && progress.contains(" executions, "),
         "{lines:?}"
     );
     signal("TERM", &running.pid());
@@ -333,6 +363,39 @@ fn conform_keeps_its_report_on_a_timeout_and_on_a_signal() {
     assert!(out.contains("\nvalidated "), "{out}");
     assert!(
         out.contains("\nINCOMPLETE  SIGTERM asked to stop: stopped by the stop request after "),
+        "{out}"
+    );
+}
+
+/// At sizes where matching one history against the model takes long, the first Ctrl-C still
+/// stops conform at once, with its report.
+#[test]
+fn conform_stops_within_a_long_matching_on_the_first_signal() {
+    let mut running = Running::start(joincheck().args([
+        "conform",
+        "--protocol",
+        "event-sourced",
+        "--servers",
+        "4",
+        "--users",
+        "4",
+        "--teams",
+        "4",
+        "--requests",
+        "3",
+        "--iterations",
+        "1",
+    ]));
+    let mut stderr = running.stderr();
+    read_until(&mut stderr, |line| line.contains("executions/s"));
+    let signalled = Instant::now();
+    signal("INT", &running.pid());
+    let output = running.finish();
+    assert!(signalled.elapsed() < Duration::from_secs(10));
+    let out = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(3), "{out}");
+    assert!(
+        out.contains("\nINCOMPLETE  Ctrl-C (SIGINT) asked to stop: stopped by the stop request"),
         "{out}"
     );
 }
@@ -368,13 +431,18 @@ fn stress_keeps_its_report_on_a_timeout_and_on_a_signal() {
     let mut running = Running::start(joincheck().args(many));
     let mut stderr = running.stderr();
     read_until(&mut stderr, |line| {
-        line.starts_with("stress · naive: running")
+        line.starts_with("stress · naive: ") && line.contains(" executions/s, ")
     });
     signal("HUP", &running.pid());
     let output = running.finish();
     let out = text(&output.stdout);
     assert_eq!(output.status.code(), Some(3), "{out}");
     assert!(out.starts_with("workload: server-1: "), "{out}");
+    // A service not run has no figures to show, not zeros.
+    assert!(
+        out.contains("\nevent-sourced               not run\n"),
+        "{out}"
+    );
     assert!(
         out.contains(
             "\nevent-sourced: inconclusive: not run: SIGHUP stopped the run before this service; \

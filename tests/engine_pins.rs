@@ -462,14 +462,30 @@ fn random_draws_under_shuttle_vary_by_schedule_and_replay() {
     }
 }
 
-/// A schedule that does not decode is refused with a reason that quotes it.
+/// A schedule that does not decode, or does not fit the workload, is refused in words, without
+/// a panic (shuttle's own decoder and replay scheduler panic on both).
 #[test]
 fn a_schedule_that_does_not_decode_is_refused_in_words() {
-    let bad = shuttle::EncodedSchedule("not hex".to_string());
-    let refused = shuttle::replay(Naive, &Scenario::article(), &bad).unwrap_err();
+    let refused = |schedule: &str| {
+        let bad = shuttle::EncodedSchedule(schedule.to_string());
+        shuttle::replay(Naive, &Scenario::article(), &bad)
+            .unwrap_err()
+            .to_string()
+    };
     assert_eq!(
-        refused.to_string(),
-        "not a shuttle schedule that replays: not hex"
+        refused("not hex"),
+        "not a shuttle schedule that replays: it is not shuttle's encoding of a whole schedule"
+    );
+    // A schedule of the article's race cut short where a step's task id is half there.
+    assert_eq!(
+        refused("9102139bdbd29794bbb9eb9201"),
+        "not a shuttle schedule that replays: it is not shuttle's encoding of a whole schedule"
+    );
+    // Its fifth step edited from a task switch to a random value.
+    assert_eq!(
+        refused("9102139bdbd29794bbb9eb920180f48a9440020000"),
+        "not a shuttle schedule that replays: step 5 of the schedule is a random value where \
+         the run switches tasks"
     );
 }
 

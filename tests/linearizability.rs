@@ -499,7 +499,8 @@ fn a_malformed_history_says_where() {
     let error = JoinHistory::read_json_lines(bad_team.as_bytes()).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "line 1: `team-?` is not a team at line 1 column 67"
+        "line 1: `team-?` is not a team: the teams are team-A, team-B, team-C, … in order at \
+         line 1 column 67"
     );
     let backwards = "\n".to_string()
         + r#"{"worker":0,"input":{"request":"join","user":"sue","team":"team-A"},"invoked":9,"completed":1,"outcome":{"ok":null}}"#;

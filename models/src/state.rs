@@ -150,7 +150,9 @@ impl fmt::Debug for Server {
 }
 
 /// `server-1: idle, 0 done` … up to the last server that is not idle at 0 done, `members: sue ∈
-/// team-A`, and the log. A server not listed is idle with 0 done: the state does not know how
+/// team-A`, and the log when it has an event (naive and the one-step fixes keep none, and an
+/// empty `log: []` on their states reads as if they did), as the tokens when one is handed out.
+/// A server not listed is idle with 0 done: the state does not know how
 /// many servers are configured (the records past them are idle at 0 too), so it names none it
 /// cannot vouch for.
 impl fmt::Debug for State {
@@ -171,7 +173,9 @@ impl fmt::Debug for State {
             .collect();
         out.field("members", &format_args!("{{{}}}", members.join(", ")));
         let log: Vec<String> = self.events().iter().map(ToString::to_string).collect();
-        out.field("log", &format_args!("[{}]", log.join(", ")));
+        if !log.is_empty() {
+            out.field("log", &format_args!("[{}]", log.join(", ")));
+        }
         if self
             .tokens
             .iter()

@@ -141,7 +141,7 @@ mod tests {
         assert_eq!(
             format!("{state:?}"),
             "State { server-1: idle, 0 done, server-2: read v0 for sue → team-B, append next, \
-             0 done, members: {}, log: [] }"
+             0 done, members: {} }"
         );
         let appended = pm
             .next_state(
@@ -169,7 +169,7 @@ mod tests {
         assert_eq!(
             format!("{state:?}"),
             "State { server-1: idle, 0 done, server-2: acquired the lock for sue ← team-B, pull \
-             next, holds the lease, 0 done, members: {}, log: [] }"
+             next, holds the lease, 0 done, members: {} }"
         );
         let model = StaterightModel::of(model);
         let pull = Action::parse("server-2 pull").unwrap();
@@ -193,7 +193,7 @@ mod tests {
         assert_eq!(
             format!("{state:?}"),
             "State { server-1: acquired the lock for sue → team-A, check next (token 1), holds \
-             the lease, 0 done, members: {}, log: [], tokens: {sue: issued 1, seen 0} }"
+             the lease, 0 done, members: {}, tokens: {sue: issued 1, seen 0} }"
         );
     }
 

@@ -103,19 +103,85 @@ pub fn match_history<M: ReferenceModel>(
     history: &[Step],
     origin: &str,
 ) -> Result<Vec<String>, Box<Divergence>> {
-    let mut candidates = vec![(model.initial_state(), Vec::new())];
+    let extend = |path: &Vec<String>, action: String| {
+        let mut path = path.clone();
+        path.push(action);
+        path
+    };
+    let unbounded = |_, _| Ok::<(), std::convert::Infallible>(());
+    match follow(model, history, origin, Vec::new(), extend, unbounded) {
+        Ok(path) => Ok(path),
+        Err(Unmatched::Diverged(divergence)) => Err(divergence),
+        Err(Unmatched::Stopped(never)) => match never {},
+        // Unbounded matching fails as any collection does when memory is refused.
+        Err(Unmatched::Refused(candidates)) => std::alloc::handle_alloc_error(
+            std::alloc::Layout::array::<M::State>(candidates)
+                .unwrap_or(std::alloc::Layout::new::<M::State>()),
+        ),
+    }
+}
+
+/// Candidate model states expanded before the matching of one history heeds the run's timeout
+/// and stop requests: a few milliseconds' work.
+const LONG_MATCHING: usize = 10_000;
+
+/// What stops matching a history under a run's limits.
+enum Halt {
+    /// The timeout or a stop request (in the words every engine uses after "stopped by the").
+    Limit(&'static str),
+    /// The memory limit, and what it has room for.
+    Memory(String),
+}
+
+/// Why a history was not matched to its end.
+enum Unmatched<Stop> {
+    /// A step the model cannot take.
+    Diverged(Box<Divergence>),
+    /// The bound stopped the matching first, and why.
+    Stopped(Stop),
+    /// The system refused memory for more than this many candidates.
+    Refused(usize),
+}
+
+/// The candidates [`follow`] keeps at most while matching under `limits`: as many as the memory
+/// limit has room for, at two copies of a model state each (the candidate, and the set that
+/// keeps candidates distinct) and a little for the set's own bookkeeping.
+fn most_candidates<M: ReferenceModel>(limits: &Limits) -> Option<usize> {
+    let each = 2 * std::mem::size_of::<M::State>() + 16;
+    limits
+        .memory
+        .map(|bytes| usize::try_from(bytes / each as u64).unwrap_or(usize::MAX))
+}
+
+/// Matches `history` as [`match_history`] does, carrying a `trail` from candidate to candidate
+/// (the path so far, or nothing) and asking `bound`, with the number of candidates and of those
+/// expanded so far, whether to go on before each step. Memory the system refuses for the
+/// candidates stops it too.
+fn follow<M: ReferenceModel, T: Clone, Stop>(
+    model: &M,
+    history: &[Step],
+    origin: &str,
+    trail: T,
+    extend: impl Fn(&T, String) -> T,
+    bound: impl Fn(usize, usize) -> Result<(), Stop>,
+) -> Result<T, Unmatched<Stop>> {
+    let mut candidates = vec![(model.initial_state(), trail)];
+    let mut expanded = 0;
     for (index, recorded) in history.iter().enumerate() {
+        bound(candidates.len(), expanded).map_err(Unmatched::Stopped)?;
+        expanded += candidates.len();
         let recorded = &recorded.in_model_terms();
         let mut seen = HashSet::new();
         let mut next = Vec::new();
         let mut allowed = Vec::new();
-        for (state, path) in &candidates {
+        for (state, trail) in &candidates {
             for (action, step, after) in model.successors(state) {
                 if step == *recorded {
+                    if seen.try_reserve(1).and(next.try_reserve(1)).is_err() {
+                        return Err(Unmatched::Refused(next.len()));
+                    }
                     if seen.insert(after.clone()) {
-                        let mut path = path.clone();
-                        path.push(action);
-                        next.push((after, path));
+                        next.push((after, extend(trail, action)));
                     }
                 } else if !allowed.iter().any(|(_, s)| *s == step) {
                     allowed.push((action, step));
@@ -123,12 +189,12 @@ pub fn match_history<M: ReferenceModel>(
             }
         }
         if next.is_empty() {
-            return Err(Box::new(Divergence {
+            return Err(Unmatched::Diverged(Box::new(Divergence {
                 index,
                 history: history[..=index].to_vec(),
                 allowed,
                 origin: origin.to_string(),
-            }));
+            })));
         }
         candidates = next;
     }
@@ -164,35 +230,72 @@ impl ConformanceReport {
         }
     }
 
-    /// Matches one execution; returns `false` once a divergence is found or a run cannot be
-    /// judged.
+    /// Matches one execution. Breaks once a divergence is found or a run cannot be validated
+    /// (noted in the report), or with the limit of `limits` that stopped the matching (a timeout
+    /// or a stop request, which the caller words with how far the run got; the history is then
+    /// not counted).
     fn validate<M: ReferenceModel>(
         &mut self,
         model: &M,
         execution: &Execution,
         origin: &str,
-    ) -> bool {
-        self.histories += 1;
-        match execution.judge() {
-            Judgement::Held => {}
-            Judgement::Broke { .. } => self.violations += 1,
+        limits: &Limits,
+        started: Instant,
+    ) -> ControlFlow<Option<&'static str>> {
+        let broke = match execution.judge() {
+            Judgement::Held => false,
+            Judgement::Broke { .. } => true,
             // An unrecorded run matches any model vacuously: it validates nothing.
             Judgement::Unjudged(why) => {
+                self.histories += 1;
                 self.incomplete.get_or_insert(format!("{origin}: {why}"));
-                return false;
+                return ControlFlow::Break(None);
             }
+        };
+        let most = most_candidates::<M>(limits);
+        // Matching one history can take long and much memory (a model state per way the steps
+        // so far could have gone): the run's limits hold within it too.
+        // A short matching finishes whatever stops the run meanwhile: the history it was given
+        // ran to its end and is validated. A long one stops at the run's limits.
+        let limited = |expanded: usize| match expanded < LONG_MATCHING {
+            true => None,
+            false => limits.reached(started),
+        };
+        let bound = |candidates: usize, expanded: usize| match limited(expanded) {
+            Some(why) => Err(Halt::Limit(why)),
+            None if most.is_some_and(|most| candidates > most) => Err(Halt::Memory(format!(
+                "stopped by the memory limit ({} bytes: room for {} candidate model states at \
+                 once)",
+                thousands(limits.memory.unwrap_or_default()),
+                thousands(most.unwrap_or_default() as u64)
+            ))),
+            None => Ok(()),
+        };
+        let matched = follow(model, &execution.history, origin, (), |(), _| (), bound);
+        if !matches!(matched, Err(Unmatched::Stopped(Halt::Limit(_)))) {
+            self.histories += 1;
+            self.violations += u64::from(broke);
         }
-        match match_history(model, &execution.history, origin) {
-            Ok(_) => {
+        let why = match matched {
+            Ok(()) => {
                 self.steps += execution.history.len() as u64;
-                true
+                return ControlFlow::Continue(());
             }
-            Err(divergence) => {
+            Err(Unmatched::Diverged(divergence)) => {
                 self.steps += divergence.index as u64;
                 self.divergence = Some(divergence);
-                false
+                return ControlFlow::Break(None);
             }
-        }
+            Err(Unmatched::Stopped(Halt::Limit(why))) => return ControlFlow::Break(Some(why)),
+            Err(Unmatched::Stopped(Halt::Memory(why))) => why,
+            Err(Unmatched::Refused(candidates)) => format!(
+                "the system refused memory for more than {} candidate model states",
+                thousands(candidates as u64)
+            ),
+        };
+        let why = format!("{why} while matching a history of {origin}");
+        self.incomplete.get_or_insert(why);
+        ControlFlow::Break(None)
     }
 }
 
@@ -252,18 +355,20 @@ where
     M: ReferenceModel + Send + 'static,
 {
     let report = Arc::new(Mutex::new(ConformanceReport::default()));
+    let started = Instant::now();
     let visit = {
         let (report, found_by) = (report.clone(), options.effective().to_string());
+        let limits = options.limits.clone();
         move |execution: Execution, schedule: shuttle_engine::EncodedSchedule| {
             let origin = format!("shuttle, {found_by}, schedule {}", schedule.0);
             let mut report = report.lock().unwrap_or_else(|e| e.into_inner());
-            match report.validate(&model, &execution, &origin) {
-                true => ControlFlow::Continue(()),
-                false => ControlFlow::Break(()),
+            match report.validate(&model, &execution, &origin, &limits, started) {
+                ControlFlow::Continue(()) => ControlFlow::Continue(()),
+                // A limit that stopped the matching is worded below, with the schedules run.
+                ControlFlow::Break(_) => ControlFlow::Break(()),
             }
         }
     };
-    let started = Instant::now();
     let outcome = shuttle_engine::explore(service, scenario, options, visit);
     let mut report = report.lock().unwrap_or_else(|e| e.into_inner()).clone();
     match outcome {
@@ -299,18 +404,27 @@ where
 {
     let started = Instant::now();
     let mut report = ConformanceReport::default();
+    let stopped = |why: &str, run: u64| {
+        format!(
+            "stopped by the {why} after {} of {} on real threads",
+            thousands(run),
+            count(runs, "run")
+        )
+    };
     for run in 0..runs {
         if let Some(why) = limits.reached(started) {
-            report.incomplete = Some(format!(
-                "stopped by the {why} after {} of {} on real threads",
-                thousands(run),
-                count(runs, "run")
-            ));
+            report.incomplete = Some(stopped(why, run));
             break;
         }
         let execution = super::stress::run_together(service, scenario);
-        if !report.validate(model, &execution, &format!("real threads, run {run}")) {
-            break;
+        let origin = format!("real threads, run {run}");
+        match report.validate(model, &execution, &origin, limits, started) {
+            ControlFlow::Continue(()) => {}
+            ControlFlow::Break(None) => break,
+            ControlFlow::Break(Some(why)) => {
+                report.incomplete.get_or_insert(stopped(why, run));
+                break;
+            }
         }
     }
     report

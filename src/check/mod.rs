@@ -40,6 +40,7 @@ pub mod loom;
 pub mod proptest;
 mod quiet;
 mod scenario;
+mod schedule;
 pub mod shuttle;
 
 pub mod stress;
@@ -144,6 +145,10 @@ pub struct Limits {
     pub timeout: Option<Duration>,
     /// Stop as soon as this flag is set (a Ctrl-C handler sets it).
     pub stop: Option<Arc<AtomicBool>>,
+    /// Stop before the check's own bookkeeping outgrows this many bytes: conformance keeps a
+    /// model state for each way a history could have gone so far. (The other engines keep
+    /// nothing that grows with a run.)
+    pub memory: Option<u64>,
 }
 
 impl Limits {
@@ -156,6 +161,12 @@ impl Limits {
     /// Stops as soon as `stop` is set.
     pub fn stop(mut self, stop: Arc<AtomicBool>) -> Self {
         self.stop = Some(stop);
+        self
+    }
+
+    /// Stops before conformance's candidate model states outgrow `bytes`.
+    pub fn memory(mut self, bytes: u64) -> Self {
+        self.memory = Some(bytes);
         self
     }
 

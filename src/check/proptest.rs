@@ -468,7 +468,10 @@ where
     let outcome = runner.run(&workloads, |workload| {
         if let Some(why) = options.limits.reached(started) {
             let done = workloads_run.get();
-            let reason = format!("stopped by the {why} after {done} workloads, nothing is proved");
+            let reason = format!(
+                "stopped by the {why} after {}, nothing is proved",
+                crate::figures::count(done, "workload")
+            );
             unchecked.borrow_mut().get_or_insert(reason);
             return Ok(());
         }
@@ -518,9 +521,14 @@ where
             engine: Engine::Proptest,
             scope: whole_statements(
                 format!(
-                    "no violation in {} {what}, each under {} shuttle schedules ({random}) and \
-                     {} ({pct}){}: evidence, not proof",
+                    "no violation in {} {}, each under {} shuttle schedules ({random}) and {} \
+                     ({pct}){}: evidence, not proof",
                     options.cases,
+                    // "1 generated workload (…)", "64 generated workloads (…)".
+                    match options.cases {
+                        1 => what.replacen("workloads", "workload", 1),
+                        _ => what.to_string(),
+                    },
                     random.iterations,
                     pct.iterations,
                     options.invariants.scope(),

@@ -5,6 +5,7 @@
 //! returned as a value (not only printed to stderr) and replays to the identical history.
 
 use super::quiet::EngineRun;
+use super::schedule;
 use super::{panic_message, run_once, whole_statements, Execution, Invariants, Limits};
 use super::{Scenario, Unjudged};
 use crate::figures::{count, thousands};
@@ -12,7 +13,7 @@ use crate::runtime::Shuttle;
 use crate::service::JoinService;
 use crate::store::Recording;
 use joincheck_models::verdict::{Counterexample, Engine, Replay, Stats, Verdict};
-use shuttle::scheduler::{PctScheduler, RandomScheduler, ReplayScheduler, Schedule, Scheduler};
+use shuttle::scheduler::{PctScheduler, RandomScheduler, Schedule, Scheduler};
 use shuttle::scheduler::{Task, TaskId};
 use shuttle_engine::scheduler::serialization;
 use std::fmt;
@@ -124,7 +125,7 @@ impl fmt::Display for ShuttleOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EncodedSchedule(pub String);
 
-/// A schedule that cannot be read back.
+/// A schedule that cannot be read back or replayed, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BadSchedule(pub String);
 
@@ -142,8 +143,9 @@ impl EncodedSchedule {
     }
 
     fn decode(&self) -> Result<Schedule, BadSchedule> {
-        serialization::deserialize_schedule(self.0.trim())
-            .ok_or_else(|| BadSchedule(self.0.clone()))
+        schedule::decode(&self.0).ok_or_else(|| {
+            BadSchedule("it is not shuttle's encoding of a whole schedule".to_string())
+        })
     }
 }
 
@@ -418,16 +420,18 @@ where
     };
     // The schedule was captured when the scenario ended; the decisions shuttle makes while the
     // run winds down after that are not in it, and need not be.
-    let mut scheduler = ReplayScheduler::new_from_schedule(decoded);
-    scheduler.set_allow_incomplete();
+    let misfit: Arc<Mutex<Option<String>>> = Arc::default();
+    let scheduler = schedule::Replaying::new(decoded, misfit.clone());
     let runner = shuttle::Runner::new(scheduler, config());
     panic::catch_unwind(AssertUnwindSafe(|| runner.run(body))).map_err(|payload| {
         BadSchedule(format!(
-            "{}: {}",
-            schedule.0,
+            "the run under it panicked: {}",
             panic_message(payload.as_ref())
         ))
     })?;
     let execution = lock(&result).take();
-    execution.ok_or_else(|| BadSchedule(schedule.0.clone()))
+    execution.ok_or_else(|| {
+        let misfit = lock(&misfit).take();
+        BadSchedule(misfit.unwrap_or_else(|| "the run did not finish under it".to_string()))
+    })
 }

@@ -5,8 +5,9 @@
 //! (`VmHWM` in `/proc/self/status`) is its own and not the high-water mark of earlier runs.
 
 use super::output::{self, count, thousands, ReportFormat, REPORT_VERSION};
-use super::sizes::SizeArgs;
+use super::sizes::{sizes_json, SizeArgs};
 use super::EXIT_OK;
+use crate::cli::values::whole;
 use clap::Args;
 use joincheck::protocols;
 use joincheck_models::{bench_grid, skip_without_symmetry, CheckOptions, Protocol};
@@ -21,14 +22,14 @@ Examples:
   joincheck bench --threads 1 --format json
 
 Exit status: 0 the table was printed (a configuration that failed says so in its row); 2 bad
-usage.")]
+usage, or a report that could not be written.")]
 pub struct BenchArgs {
     /// A small grid that runs in about a second, to see that the benchmark works.
     /// Example: joincheck bench --quick
     #[arg(long)]
     quick: bool,
     /// Worker threads for each check, 1 to 1,024 [default: every core]. Example: --threads 1
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, value_name = "N", value_parser = whole::<u16>(1, 1024), allow_negative_numbers = true)]
     threads: Option<u16>,
     /// Output: text (a row as each configuration completes), or json (one document at the end,
     /// see the README). Example: --format json
@@ -48,7 +49,8 @@ pub struct BenchOneArgs {
     #[arg(long)]
     symmetry: bool,
     /// Worker threads.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = whole::<usize>(1, 1024), allow_negative_numbers = true)]
     threads: usize,
 }
 
@@ -251,7 +253,7 @@ fn row_text(config: &Config, measured: &Measured) -> String {
 fn row_json(config: &Config, measured: &Measured) -> Value {
     let mut value = json!({
         "protocol": config.protocol.name(),
-        "sizes": config.sizes,
+        "sizes": sizes_json(config.sizes),
         "symmetry": config.symmetry,
         "reference": Some(reference(config)).filter(|r| !r.is_empty()),
     });
@@ -279,11 +281,11 @@ pub fn run_one(args: &BenchOneArgs) -> Result<i32, String> {
         .threads(args.threads);
     let verdict = joincheck_models::check(protocol, sizes, &options);
     let stats = verdict.stats();
-    println!(
-        "{}",
+    output::emit(&format!(
+        "{}\n",
         json!({
             "protocol": protocol.name(),
-            "sizes": sizes.as_array(),
+            "sizes": sizes_json(sizes.as_array()),
             "symmetry": args.symmetry,
             "verdict": verdict.kind(),
             "unique_states": stats.unique_states,
@@ -291,7 +293,7 @@ pub fn run_one(args: &BenchOneArgs) -> Result<i32, String> {
             "seconds": stats.seconds,
             "peak_kb": peak_memory_kb(),
         })
-    );
+    ));
     Ok(EXIT_OK)
 }
 

@@ -4,12 +4,15 @@
 //! and real threads, are matched step by step against the protocol's model, in a supervised
 //! thread: progress on stderr, and a signal or `--timeout` ends it with what was validated.
 
-use super::output::{self, count, thousands, ReportFormat, REPORT_VERSION};
+use super::memory::{Budget, Bytes, PROCESS};
+use super::output::{self, count, thousands, Gauge, ReportFormat, REPORT_VERSION};
 use super::protocol_arg::OneProtocol;
+use super::services::{Counted, Executions};
 use super::sizes::{scenario, scenario_with_leaves, sizes_json, SizeArgs};
 use super::supervise::{self, supervise};
 use super::{interrupt, timeout};
 use super::{EXIT_INCONCLUSIVE, EXIT_OK, EXIT_UNEXPECTED};
+use crate::cli::values::whole;
 use clap::Args;
 use joincheck::check::conform::{self, builtin_model, ConformanceReport, Divergence};
 use joincheck::check::proptest::ProptestOptions;
@@ -17,7 +20,7 @@ use joincheck::check::shuttle::{ShuttleOptions, Strategy};
 use joincheck::check::{Limits, Scenario};
 use joincheck::protocols::{with_builtin, Builtin, Service, WithBuiltin};
 use joincheck::trace::file::StepRecord;
-use joincheck_models::{Protocol, ProtocolModel};
+use joincheck_models::{plural, Protocol, ProtocolModel};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -35,11 +38,12 @@ Examples:
   joincheck conform --protocol event-sourced --timeout 60 --format json
   joincheck conform --protocol lease-lock --requests 2 --leaves
 
-Stopping: Ctrl-C, SIGTERM, SIGHUP or --timeout stops the run; the report keeps what was
-validated so far (exit 3).
+Stopping: Ctrl-C, SIGTERM, SIGHUP, --timeout or --max-memory stops the run, within the matching
+of a history too; the report keeps what was validated so far (exit 3). Sizes `check` refuses are
+refused (exit 2).
 
 Exit status: 0 every history is a path of the model; 1 a step the model cannot take; 2 bad
-usage; 3 incomplete (stopped early, or a run could not be validated).")]
+usage, or a report that could not be written; 3 incomplete (stopped early, or a run could not be validated).")]
 pub struct ConformArgs {
     /// The protocol whose implementation is matched against its model.
     /// Example: --protocol event-sourced
@@ -50,10 +54,11 @@ pub struct ConformArgs {
     /// Shuttle schedules per scheduler (random, then PCT depth 3), and runs on real threads (at
     /// most 2,000); 1 to 10,000,000. Example: --iterations 2000
     #[arg(long, value_name = "K", default_value_t = 500,
-          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+          value_parser = whole::<u64>(1, 10_000_000), allow_negative_numbers = true)]
     iterations: u64,
     /// Seed of the schedules and of the generated workloads. Example: --seed 7
-    #[arg(long, value_name = "X", default_value_t = 42)]
+    #[arg(long, value_name = "X", default_value_t = 42,
+          value_parser = whole::<u64>(0, u64::MAX), allow_negative_numbers = true)]
     seed: u64,
     /// Stop after SECS seconds (at most 1,000,000,000); the run is then incomplete, with what
     /// was validated so far. Example: --timeout 60
@@ -67,6 +72,11 @@ pub struct ConformArgs {
     /// workloads stay joins. Example: --leaves
     #[arg(long)]
     leaves: bool,
+    /// Stop, incomplete, before the model states a history is matched against outgrow this much
+    /// memory (K, M, G, T or P) [default: half the room the tightest memory limit leaves].
+    /// Example: --max-memory 2G
+    #[arg(long, value_name = "SIZE")]
+    max_memory: Option<Bytes>,
 }
 
 /// Runs the trace validation: 0 when every history is a path of the model, 1 at the first one
@@ -77,7 +87,9 @@ pub fn run(args: &ConformArgs) -> Result<i32, String> {
     if sizes.servers < 2 {
         return Err("conform needs at least 2 servers: one server has nothing to race".into());
     }
-    // The models are sized from the workload; refuse one they cannot follow before starting.
+    // The models are sized from the workload; refuse one they cannot follow before starting,
+    // and sizes `check` refuses: matching a history there keeps more candidate states than a
+    // model check could.
     let (scenario, model) = match args.leaves {
         true => {
             let model =
@@ -93,6 +105,16 @@ pub fn run(args: &ConformArgs) -> Result<i32, String> {
             (scenario, model)
         }
     };
+    model.checkable().map_err(|too_big| too_big.to_string())?;
+    let budget = Budget::new(args.max_memory);
+    let memory = budget.map(|budget| budget.room());
+    if let (Some(budget), Some(0)) = (budget, memory) {
+        return Err(format!(
+            "{} leaves no room beyond the process's own {}",
+            budget.describe(),
+            Bytes(PROCESS)
+        ));
+    }
     supervise::prepare();
     let work = Conform {
         protocol,
@@ -101,50 +123,119 @@ pub fn run(args: &ConformArgs) -> Result<i32, String> {
         iterations: args.iterations,
         seed: args.seed,
         timeout: args.timeout,
+        memory,
     };
     let what = format!("conform · {protocol}");
     let started = Instant::now();
-    let mut report = supervise(&what, None, move |stop| {
-        with_builtin(protocol, work.with(stop))
+    let executions = Executions::default();
+    let counted = executions.clone();
+    let validated = supervise(&what, Gauge::Executions(executions), move |stop| {
+        with_builtin(protocol, work.with(stop, counted))
     })
-    .unwrap_or_else(|unfinished| ConformanceReport {
-        incomplete: Some(format!(
-            "{} after {:.1} s",
-            unfinished.why, unfinished.seconds
-        )),
-        ..ConformanceReport::default()
+    .unwrap_or_else(|unfinished| Validated {
+        report: ConformanceReport {
+            incomplete: Some(format!(
+                "{} after {:.1} s",
+                unfinished.why, unfinished.seconds
+            )),
+            ..ConformanceReport::default()
+        },
+        workload_histories: 0,
     });
+    let Validated {
+        mut report,
+        workload_histories,
+    } = validated;
     let seconds = started.elapsed().as_secs_f64();
     if report.divergence.is_some() {
         // A divergence decides; whatever stopped the run afterwards does not matter.
         report.incomplete = None;
     }
-    report.incomplete = report.incomplete.map(|why| interrupt::explain(&why));
+    report.incomplete = report.incomplete.map(|why| {
+        let why = interrupt::explain(&why);
+        match budget.filter(|_| why.contains("stopped by the memory limit (")) {
+            Some(budget) => format!(
+                "{why}; the limit is {}, less the process's own {}",
+                budget.describe(),
+                Bytes(PROCESS)
+            ),
+            None => why,
+        }
+    });
     let code = match (&report.divergence, &report.incomplete) {
         (Some(_), _) => EXIT_UNEXPECTED,
         (None, Some(_)) => EXIT_INCONCLUSIVE,
         (None, None) => EXIT_OK,
     };
+    let ran = Ran {
+        model: &model,
+        scenario: &scenario,
+        report: &report,
+        workload_histories,
+        iterations: args.iterations,
+    };
     match args.format {
-        ReportFormat::Text => output::emit(&text(&model, &scenario, &report)),
+        ReportFormat::Text => output::emit(&text(&ran)),
         ReportFormat::Json => {
-            let document = report_json(&model, &scenario, &report, seconds, code);
+            let document = report_json(&ran, seconds, code);
             output::emit(&format!("{document:#}\n"));
         }
     }
     Ok(code)
 }
 
-/// The report for a terminal.
-fn text(model: &ProtocolModel, scenario: &Scenario, report: &ConformanceReport) -> String {
+/// What a run validated, and against what.
+struct Ran<'a> {
+    model: &'a ProtocolModel,
+    scenario: &'a Scenario,
+    report: &'a ConformanceReport,
+    /// The histories of `scenario` among the report's; the others are of generated workloads.
+    workload_histories: u64,
+    iterations: u64,
+}
+
+impl Ran<'_> {
+    /// The histories of the generated workloads.
+    fn generated_histories(&self) -> u64 {
+        self.report.histories - self.workload_histories
+    }
+
+    /// `256 generated join workloads of up to 2 servers × 1 request each over 1 user and 2
+    /// teams`: what the generated workloads were (the sizes given, as for `check`'s proptest).
+    fn generated(&self) -> String {
+        let sizes = self.model.sizes();
+        format!(
+            "{} generated join workloads of up to {} × {} each over {} and {}",
+            thousands(u64::from(ProptestOptions::default().cases)),
+            plural(sizes.servers, "server"),
+            plural(sizes.requests, "request"),
+            plural(sizes.users, "user"),
+            plural(sizes.teams, "team")
+        )
+    }
+}
+
+/// The report for a terminal: how many histories of which workloads matched, then the verdict.
+fn text(ran: &Ran) -> String {
+    let (model, report) = (ran.model, ran.report);
     let protocol = model.protocol().name();
     let with = if model.leaves() { " with leaves" } else { "" };
+    let runs = ran.iterations.min(MAX_RUNS_ON_THREADS);
     let mut out = format!(
-        "{protocol} · conformance · {scenario}\nvalidated {}, {}, against the {protocol} \
-         model{with} ({} of them broke the invariant)\n",
+        "{protocol} · conformance · {}\nvalidated {}, {}, against the {protocol} model{with} ({} \
+         of them broke the invariant):\n  {} of this workload ({} random and {} PCT shuttle \
+         schedules, {} on real threads)\n  {} of {} ({} PCT schedules each)\n",
+        ran.scenario,
         count(report.histories, "history"),
         count(report.steps, "step"),
-        thousands(report.violations)
+        thousands(report.violations),
+        count(ran.workload_histories, "history"),
+        thousands(ran.iterations),
+        thousands(ran.iterations),
+        count(runs, "run"),
+        count(ran.generated_histories(), "history"),
+        ran.generated(),
+        ProptestOptions::default().shuttle.iterations,
     );
     match (&report.divergence, &report.incomplete) {
         (Some(divergence), _) => out.push_str(&divergence.to_string()),
@@ -155,13 +246,8 @@ fn text(model: &ProtocolModel, scenario: &Scenario, report: &ConformanceReport) 
 }
 
 /// The JSON report (schema in the README).
-fn report_json(
-    model: &ProtocolModel,
-    scenario: &Scenario,
-    report: &ConformanceReport,
-    seconds: f64,
-    code: i32,
-) -> Value {
+fn report_json(ran: &Ran, seconds: f64, code: i32) -> Value {
+    let (model, scenario, report) = (ran.model, ran.scenario, ran.report);
     let status = match (&report.divergence, &report.incomplete) {
         (Some(_), _) => "not-conforming",
         (None, Some(_)) => "incomplete",
@@ -171,10 +257,13 @@ fn report_json(
         "version": REPORT_VERSION,
         "command": "conform",
         "protocol": model.protocol().name(),
-        "sizes": sizes_json(model.sizes()),
+        "sizes": sizes_json(model.sizes().as_array()),
         "workload": scenario.to_string(),
         "status": status,
         "histories": report.histories,
+        "workload_histories": ran.workload_histories,
+        "generated_histories": ran.generated_histories(),
+        "generated": ran.generated(),
         "steps": report.steps,
         "violations": report.violations,
         "divergence": report.divergence.as_deref().map(divergence_json),
@@ -207,15 +296,28 @@ struct Conform {
     iterations: u64,
     seed: u64,
     timeout: Option<Duration>,
+    /// The bytes the candidate model states of one history may take.
+    memory: Option<u64>,
+}
+
+/// The most runs on real threads, whatever `--iterations` says.
+const MAX_RUNS_ON_THREADS: u64 = 2000;
+
+/// What a run validated: the report, and how many of its histories are of the workload (the
+/// others are of generated workloads).
+struct Validated {
+    report: ConformanceReport,
+    workload_histories: u64,
 }
 
 impl Conform {
-    /// The run, stopped when `stop` is set.
-    fn with(self, stop: Arc<AtomicBool>) -> Run {
+    /// The run, stopped when `stop` is set, counting its executions in `executions`.
+    fn with(self, stop: Arc<AtomicBool>, executions: Executions) -> Run {
         Run {
             deadline: self.timeout.map(|timeout| Instant::now() + timeout),
             conform: self,
             stop,
+            executions,
         }
     }
 }
@@ -225,21 +327,28 @@ struct Run {
     conform: Conform,
     stop: Arc<AtomicBool>,
     deadline: Option<Instant>,
+    executions: Executions,
 }
 
 impl Run {
-    /// The limits of a phase starting now: the time left until the deadline, and the flag.
+    /// The limits of a phase starting now: the time left until the deadline, the flag, and the
+    /// memory budget.
     fn limits(&self) -> Limits {
         let mut limits = Limits::default().stop(self.stop.clone());
         limits.timeout = self
             .deadline
             .map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        limits.memory = self.conform.memory;
         limits
     }
 
-    /// Whether the flag or the deadline ends the run before `next`, its next phase; if so,
-    /// `report` says so (unless the phase that was cut short already did).
+    /// Whether the run ends before `next`, its next phase: at a divergence, at the first part it
+    /// could not validate (the later phases would not make it complete), or at the flag or the
+    /// deadline, which `report` then names (unless the phase cut short already did).
     fn over(&self, report: &mut ConformanceReport, next: &str) -> bool {
+        if report.divergence.is_some() || report.incomplete.is_some() {
+            return true;
+        }
         let why = if self.stop.load(Ordering::Relaxed) {
             "stop request"
         } else if self
@@ -258,12 +367,40 @@ impl Run {
 }
 
 impl WithBuiltin for Run {
-    type Output = ConformanceReport;
+    type Output = Validated;
 
-    fn run<S: Service>(self, builtin: Builtin<S>) -> ConformanceReport {
-        let (service, conform) = (builtin.service, &self.conform);
-        let (scenario, model) = (&conform.scenario, conform.model);
+    fn run<S: Service>(self, builtin: Builtin<S>) -> Validated {
+        let service = Counted::new(builtin.service, &self.executions);
         let mut report = ConformanceReport::default();
+        let workload_histories = self.workload(service.clone(), &mut report);
+        if !self.over(&mut report, "the generated workloads") {
+            let sizes = self.conform.model.sizes();
+            let defaults = ProptestOptions::default();
+            let shuttle = defaults.shuttle.clone().limits(self.limits());
+            let workloads = defaults
+                .seed(self.conform.seed)
+                .max_servers(sizes.servers)
+                .max_requests(sizes.requests)
+                .users(sizes.users)
+                .teams(sizes.teams)
+                .limits(self.limits())
+                .shuttle(shuttle);
+            let protocol = self.conform.protocol;
+            report.merge(conform::workloads(service, protocol, &workloads));
+        }
+        Validated {
+            report,
+            workload_histories,
+        }
+    }
+}
+
+impl Run {
+    /// Matches the workload's histories under random and PCT schedules and on real threads into
+    /// `report`; returns how many histories that was.
+    fn workload<S: Service>(&self, service: Counted<S>, report: &mut ConformanceReport) -> u64 {
+        let conform = &self.conform;
+        let (scenario, model) = (&conform.scenario, conform.model);
         let phases = [
             (Strategy::Random, "the PCT schedules"),
             (Strategy::Pct { depth: 3 }, "the runs on real threads"),
@@ -274,24 +411,19 @@ impl WithBuiltin for Run {
                 .seed(conform.seed)
                 .iterations(conform.iterations)
                 .limits(self.limits());
-            report.merge(conform::shuttle(service, model, scenario, &options));
-            if report.divergence.is_some() || self.over(&mut report, next) {
-                return report;
+            report.merge(conform::shuttle(service.clone(), model, scenario, &options));
+            if self.over(report, next) {
+                return report.histories;
             }
         }
-        let runs = conform.iterations.min(2000);
-        let on_threads = conform::stress(&service, &model, scenario, runs, &self.limits());
-        report.merge(on_threads);
-        if report.divergence.is_some() || self.over(&mut report, "the generated workloads") {
-            return report;
-        }
-        let defaults = ProptestOptions::default();
-        let shuttle = defaults.shuttle.clone().limits(self.limits());
-        let workloads = defaults
-            .seed(conform.seed)
-            .limits(self.limits())
-            .shuttle(shuttle);
-        report.merge(conform::workloads(service, conform.protocol, &workloads));
-        report
+        let runs = conform.iterations.min(MAX_RUNS_ON_THREADS);
+        report.merge(conform::stress(
+            &service,
+            &model,
+            scenario,
+            runs,
+            &self.limits(),
+        ));
+        report.histories
     }
 }

@@ -1,7 +1,8 @@
 //! Command-line interface: parses arguments, runs the checks, prints the results.
 //!
 //! Exit status, for every command: 0 when every verdict is what was expected, 1 when a verdict
-//! differs (the CI gate), 2 for bad usage or input (one line on stderr), 3 when a check was
+//! differs (the CI gate), 2 for bad usage or input, or a report or file that could not be written
+//! (one line on stderr), 3 when a check was
 //! inconclusive (a limit, a timeout or a signal stopped it, or a bounded search found nothing).
 
 mod bench;
@@ -9,7 +10,9 @@ mod check;
 mod conform;
 mod environment;
 mod explore;
+mod input;
 mod interrupt;
+mod memory;
 mod output;
 mod protocol_arg;
 mod replay;
@@ -18,6 +21,7 @@ mod sizes;
 mod stress;
 mod supervise;
 mod timeout;
+mod values;
 
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
@@ -37,7 +41,8 @@ Exit status: 0 every verdict as expected;
 1 a verdict differs from the expected one: a violation where holds was expected, or holds where
   a violation was expected (replay: the rerun does not reproduce the file; conform: a step the
   model cannot take; stress: a service known to be correct broke);
-2 bad usage or input, with one line on stderr;
+2 bad usage or input, or a report or file that could not be written (a full disk, say), with one
+  line on stderr;
 3 inconclusive: --max-states, --max-memory, --timeout or a signal stopped a check, or a bounded
   search found nothing.
 
@@ -124,10 +129,28 @@ pub fn run() -> i32 {
         Command::BenchOne(args) => bench::run_one(&args),
         Command::Stress(args) => stress::run(&args),
     };
-    result.unwrap_or_else(|message| {
-        eprintln!("joincheck: {message}");
+    let code = result.unwrap_or_else(|message| {
+        eprintln!("joincheck: {}", joincheck::trace::one_line(&message));
         EXIT_USAGE
-    })
+    });
+    match output::first_unwritten() {
+        Some(what) => cannot_write(&what, code),
+        None => code,
+    }
+}
+
+/// The end of a run whose report or files could not all be written: one line, and exit 2
+/// whatever the verdicts were (the line keeps the status they gave).
+fn cannot_write(what: &str, code: i32) -> i32 {
+    let verdicts = match code {
+        EXIT_OK | EXIT_USAGE => String::new(),
+        code => format!(" (the verdicts alone would have exited {code})"),
+    };
+    eprintln!(
+        "joincheck: cannot write {}{verdicts}",
+        joincheck::trace::one_line(what)
+    );
+    EXIT_USAGE
 }
 
 /// The ids of the flags given on the command line (not those left at their default).
@@ -146,14 +169,29 @@ fn given(matches: Option<&ArgMatches>) -> Vec<String> {
 /// `joincheck` is not a mistake to report in one line: it gets the usage and the commands.
 fn usage_error(error: &clap::Error) -> i32 {
     if !error.use_stderr() {
-        let _ = error.print();
-        return EXIT_OK;
+        // Help or version, asked for: not delivered is not done.
+        let printed = error
+            .print()
+            .and_then(|()| std::io::Write::flush(&mut std::io::stdout()));
+        return match printed {
+            Ok(()) => EXIT_OK,
+            Err(failed) => {
+                let what = match error.kind() {
+                    ErrorKind::DisplayVersion => "version",
+                    _ => "help",
+                };
+                cannot_write(&format!("the {what} to standard output: {failed}"), EXIT_OK)
+            }
+        };
     }
     if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         let _ = error.print();
         return EXIT_USAGE;
     }
-    eprintln!("joincheck: {}", one_line(&error.render().to_string()));
+    eprintln!(
+        "joincheck: {}",
+        joincheck::trace::one_line(&one_line(&error.render().to_string()))
+    );
     EXIT_USAGE
 }
 

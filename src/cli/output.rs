@@ -3,6 +3,9 @@
 use clap::ValueEnum;
 use joincheck_models::Progress;
 use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// When to colour the output.
@@ -75,15 +78,79 @@ impl Style {
     }
 }
 
-/// Writes `text` to stdout; a closed pipe (`joincheck check | head`) is not an error.
+/// The first report or file that could not be written, in words (`the report to standard
+/// output: No space left on device (os error 28)`): a run that lost part of its report must not
+/// end as if it had delivered it, so the command ends with one line saying so and exit 2.
+static UNWRITTEN: Mutex<Option<String>> = Mutex::new(None);
+
+/// Notes that `what` could not be written (the first such note is the one reported).
+pub fn unwritten(what: String) {
+    let mut first = UNWRITTEN.lock().unwrap_or_else(|e| e.into_inner());
+    first.get_or_insert(what);
+}
+
+/// What could not be written, if anything: the one line the command ends with.
+pub fn first_unwritten() -> Option<String> {
+    UNWRITTEN.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Whether the report on standard output is already incomplete: nothing more is written there,
+/// and work whose only purpose is that report can stop.
+pub fn stdout_failed() -> bool {
+    first_unwritten().is_some_and(|what| what.starts_with(STDOUT))
+}
+
+const STDOUT: &str = "the report to standard output";
+
+/// Writes `text` to stdout. A closed pipe (`joincheck check | head`) ends the process quietly
+/// (SIGPIPE, as for any Unix tool); any other failure (a full disk, `> /dev/full`) is noted for
+/// [`first_unwritten`], and nothing more is written to stdout.
 pub fn emit(text: &str) {
+    if stdout_failed() {
+        return;
+    }
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout
+    if let Err(error) = stdout
         .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
+        .and_then(|()| stdout.flush())
+    {
+        unwritten(format!("{STDOUT}: {error}"));
+    }
+}
+
+/// Writes `contents` to `path` whole or not at all: into a new file next to it, renamed over
+/// `path` once every byte is written and flushed to disk, so that a full disk or a killed run
+/// never leaves a truncated file where a complete one is expected.
+pub fn write_whole(path: &Path, contents: &[u8]) -> Result<(), String> {
+    let cannot = |error: std::io::Error| format!("{}: {error}", path.display());
+    let name = path.file_name().map_or_else(
+        || "joincheck".into(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    let partial = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+    let written = std::fs::File::create(&partial).and_then(|mut file| {
+        file.write_all(contents)?;
+        file.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&partial, path)) {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(cannot(error))
+        }
+    }
 }
 
 pub use joincheck::figures::{count, thousands};
+
+/// What a running check counts, for its progress: the model checker's states, or the real
+/// code's executions (loom's interleavings, shuttle's schedules, runs on real threads).
+pub enum Gauge {
+    /// The model checker's figures.
+    States(Arc<Progress>),
+    /// Executions begun.
+    Executions(Arc<AtomicU64>),
+}
 
 /// Progress of a running check on stderr, shown once it has run for a second: rewritten in place
 /// on a terminal, one line every few seconds otherwise. Never on stdout.
@@ -111,7 +178,7 @@ impl Ticker {
     }
 
     /// Shows progress of `what` if the run is over a second old and a line is due.
-    pub fn tick(&mut self, what: &str, progress: Option<&Progress>) {
+    pub fn tick(&mut self, what: &str, gauge: &Gauge) {
         let elapsed = self.started.elapsed();
         if elapsed < Duration::from_secs(1) {
             return;
@@ -126,17 +193,25 @@ impl Ticker {
         }
         self.last = Some(Instant::now());
         let seconds = elapsed.as_secs_f64();
-        let line = match progress {
-            Some(progress) => {
+        let rate = |count: u64| thousands((count as f64 / seconds) as u64);
+        let line = match gauge {
+            Gauge::States(progress) => {
                 let unique = progress.unique_states();
                 format!(
                     "{what}: {} states, {} states/s, depth {}, {seconds:.1} s",
                     thousands(unique),
-                    thousands((unique as f64 / seconds) as u64),
+                    rate(unique),
                     progress.depth()
                 )
             }
-            None => format!("{what}: running, {seconds:.1} s"),
+            Gauge::Executions(executions) => {
+                let executions = executions.load(Ordering::Relaxed);
+                format!(
+                    "{what}: {} executions, {} executions/s, {seconds:.1} s",
+                    thousands(executions),
+                    rate(executions)
+                )
+            }
         };
         let mut stderr = std::io::stderr().lock();
         if self.terminal {

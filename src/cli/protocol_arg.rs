@@ -21,11 +21,14 @@ pub enum ProtocolArg {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OneProtocol(pub Protocol);
 
-/// What help says of `protocol`: what checking it must conclude.
+/// What help says of `protocol`: what checking it must conclude. Every protocol known to break
+/// breaks exactly where two servers race for two teams (a test holds the models to this).
 fn described(protocol: Protocol) -> PossibleValue {
     let help = match protocols::known(protocol).why_broken() {
-        Some(why) => format!("{why}: violated on 2 or more servers"),
-        None => "holds on any number of servers".to_string(),
+        Some(why) => {
+            format!("{why}: violated with 2 or more servers and 2 or more teams, holds otherwise")
+        }
+        None => "holds at every size".to_string(),
     };
     PossibleValue::new(protocol.name()).help(help)
 }
@@ -60,6 +63,21 @@ impl ValueEnum for OneProtocol {
     }
 }
 
+/// The protocols known to break, in words: `naive, event-sourced-per-team, lease-lock and
+/// lease-lock-fenced`.
+pub fn known_broken() -> String {
+    let names: Vec<&str> = protocols::ALL
+        .into_iter()
+        .filter(|protocol| protocols::known(*protocol).why_broken().is_some())
+        .map(|protocol| protocol.name())
+        .collect();
+    match names.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => "none".to_string(),
+    }
+}
+
 /// The protocols `args` name, in the registry's order, each once.
 pub fn chosen(args: &[ProtocolArg]) -> Vec<Protocol> {
     protocols::ALL
@@ -69,4 +87,26 @@ pub fn chosen(args: &[ProtocolArg]) -> Vec<Protocol> {
                 .any(|arg| matches!(arg, ProtocolArg::All) || *arg == ProtocolArg::One(*protocol))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use joincheck_models::Sizes;
+
+    /// What help says of each protocol is what its model says at every small size.
+    #[test]
+    fn help_says_where_each_protocol_breaks() {
+        for protocol in protocols::ALL {
+            let broken = protocols::known(protocol).why_broken().is_some();
+            for sizes in (1..=3u8).flat_map(|s| (1..=3u8).map(move |t| (s, t))) {
+                let (servers, teams) = sizes;
+                for (users, requests) in [(1, 1), (2, 2), (3, 1)] {
+                    let sizes = Sizes::new(servers, users, teams, requests).unwrap();
+                    let said = broken && servers >= 2 && teams >= 2;
+                    assert_eq!(protocol.spec().breaks_at(sizes), said, "{protocol} {sizes}");
+                }
+            }
+        }
+    }
 }

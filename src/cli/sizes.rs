@@ -1,5 +1,6 @@
 //! The `--servers --users --teams --requests` flags, and the workload they give the real code.
 
+use crate::cli::values::whole;
 use clap::Args;
 use joincheck::check::Scenario;
 use joincheck_models::domain::Request;
@@ -12,43 +13,39 @@ use serde_json::{json, Value};
 pub struct SizeArgs {
     /// Servers running the protocol at the same time (1 to 8).
     /// Example: --servers 3
-    #[arg(long, value_name = "S", default_value_t = 2)]
-    pub servers: u64,
+    #[arg(long, value_name = "S", default_value_t = 2,
+          value_parser = whole::<u8>(1, u64::from(MAX_DIMENSION)), allow_negative_numbers = true)]
+    pub servers: u8,
     /// Users who may ask to join a team (1 to 8). Example: --users 3
-    #[arg(long, value_name = "U", default_value_t = 1)]
-    pub users: u64,
+    #[arg(long, value_name = "U", default_value_t = 1,
+          value_parser = whole::<u8>(1, u64::from(MAX_DIMENSION)), allow_negative_numbers = true)]
+    pub users: u8,
     /// Teams users may join (1 to 8). Example: --teams 3
-    #[arg(long, value_name = "T", default_value_t = 2)]
-    pub teams: u64,
+    #[arg(long, value_name = "T", default_value_t = 2,
+          value_parser = whole::<u8>(1, u64::from(MAX_DIMENSION)), allow_negative_numbers = true)]
+    pub teams: u8,
     /// Requests each server handles, one after another (1 to 15). Example: --requests 2
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub requests: u64,
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = whole::<u8>(1, u64::from(MAX_REQUESTS)), allow_negative_numbers = true)]
+    pub requests: u8,
 }
 
 impl SizeArgs {
     /// The validated sizes, or one line saying what is wrong.
     pub fn sizes(&self) -> Result<Sizes, String> {
-        let narrow = |dimension: &str, value: u64, limit: u8| {
-            u8::try_from(value)
-                .map_err(|_| format!("{dimension} = {value} is above the limit of {limit}"))
-        };
-        Sizes::new(
-            narrow("servers", self.servers, MAX_DIMENSION)?,
-            narrow("users", self.users, MAX_DIMENSION)?,
-            narrow("teams", self.teams, MAX_DIMENSION)?,
-            narrow("requests", self.requests, MAX_REQUESTS)?,
-        )
-        .map_err(|error| error.to_string())
+        Sizes::new(self.servers, self.users, self.teams, self.requests)
+            .map_err(|error| error.to_string())
     }
 }
 
-/// The sizes as every JSON report writes them.
-pub fn sizes_json(sizes: Sizes) -> Value {
+/// The sizes as every JSON report writes them: an object, in `check`, `conform`, `bench` and
+/// the replay files alike.
+pub fn sizes_json([servers, users, teams, requests]: [u8; 4]) -> Value {
     json!({
-        "servers": sizes.servers,
-        "users": sizes.users,
-        "teams": sizes.teams,
-        "requests": sizes.requests,
+        "servers": servers,
+        "users": users,
+        "teams": teams,
+        "requests": requests,
     })
 }
 
@@ -133,19 +130,5 @@ mod tests {
         assert!(scenario_with_leaves(one)
             .unwrap_err()
             .starts_with("--leaves needs"));
-    }
-
-    #[test]
-    fn huge_sizes_are_refused_in_one_line() {
-        let args = SizeArgs {
-            servers: 1000,
-            users: 1,
-            teams: 2,
-            requests: 1,
-        };
-        assert_eq!(
-            args.sizes().unwrap_err(),
-            "servers = 1000 is above the limit of 8"
-        );
     }
 }

@@ -1,10 +1,12 @@
 //! `joincheck stress`: the built-in services on real threads, one after another, each in a
 //! supervised thread (progress on stderr, a signal or `--timeout` stops it with the runs so far).
 
-use super::output::{self, count, thousands, ReportFormat, REPORT_VERSION};
+use super::output::{self, count, thousands, Gauge, ReportFormat, REPORT_VERSION};
+use super::services::Executions;
 use super::supervise::{self, supervise};
-use super::{interrupt, services, timeout};
+use super::{interrupt, protocol_arg, services, timeout};
 use super::{EXIT_INCONCLUSIVE, EXIT_OK, EXIT_UNEXPECTED};
+use crate::cli::values::whole;
 use clap::Args;
 use joincheck::check::stress::{StressOptions, StressReport};
 use joincheck::check::{Limits, Scenario};
@@ -18,31 +20,20 @@ use std::time::Duration;
 
 /// Arguments of `joincheck stress`.
 #[derive(Args, Debug)]
-#[command(after_help = "\
-Examples:
-  joincheck stress
-  joincheck stress --runs 5000 --servers 8 --users 4 --teams 3
-  joincheck stress --timeout 30 --format json
-
-Stopping: Ctrl-C, SIGTERM, SIGHUP or --timeout stops the running service's runs; the report
-keeps the runs made so far (exit 3).
-
-Exit status: 0 no service known to be correct broke (naive may break: it is the article's broken
-check-then-act); 1 a service known to be correct broke; 2 bad usage; 3 inconclusive (stopped
-early, or a run could not be judged step by step).")]
+#[command(after_help = after_help())]
 pub struct StressArgs {
     /// How many times to run the whole workload per service (1 to 10,000,000).
     /// Example: --runs 5000
-    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    #[arg(long, default_value_t = 2000, value_parser = whole::<u64>(1, 10_000_000), allow_negative_numbers = true)]
     runs: u64,
     /// Servers (threads) racing (2 to 64). Example: --servers 8
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(2..=64))]
+    #[arg(long, default_value_t = 4, value_parser = whole::<u8>(2, 64), allow_negative_numbers = true)]
     servers: u8,
     /// Users each server tries to place (1 to 64). Example: --users 4
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=64))]
+    #[arg(long, default_value_t = 3, value_parser = whole::<u8>(1, 64), allow_negative_numbers = true)]
     users: u8,
     /// Teams the users are spread over (2 to 64). Example: --teams 3
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=64))]
+    #[arg(long, default_value_t = 2, value_parser = whole::<u8>(2, 64), allow_negative_numbers = true)]
     teams: u8,
     /// Stop each service's runs after SECS seconds (at most 1,000,000,000); its verdict is then
     /// inconclusive, with the runs so far. Example: --timeout 30
@@ -51,6 +42,26 @@ pub struct StressArgs {
     /// Output: text, or json (one document at the end, see the README). Example: --format json
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     format: ReportFormat,
+}
+
+/// The examples, and what ends a run how: which services may break comes from the registry.
+fn after_help() -> String {
+    format!(
+        "\
+Examples:
+  joincheck stress
+  joincheck stress --runs 5000 --servers 8 --users 4 --teams 3
+  joincheck stress --timeout 30 --format json
+
+Stopping: Ctrl-C, SIGTERM, SIGHUP or --timeout stops the running service's runs; the report
+keeps the runs made so far (exit 3).
+
+Exit status: 0 no service known to be correct broke (those known to break may, and are marked
+may-break in the JSON report: {}); 1 a service known to be correct broke; 2 bad usage, or a
+report that could not be written; 3 inconclusive (stopped early, or a run could not be judged
+step by step).",
+        protocol_arg::known_broken()
+    )
 }
 
 /// One service's runs, with what is known about it.
@@ -96,14 +107,7 @@ pub fn run(args: &StressArgs) -> Result<i32, String> {
         report.stopped = report.stopped.map(|why| interrupt::explain(&why));
         let verdict = report.verdict();
         if text {
-            output::emit(&format!(
-                "{:<24} {:>10} {:>10} {:>10} {:>8.2}\n",
-                report.protocol,
-                thousands(report.runs),
-                thousands(report.violations),
-                thousands(report.conflicts),
-                report.seconds
-            ));
+            output::emit(&row(&report));
         }
         rows.push(Row {
             protocol,
@@ -129,6 +133,21 @@ pub fn run(args: &StressArgs) -> Result<i32, String> {
     Ok(code)
 }
 
+/// A service's row of the table; one that made no run says so instead of showing zeros.
+fn row(report: &StressReport) -> String {
+    if report.runs == 0 && report.stopped.is_some() {
+        return format!("{:<24} {:>10}\n", report.protocol, "not run");
+    }
+    format!(
+        "{:<24} {:>10} {:>10} {:>10} {:>8.2}\n",
+        report.protocol,
+        thousands(report.runs),
+        thousands(report.violations),
+        thousands(report.conflicts),
+        report.seconds
+    )
+}
+
 /// One service's runs in a supervised thread; a service not started before a signal arrived
 /// made no runs.
 fn stress_one(protocol: Protocol, scenario: &Scenario, args: &StressArgs) -> StressReport {
@@ -150,14 +169,13 @@ fn stress_one(protocol: Protocol, scenario: &Scenario, args: &StressArgs) -> Str
     }
     let (work, runs, timeout) = (scenario.clone(), args.runs, args.timeout);
     let what = format!("stress · {protocol}");
-    supervise(&what, None, move |stop| {
+    let executions = Executions::default();
+    let counted = executions.clone();
+    supervise(&what, Gauge::Executions(executions), move |stop| {
         let mut limits = Limits::default().stop(stop);
         limits.timeout = timeout;
-        services::stress(
-            protocol,
-            &work,
-            &StressOptions::default().runs(runs).limits(limits),
-        )
+        let options = StressOptions::default().runs(runs).limits(limits);
+        services::stress(protocol, &work, &options, &counted)
     })
     .unwrap_or_else(|unfinished| {
         not_run(format!(

@@ -3,8 +3,7 @@
 //! `stress` end with the report so far instead of being killed.
 
 use crate::cli::interrupt;
-use crate::cli::output::Ticker;
-use joincheck_models::Progress;
+use crate::cli::output::{Gauge, Ticker};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
@@ -46,11 +45,11 @@ pub struct Unfinished {
 }
 
 /// Runs `work` in a worker thread named after `what`, handing it the flag that asks it to stop.
-/// Meanwhile shows progress of `what` (the model checker's figures when `progress` is given),
-/// and sets the flag when a stopping signal arrives.
+/// Meanwhile shows progress of `what` (what `gauge` counts), and sets the flag when a stopping
+/// signal arrives.
 pub fn supervise<T: Send + 'static>(
     what: &str,
-    progress: Option<Arc<Progress>>,
+    gauge: Gauge,
     work: impl FnOnce(Arc<AtomicBool>) -> T + Send + 'static,
 ) -> Result<T, Unfinished> {
     let stop = Arc::new(AtomicBool::new(false));
@@ -78,7 +77,7 @@ pub fn supervise<T: Send + 'static>(
                     // before their next execution) and reports how far it got.
                     stop.store(true, Ordering::Relaxed);
                 }
-                ticker.tick(what, progress.as_deref());
+                ticker.tick(what, &gauge);
             }
             Err(RecvTimeoutError::Disconnected) => {
                 break Err(unfinished(&ticker, "the worker panicked"))

@@ -1,6 +1,7 @@
 //! A Mermaid `sequenceDiagram`: renders in GitHub pull requests and job summaries.
 
 use super::{broken, outcome, why};
+use joincheck_models::operation::Operation;
 use joincheck_models::verdict::Counterexample;
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -19,6 +20,17 @@ pub fn mermaid(counterexample: &Counterexample) -> String {
     let _ = writeln!(out, "    participant DB as database");
     let last = counterexample.steps.len();
     for (index, step) in counterexample.steps.iter().enumerate() {
+        if let Operation::Expire { user } = step.operation {
+            // The database's clock acts, not the holder, who is not told: no message from it.
+            let _ = writeln!(
+                out,
+                "    Note over DB: {}. {user}'s lease (held by {}) expires: {}",
+                index + 1,
+                step.server,
+                escape(&step.result.to_string())
+            );
+            continue;
+        }
         let who = format!("S{}", u16::from(step.server.0) + 1);
         let _ = writeln!(
             out,

@@ -13,6 +13,18 @@ use joincheck_models::domain::{TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
 use joincheck_models::verdict::{Counterexample, Engine, Replay, Violation};
 
+/// `message` with its control characters escaped (`\n`), so that it stays one line: a file's
+/// keys and strings, a file name or a value given on the command line may hold them.
+pub fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_debug().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
+}
+
 /// How the engine that found a counterexample explored, in words.
 fn how_found(counterexample: &Counterexample) -> String {
     match (&counterexample.engine, &counterexample.replay) {
@@ -101,23 +113,52 @@ fn outcome(step: &Step) -> String {
     }
 }
 
+/// Whether `step` reads what the invariant is about: `user`'s teams (any user's, when the broken
+/// invariant names none). A log read covers every user.
+fn reads(step: &Step, user: Option<UserId>) -> bool {
+    match &step.operation {
+        Operation::FindTeamOf { user: read } => user.is_none_or(|user| *read == user),
+        Operation::Read { .. } | Operation::ReadAll => true,
+        Operation::Custom(custom) => match user {
+            Some(user) => custom.reads.contains(&user),
+            None => !custom.reads.is_empty(),
+        },
+        Operation::Sql(statement) => match user {
+            Some(user) => statement.reads.contains(&user),
+            None => !statement.reads.is_empty(),
+        },
+        Operation::Fenced { operation, .. } => reads(
+            &Step {
+                operation: operation.as_ref().clone(),
+                ..step.clone()
+            },
+            user,
+        ),
+        _ => false,
+    }
+}
+
 /// One line on why the violating write was wrong: which of its server's reads it acted on, and
-/// which other server's write made that read stale.
+/// which other server's write made that read stale: the first after it to change what it read
+/// (the teams of the user on several teams, or any membership for an invariant of the user's).
 fn why(counterexample: &Counterexample) -> Option<String> {
     let steps = &counterexample.steps;
     let last = steps.len().checked_sub(1)?;
     let writer = steps[last].server;
-    let is_read = |step: &Step| match &step.operation {
-        Operation::FindTeamOf { .. } | Operation::Read { .. } | Operation::ReadAll => true,
-        Operation::Custom(custom) => !custom.reads.is_empty(),
-        Operation::Sql(statement) => !statement.reads.is_empty(),
-        _ => false,
+    let user = match &counterexample.violation {
+        Violation::OnSeveralTeams(several) => Some(several.user),
+        Violation::Invariant { .. } => None,
+    };
+    let read_of = |membership: &[(TeamId, UserId)]| -> Vec<(TeamId, UserId)> {
+        let concerned = |member: &&(TeamId, UserId)| user.is_none_or(|user| member.1 == user);
+        membership.iter().filter(concerned).copied().collect()
     };
     let read = (0..last)
         .rev()
-        .find(|&i| steps[i].server == writer && is_read(&steps[i]))?;
+        .find(|&i| steps[i].server == writer && reads(&steps[i], user))?;
     let stale = (read + 1..last).find(|&i| {
-        steps[i].server != writer && steps[i].membership_after != steps[read].membership_after
+        steps[i].server != writer
+            && read_of(&steps[i].membership_after) != read_of(&steps[i - 1].membership_after)
     })?;
     let mut why = format!(
         "{writer} acted at step {} on what it read at step {}; step {} made that read stale.",

@@ -88,6 +88,14 @@ fn expecting_holds_of_naive_fails_the_ci_gate() {
         out.contains("naive · model (expected holds, got violated)"),
         "{out}"
     );
+    // An unexpected counterexample has its header, as an expected one has.
+    assert!(
+        out.contains(
+            "\n── naive · model: a violation where holds was expected ──\nnaive · exhaustive model \
+             check · "
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -136,7 +144,7 @@ fn json_is_one_versioned_document_with_the_statistics() {
     let a = serde_json::json!({ "team": "team-A", "user": "sue" });
     let b = serde_json::json!({ "team": "team-B", "user": "sue" });
     let expected = serde_json::json!({
-        "version": 2,
+        "version": 3,
         "protocol": "naive",
         "engine": "model",
         "parameters": "2 servers, 1 user, 2 teams, 1 request each",
@@ -149,7 +157,7 @@ fn json_is_one_versioned_document_with_the_statistics() {
         ],
         "replay": {
             "kind": "model-path",
-            "sizes": [2, 1, 2, 1],
+            "sizes": { "servers": 2, "users": 1, "teams": 2, "requests": 1 },
             "actions": [
                 "server-1 check sue → team-A",
                 "server-2 check sue → team-B",
@@ -298,19 +306,40 @@ fn every_bad_input_is_one_line_and_exit_2() {
         ),
         (
             vec!["check", "--servers", "0"],
-            "servers must be at least 1",
+            "invalid value '0' for '--servers <S>': expected a whole number from 1 to 8",
         ),
-        (vec!["check", "--teams", "0"], "teams must be at least 1"),
+        (
+            vec!["check", "--teams", "0"],
+            "invalid value '0' for '--teams <T>': expected a whole number from 1 to 8",
+        ),
         (
             vec!["check", "--users", "9"],
-            "users = 9 is above the limit of 8",
+            "invalid value '9' for '--users <U>': expected a whole number from 1 to 8",
         ),
         (
             vec!["check", "--requests", "1000"],
-            "requests = 1000 is above the limit of 15",
+            "invalid value '1000' for '--requests <N>': expected a whole number from 1 to 15",
         ),
-        (vec!["check", "--servers", "-3"], "'-3'"),
-        (vec!["check", "--servers", "two"], "invalid value 'two'"),
+        (
+            vec!["check", "--servers", "-3"],
+            "invalid value '-3' for '--servers <S>': expected a whole number from 1 to 8",
+        ),
+        (
+            vec!["check", "--servers", "two"],
+            "invalid value 'two' for '--servers <S>': expected a whole number from 1 to 8",
+        ),
+        (
+            vec!["check", "--cases", "0"],
+            "invalid value '0' for '--cases <K>': expected a whole number from 1 to 1,000,000",
+        ),
+        (
+            vec!["check", "--protocol", ",naive"],
+            "--protocol has an empty name: give one or more names separated by single commas",
+        ),
+        (
+            vec!["check", "--engine", "model,,loom"],
+            "--engine has an empty name: give one or more names separated by single commas",
+        ),
         (
             vec!["check", "--engine", "loom", "--servers", "5"],
             "at most 4",
@@ -579,4 +608,136 @@ fn bench_prints_the_table() {
         "{}",
         rows[1]
     );
+}
+
+#[test]
+fn why_names_the_step_that_changed_what_was_read() {
+    // Three servers, two users: john's push (step 3) changes nothing server-1 read about sue;
+    // sue's push (step 5) does.
+    let output = run(&[
+        "check",
+        "--protocol",
+        "naive",
+        "--engine",
+        "shuttle",
+        "--servers",
+        "3",
+        "--users",
+        "2",
+        "--teams",
+        "2",
+        "--requests",
+        "2",
+        "--seed",
+        "11",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    let trace = "\
+VIOLATED  a user is on at most one team — counterexample, 6 steps
+   1  server-1  check  is sue on a team?    no
+   2  server-3  check  is john on a team?   no
+   3  server-3  act    push john → team-A   john ∈ {team-A}
+   4  server-3  check  is sue on a team?    no
+   5  server-3  act    push sue → team-B    sue ∈ {team-B}
+   6  server-1  act    push sue → team-A    sue ∈ {team-A, team-B}   ✗
+broken: sue ∈ {team-A, team-B}
+why: server-1 acted at step 6 on what it read at step 1; step 5 made that read stale.
+";
+    assert!(out.contains(trace), "{out}");
+}
+
+#[test]
+fn a_check_that_cannot_run_is_skipped_for_its_protocol_alone_not_inconclusive() {
+    // loom runs 4 threads besides its own; the lease locks' clock takes one of them.
+    let output = run(&[
+        "check",
+        "--protocol",
+        "naive,lease-lock",
+        "--engine",
+        "loom",
+        "--servers",
+        "4",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["results"].as_array().unwrap().len(), 1);
+    assert_eq!(report["results"][0]["protocol"], "naive");
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!([{
+            "engine": "loom",
+            "reason": "lease-lock: 4 servers is more than loom can check (at most 3): its \
+                       service's environment (a lease's clock) takes a thread"
+        }])
+    );
+    assert_eq!(report["summary"]["inconclusive"], 0);
+    assert_eq!(report["summary"]["skipped"], 1);
+    // One protocol whose log cannot fit a state does not refuse the others.
+    let output = run(&[
+        "check",
+        "--protocol",
+        "naive,event-sourced-per-team",
+        "--engine",
+        "model",
+        "--symmetry",
+        "--servers",
+        "3",
+        "--users",
+        "3",
+        "--teams",
+        "3",
+        "--requests",
+        "3",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(
+        out.contains(
+            "\nmodel skipped: event-sourced-per-team: the log of the event-sourced-per-team \
+             protocol can grow to 9 events at these sizes, more than the 8 a state has room for; \
+             use fewer servers or requests\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("\nnaive                   model     violated"),
+        "{out}"
+    );
+    // A plan with no check left is refused.
+    assert_bad_input(
+        &[
+            "check",
+            "--protocol",
+            "lease-lock",
+            "--engine",
+            "loom",
+            "--servers",
+            "4",
+        ],
+        "no check can run: lease-lock: 4 servers is more than loom can check (at most 3)",
+    );
+}
+
+#[test]
+fn a_lease_expiry_is_drawn_as_the_databases_clock_not_a_message_of_its_holder() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "lease-lock",
+        "--engine",
+        "model",
+        "--format",
+        "mermaid",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    let expected = "    S1->>DB: 2. is sue on a team?
+    DB-->>S1: no
+    Note over DB: 3. sue's lease (held by server-1) expires: lock free, holder not told
+    S2->>DB: 4. acquire sue's lock
+";
+    assert!(out.contains(expected), "{out}");
 }

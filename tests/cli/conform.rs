@@ -100,3 +100,107 @@ fn a_model_counterexample_replays_on_the_implementation_with_the_identical_trace
     assert_eq!(trace, on_model);
     assert!(trace.contains("VIOLATED"));
 }
+
+/// The report says which histories came from which workloads: the one the sizes give, and the
+/// generated ones, of the same sizes as `check`'s proptest generates.
+#[test]
+fn conform_says_which_workloads_its_histories_came_from() {
+    let output = run(&[
+        "conform",
+        "--protocol",
+        "event-sourced",
+        "--servers",
+        "3",
+        "--iterations",
+        "20",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["histories"], 12_860);
+    assert_eq!(report["workload_histories"], 60);
+    assert_eq!(report["generated_histories"], 12_800);
+    assert_eq!(
+        report["generated"],
+        "256 generated join workloads of up to 3 servers × 1 request each over 1 user and 2 teams"
+    );
+    let output = run(&["conform", "--protocol", "naive", "--iterations", "10"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    // How many runs on real threads broke naive is up to the scheduler.
+    let (_, rest) = text.split_once(" of them broke the invariant):\n").unwrap();
+    assert!(
+        rest.starts_with(
+            "  30 histories of this workload (10 random and 10 PCT shuttle schedules, 10 runs on \
+             real threads)\n  12,800 histories of 256 generated join workloads of up to 2 servers \
+             × 1 request each over 1 user and 2 teams (50 PCT schedules each)\nCONFORMS"
+        ),
+        "{text}"
+    );
+}
+
+/// Sizes `check` refuses are refused; at sizes it takes, matching a history is bounded by the
+/// timeout and by the memory budget, each ending the run incomplete with its report.
+#[test]
+fn conform_is_bounded_at_every_size() {
+    assert_bad_input(
+        &[
+            "conform",
+            "--protocol",
+            "event-sourced",
+            "--servers",
+            "8",
+            "--users",
+            "8",
+            "--teams",
+            "8",
+            "--requests",
+            "1",
+            "--iterations",
+            "1",
+            "--timeout",
+            "5",
+        ],
+        "one state of the event-sourced protocol at these sizes needs 156 bits, more than the \
+         127 a packed state holds",
+    );
+    let big = [
+        "conform",
+        "--protocol",
+        "event-sourced",
+        "--servers",
+        "4",
+        "--users",
+        "4",
+        "--teams",
+        "4",
+        "--requests",
+        "3",
+        "--iterations",
+        "1",
+    ];
+    let started = std::time::Instant::now();
+    let output = run(&[&big[..], &["--timeout", "1"]].concat());
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let text = stdout(&output);
+    assert!(
+        text.contains("\nINCOMPLETE  stopped by the timeout "),
+        "{text}"
+    );
+    // The schedules are seeded: the first random one already has more candidates than room.
+    let output = run(&[&big[..], &["--max-memory", "32.1M", "--timeout", "60"]].concat());
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains(
+            "\nINCOMPLETE  stopped by the memory limit (104,857 bytes: room for 463 candidate \
+             model states at once) while matching a history of shuttle, random, seed 42, schedule "
+        ) && text.ends_with(
+            "; the limit is the memory budget of 32.1 MiB (--max-memory), less the process's \
+             own 32.0 MiB\n"
+        ),
+        "{text}"
+    );
+}

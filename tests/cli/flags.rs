@@ -3,7 +3,7 @@
 use super::util::*;
 use serde_json::Value;
 
-/// A check on the model alone that the memory budget stops at once.
+/// A check on the model alone that the memory budget stops, saying what the budget has room for.
 #[test]
 fn a_memory_budget_ends_a_model_check_inconclusive_and_names_the_budget() {
     let output = run(&[
@@ -12,8 +12,18 @@ fn a_memory_budget_ends_a_model_check_inconclusive_and_names_the_budget() {
         "event-sourced",
         "--engine",
         "model",
+        "--servers",
+        "3",
+        "--users",
+        "3",
+        "--teams",
+        "3",
+        "--requests",
+        "2",
+        "--threads",
+        "2",
         "--max-memory",
-        "1M",
+        "40M",
         "--format",
         "json",
     ]);
@@ -21,16 +31,26 @@ fn a_memory_budget_ends_a_model_check_inconclusive_and_names_the_budget() {
     let document: Value = serde_json::from_slice(&output.stdout).unwrap();
     let result = &document["results"][0];
     assert_eq!(result["verdict"], "inconclusive");
+    // 8 MiB beyond the process's 32, at 128 + 30 × 16 = 608 bytes a state while the states fit
+    // in the threads' rounds: 13,797.
     assert_eq!(
         result["reason"],
-        "stopped by the memory budget of 1.0 MiB (--max-memory), which leaves room for 1 state \
-         (128 bytes each, after the checker's buffers), after 1 distinct state (5 generated); \
-         every state up to 0 steps deep was found, deeper ones were not"
+        "stopped by the memory budget of 40.0 MiB (--max-memory), which has room for 13,797 \
+         states at these sizes (128 bytes each, and 16 for each of the 30 successors of a state \
+         being expanded, 131,072 at a time on 2 threads, once the process's own 32.0 MiB is set \
+         aside), after 13,797 distinct states (25,813 generated); every state up to 3 steps deep \
+         was found, deeper ones were not"
     );
-    assert_eq!(result["statistics"]["unique_states"], 1);
+    assert_eq!(result["statistics"]["unique_states"], 13_797);
+    // A budget with no room for a state is refused before anything runs.
+    assert_bad_input(
+        &["check", "--engine", "model", "--max-memory", "1K"],
+        "--max-memory 1.0 KiB leaves the model checker no room for a state: it needs 32.0 MiB \
+         for itself, then 224 bytes a state at these sizes on ",
+    );
     assert_bad_input(
         &["check", "--max-memory", "2X"],
-        "`2X` is not an amount of memory: give a number with K, M, G or T, as in 2G",
+        "`2X` is not an amount of memory: give a number with K, M, G, T or P, as in 2G",
     );
 }
 
@@ -211,6 +231,58 @@ fn help_is_true_of_every_command() {
     for range in ["(1 to 10,000,000)", "(2 to 64)", "(1 to 64)"] {
         assert!(stress.contains(range), "{range}: {stress}");
     }
+    let check = help(&["check"]);
+    for range in [
+        "worker threads, 1 to 1,024",
+        "how many PCT schedules to try, 1 to 1,000,000,000",
+        "how many workloads to generate, 1 to 1,000,000",
+        "at most B preemptions, 0 to 100",
+        "at most 1024P",
+    ] {
+        assert!(check.contains(range), "{range}: {check}");
+    }
+    // What help says of where a protocol breaks is the registry's and the models' (a unit test
+    // holds the models to it), in check's list and in stress's exit status alike.
+    let broken: Vec<&str> = joincheck::protocols::ALL
+        .into_iter()
+        .filter(|p| joincheck::protocols::known(*p).why_broken().is_some())
+        .map(|p| p.name())
+        .collect();
+    assert_eq!(
+        broken,
+        [
+            "naive",
+            "event-sourced-per-team",
+            "lease-lock",
+            "lease-lock-fenced"
+        ]
+    );
+    for name in &broken {
+        let listed = check
+            .lines()
+            .find(|line| line.trim_start().starts_with(&format!("- {name}:")))
+            .unwrap();
+        assert!(
+            listed.ends_with(
+                ": violated with 2 or more servers and 2 or more teams, holds otherwise"
+            ),
+            "{listed}"
+        );
+    }
+    assert!(
+        stress.contains(
+            "may-break in the JSON report: naive, event-sourced-per-team, lease-lock and \
+             lease-lock-fenced); 1 a service"
+        ),
+        "{stress}"
+    );
+    assert!(
+        check.contains(
+            "[default: violated for the protocols known to break (naive, event-sourced-per-team, \
+             lease-lock and lease-lock-fenced) with 2 or more servers and 2 or more teams"
+        ),
+        "{check}"
+    );
     let top = help(&[]);
     assert!(
         top.contains(
@@ -543,4 +615,77 @@ fn leaves_are_the_models_and_refused_where_the_log_cannot_hold_them() {
         .collect();
     assert_eq!(models.len(), 1);
     assert_eq!(models[0]["protocol"], "naive");
+}
+
+/// Many threads cost round buffers only as there are states to fill them: 400 threads finish
+/// the check one thread finishes, within the same default budget.
+#[test]
+fn many_threads_leave_room_for_the_states() {
+    let output = run(&[
+        "check",
+        "--protocol",
+        "event-sourced",
+        "--engine",
+        "model",
+        "--servers",
+        "3",
+        "--users",
+        "3",
+        "--teams",
+        "3",
+        "--requests",
+        "2",
+        "--threads",
+        "400",
+        "--max-memory",
+        "2G",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["results"][0]["verdict"], "holds");
+    assert_eq!(
+        document["results"][0]["statistics"]["unique_states"],
+        1_799_380
+    );
+}
+
+/// `ulimit -v` is a limit of its own: the default budget is half the room it leaves, and a
+/// budget given beyond it ends in an inconclusive verdict with the report when the system
+/// refuses the memory, never in an abort.
+#[test]
+fn the_address_space_limit_bounds_the_model_check_and_a_refused_allocation_is_inconclusive() {
+    let check = |extra: &str| {
+        let script = format!(
+            "ulimit -v 1000000; exec {} check --protocol event-sourced --engine model --servers \
+             4 --users 4 --teams 4 --requests 2 --threads 1 --format json {extra}",
+            env!("CARGO_BIN_EXE_joincheck")
+        );
+        let output = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+        let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+        document["results"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let reason = check("");
+    assert!(
+        reason.starts_with("stopped by the memory budget of ")
+            && reason.contains(
+                " MiB (half the room the address-space limit (ulimit -v) leaves; set it with \
+                 --max-memory), which has room for "
+            ),
+        "{reason}"
+    );
+    let reason = check("--max-memory 100G");
+    assert!(
+        reason.starts_with("stopped by the memory the system gives (it refused ")
+            && reason.contains(" bytes more) after "),
+        "{reason}"
+    );
 }

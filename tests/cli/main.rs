@@ -11,3 +11,4 @@ mod flags;
 mod replay;
 mod reports;
 mod util;
+mod writes;

@@ -73,7 +73,7 @@ fn the_job_summary_starts_on_its_own_line_with_scopes_reasons_and_the_summary() 
     );
     assert!(
         written.contains(
-            "\n**1 of 2 checks inconclusive: they stopped before covering the scope or searched \
+            "\n**1 of 2 checks is inconclusive: it stopped before covering the scope or searched \
              too little to decide, so nothing is proved there**\n"
         ),
         "{written}"
@@ -92,6 +92,20 @@ fn counts_read_with_separators_and_plurals() {
     ]);
     assert!(
         stdout(&output).contains("holds — no violation in 1,000 schedules (PCT depth 3, seed 42)"),
+        "{}",
+        stdout(&output)
+    );
+    let output = run(&[
+        "check",
+        "--protocol",
+        "event-sourced",
+        "--engine",
+        "proptest",
+        "--cases",
+        "1",
+    ]);
+    assert!(
+        stdout(&output).contains("holds — no violation in 1 generated workload (seed 42, "),
         "{}",
         stdout(&output)
     );
@@ -142,15 +156,23 @@ fn replay_reads_any_json_in_one_line_a_byte_order_mark_and_standard_input() {
         assert_bad_input(&["replay", file.to_str().unwrap()], needle);
     }
     let model = saved_file(&dir, "naive", "model");
-    let mut out_of_range = model.clone();
+    // Version 2 files held the sizes as an array: they are still read, and named in words.
+    let mut version_2 = model.clone();
+    version_2["version"] = 2.into();
+    version_2["replay"]["sizes"] = serde_json::json!([2, 1, 2, 1]);
+    let file = write_file(&dir, "version-2", &version_2);
+    let output = run(&["replay", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let mut out_of_range = version_2.clone();
     out_of_range["replay"]["sizes"] = serde_json::json!([2, 1, 2, 300]);
     let file = write_file(&dir, "out-of-range", &out_of_range);
     assert_bad_input(
         &["replay", file.to_str().unwrap()],
-        "not a joincheck counterexample: `replay`: invalid value: integer `300`, expected u8",
+        "not a joincheck counterexample: `replay.sizes[3]`: invalid value: integer `300`, \
+         expected a whole number from 0 to 255",
     );
     let mut too_big = model.clone();
-    too_big["replay"]["sizes"] = serde_json::json!([9, 1, 2, 1]);
+    too_big["replay"]["sizes"]["servers"] = 9.into();
     let file = write_file(&dir, "too-big", &too_big);
     assert_bad_input(
         &["replay", file.to_str().unwrap()],
@@ -162,7 +184,7 @@ fn replay_reads_any_json_in_one_line_a_byte_order_mark_and_standard_input() {
     let file = write_file(&dir, "no-users", &no_users);
     assert_bad_input(
         &["replay", file.to_str().unwrap()],
-        "`scenario`: unknown user sue (it declares 0 users and 2 teams)",
+        "`scenario.users`: 0, and a workload declares at least 1 (sue is the first)",
     );
     let text = std::fs::read_to_string(dir.join("saved/naive-model.json")).unwrap();
     let marked = dir.join("marked.json");
@@ -256,7 +278,10 @@ fn a_workload_file_is_checked_by_loom_and_shuttle() {
         "{out}"
     );
     assert!(
-        out.contains("model skipped: the workload has leave requests"),
+        out.contains(
+            "model skipped: the workload starts with members, and the models start from an \
+             empty database"
+        ),
         "{out}"
     );
     assert!(
@@ -299,7 +324,7 @@ fn a_workload_file_is_checked_by_loom_and_shuttle() {
     let cases: Vec<(Vec<&str>, String)> = vec![
         (
             vec!["check", "--workload", file, "--engine", "model"],
-            "the model cannot check this workload: the workload has leave requests".to_string(),
+            "the model cannot check this workload: the workload starts with members".to_string(),
         ),
         (
             vec!["check", "--workload", file, "--engine", "proptest"],
@@ -327,7 +352,55 @@ fn a_workload_file_is_checked_by_loom_and_shuttle() {
     );
     assert_bad_input(
         &["check", "--workload", unknown.to_str().unwrap()],
-        "not a workload: `bob` is not a user",
+        "not a workload: `servers[0][0]`: `bob` is not a user: the users are sue, john, mary, \
+         omar, lena, raj, ines, kofi, user-9, … in order",
+    );
+    let cases = [
+        (
+            r#"{"users": 2, "teams": 2, "servers": [[{"request": "join", "user": "sue", "team":
+                "team-A"}]], "intial": [{"team": "team-A", "user": "john"}]}"#,
+            "`intial`: unknown field `intial`, expected one of `users`, `teams`, `servers`, \
+             `initial`",
+        ),
+        (
+            r#"{"users": 0, "teams": 2, "servers": [[{"request": "join", "user": "sue", "team":
+                "team-A"}]]}"#,
+            "`users`: 0, and a workload declares at least 1 (sue is the first)",
+        ),
+        (
+            r#"{"users": 2, "teams": 2, "servers": [[{"request": "join", "user": "mary", "team":
+                "team-A"}]]}"#,
+            "`servers[0][0].user`: mary is user 3 in order, and the workload declares 2 users \
+             (sue, john)",
+        ),
+        (
+            r#"{"users": 1, "teams": 2, "servers": [[{"request": "joins", "user": "sue", "team":
+                "team-A"}]]}"#,
+            "`servers[0][0].request`: unknown variant `joins`, expected `join` or `leave`",
+        ),
+    ];
+    for (workload, needle) in cases {
+        let file = dir.join("case.json");
+        std::fs::write(&file, workload).unwrap();
+        assert_bad_input(&["check", "--workload", file.to_str().unwrap()], needle);
+    }
+    // Standard input, as for replay.
+    let mut piped = joincheck()
+        .args(["check", "--workload", "-", "--protocol", "event-sourced"])
+        .args(["--engine", "shuttle", "--iterations", "10"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let race = std::fs::read(&race).unwrap();
+    piped.stdin.take().unwrap().write_all(&race).unwrap();
+    let output = piped.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).starts_with("joincheck · the workload in standard input\n"),
+        "{}",
+        stdout(&output)
     );
     assert_bad_input(
         &[
@@ -394,7 +467,8 @@ fn conform_stress_bench_and_replay_speak_json() {
     let rows = bench["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0]["protocol"], "naive");
-    assert_eq!(rows[0]["sizes"], serde_json::json!([2, 2, 2, 1]));
+    let sizes = serde_json::json!({ "servers": 2, "users": 2, "teams": 2, "requests": 1 });
+    assert_eq!(rows[0]["sizes"], sizes);
     assert_eq!(rows[0]["verdict"], "violated");
     assert_eq!(rows[0]["unique_states"], 75);
 
@@ -409,6 +483,9 @@ fn conform_stress_bench_and_replay_speak_json() {
     assert_eq!(replay["difference"], Value::Null);
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(replay["rerun"], saved);
+    // Sizes are an object in every report, the replay file's model path included.
+    let sizes = serde_json::json!({ "servers": 2, "users": 1, "teams": 2, "requests": 1 });
+    assert_eq!(replay["rerun"]["replay"]["sizes"], sizes);
     assert_eq!(replay["exit_code"], 0);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -48,6 +48,13 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Whether `line` is progress a run over a second long shows on stderr.
+pub fn is_progress(line: &str) -> bool {
+    [": running, ", " states/s, ", " executions/s, "]
+        .iter()
+        .any(|shown| line.contains(shown))
+}
+
 /// Asserts exit status 2 with exactly one line on stderr mentioning `needle`.
 pub fn assert_bad_input(args: &[&str], needle: &str) {
     let output = run(args);
@@ -98,9 +105,14 @@ impl Drop for Child {
 }
 
 pub fn http_get(port: u16, path: &str) -> Option<String> {
+    http_request(port, "GET", path)
+}
+
+pub fn http_request(port: u16, method: &str, path: &str) -> Option<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;

@@ -1,7 +1,7 @@
 //! The breadth-first search: level by level, each thread expanding the states it owns and
 //! handing their successors to the threads that own them.
 
-use super::state_set::{hash, key_of, Key, StateSet};
+use super::state_set::{hash, key_of, room_for, Key, Refused, StateSet};
 use super::{thousands, CheckOptions};
 use crate::model::ProtocolModel;
 use crate::protocol::JoinProtocol;
@@ -179,7 +179,10 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
         while so_far.violation_depth.is_none() && frontier.iter().any(|f| !f.is_empty()) {
             for (next, current) in next.iter_mut().zip(&frontier) {
                 next.clear();
-                next.reserve(current.len() * 2);
+                if let Err(refused) = room_for(next, current.len() * 2) {
+                    so_far.stopped_by = Some(refused.to_string());
+                    return so_far;
+                }
             }
             let rounds = frontier
                 .iter()
@@ -221,7 +224,7 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
                     (left / parts as u64, left % parts as u64)
                 });
                 let share = |p: usize| room.map(|(each, extra)| each + u64::from(p == 0) * extra);
-                let (added, full): (u64, bool) = if parts == 1 {
+                let (added, unstored): (u64, Option<Unstored>) = if parts == 1 {
                     insert_all(&mut sets[0], &expansions, 0, &mut next[0], share(0))
                 } else {
                     std::thread::scope(|scope| {
@@ -237,14 +240,19 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
                         handles
                             .into_iter()
                             .map(join)
-                            .fold((0, false), |(sum, any), (n, f)| (sum + n, any || f))
+                            .fold((0, None), |(sum, first), (n, why)| (sum + n, first.or(why)))
                     })
                 };
                 so_far.unique += added;
                 self.report_progress(&so_far);
-                if full {
-                    let max = self.options.max_states.unwrap_or_default();
-                    so_far.stopped_by = Some(format!("the state limit ({})", thousands(max)));
+                if let Some(unstored) = unstored {
+                    so_far.stopped_by = Some(match unstored {
+                        Unstored::Full => {
+                            let max = self.options.max_states.unwrap_or_default();
+                            format!("the state limit ({})", thousands(max))
+                        }
+                        Unstored::Refused(refused) => refused.to_string(),
+                    });
                     return so_far;
                 }
             }
@@ -281,20 +289,34 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 /// How many keys ahead [`insert_all`] prefetches the hash slot: enough to hide a memory access.
 const PREFETCH_AHEAD: usize = 16;
 
+/// Why successors were left unstored: the search is then incomplete.
+#[derive(Clone, Copy)]
+enum Unstored {
+    /// The state limit was reached.
+    Full,
+    /// The system refused memory for the set or the next level.
+    Refused(Refused),
+}
+
 /// Inserts the successors owned by `part` into its set, collecting the new ones in `next`, and
-/// stops once `room` new states have been added. Returns how many were added, and whether it
-/// stopped for want of room with successors left unstored (the search is then incomplete).
+/// stops once `room` new states have been added, or when the system refuses the memory to
+/// store more. Returns how many were added, and why successors were left unstored, if they were.
 fn insert_all<K: Key>(
     set: &mut StateSet<K>,
     expansions: &[Expansion<K>],
     part: usize,
     next: &mut Vec<K>,
     room: Option<u64>,
-) -> (u64, bool) {
+) -> (u64, Option<Unstored>) {
     let mut added = 0;
     for expansion in expansions {
         let keys = &expansion.by_owner[part];
-        set.reserve(keys.len());
+        let reserved = set
+            .reserve(keys.len())
+            .and_then(|()| room_for(next, keys.len()));
+        if let Err(refused) = reserved {
+            return (added, Some(Unstored::Refused(refused)));
+        }
         for (i, key) in keys.iter().enumerate() {
             if let Some(ahead) = keys.get(i + PREFETCH_AHEAD) {
                 set.prefetch(hash(ahead.packed()));
@@ -303,7 +325,7 @@ fn insert_all<K: Key>(
                 // Full: a state already stored costs no room, a new one ends the search.
                 match set.contains(*key, hash(key.packed())) {
                     true => continue,
-                    false => return (added, true),
+                    false => return (added, Some(Unstored::Full)),
                 }
             }
             if set.insert(*key, hash(key.packed())) {
@@ -312,7 +334,7 @@ fn insert_all<K: Key>(
             }
         }
     }
-    (added, false)
+    (added, None)
 }
 
 #[cfg(test)]

@@ -77,11 +77,14 @@ impl<K: Key> StateSet<K> {
     }
 
     /// Makes room for `more` keys, so that inserting them never grows the table (and the slots
-    /// prefetched stay the right ones).
-    pub(super) fn reserve(&mut self, more: usize) {
+    /// prefetched stay the right ones). When the system refuses the memory (`ulimit -v`, say),
+    /// the set is left as it was and the error says how many bytes were asked for: the search
+    /// then ends inconclusive instead of the process aborting.
+    pub(super) fn reserve(&mut self, more: usize) -> Result<(), Refused> {
         while (self.len + more) * 2 > self.slots.len() {
-            self.grow();
+            self.grow()?;
         }
+        Ok(())
     }
 
     /// Asks the CPU to fetch the slot `hash` starts probing at: inserting is a random memory
@@ -130,8 +133,8 @@ impl<K: Key> StateSet<K> {
         }
     }
 
-    fn grow(&mut self) {
-        let doubled = vec![K::EMPTY; self.slots.len() * 2];
+    fn grow(&mut self) -> Result<(), Refused> {
+        let doubled = filled(self.slots.len() * 2, K::EMPTY)?;
         let old = std::mem::replace(&mut self.slots, doubled);
         let mask = self.slots.len() - 1;
         for key in old.into_iter().filter(|slot| *slot != K::EMPTY) {
@@ -141,7 +144,38 @@ impl<K: Key> StateSet<K> {
             }
             self.slots[i] = key;
         }
+        Ok(())
     }
+}
+
+/// Memory the system refused: how many bytes were asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Refused(pub(super) usize);
+
+/// What stopped the search, as its reason says after "stopped by".
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the memory the system gives (it refused {} bytes more)",
+            super::thousands(self.0 as u64)
+        )
+    }
+}
+
+/// `len` copies of `value`, or [`Refused`] when the system does not give the memory.
+pub(super) fn filled<T: Copy>(len: usize, value: T) -> Result<Vec<T>, Refused> {
+    let mut vec = Vec::new();
+    vec.try_reserve_exact(len)
+        .map_err(|_| Refused(len.saturating_mul(std::mem::size_of::<T>())))?;
+    vec.resize(len, value);
+    Ok(vec)
+}
+
+/// Makes room in `vec` for `more` items, or [`Refused`].
+pub(super) fn room_for<T>(vec: &mut Vec<T>, more: usize) -> Result<(), Refused> {
+    vec.try_reserve(more)
+        .map_err(|_| Refused(more.saturating_mul(std::mem::size_of::<T>())))
 }
 
 #[cfg(test)]
@@ -155,7 +189,7 @@ mod tests {
         let mut set = StateSet::<K>::new();
         let keys: Vec<u128> = (0..20_000u128).map(|n| n * 7_919).collect();
         for round in 0..2 {
-            set.reserve(keys.len());
+            set.reserve(keys.len()).unwrap();
             let added = keys
                 .iter()
                 .filter(|&&key| set.insert(K::occupied(key), hash(key)))
@@ -171,6 +205,19 @@ mod tests {
             .collect();
         stored.sort_unstable();
         assert_eq!(stored, keys);
+    }
+
+    /// Memory the system cannot give is refused as a value, never an abort.
+    #[test]
+    fn memory_refused_is_an_error_not_an_abort() {
+        let asked = usize::MAX / 8;
+        assert_eq!(filled(asked, 0u128), Err(Refused(usize::MAX)));
+        let mut level: Vec<u64> = Vec::new();
+        assert_eq!(room_for(&mut level, asked), Err(Refused(asked * 8)));
+        assert_eq!(
+            Refused(1 << 30).to_string(),
+            "the memory the system gives (it refused 1,073,741,824 bytes more)"
+        );
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! The flags of `joincheck check` as clap parses them: each value checked on its own, nothing
 //! combined and nothing done. [`super::settings`] turns them into what a run needs.
 
-use super::memory::Bytes;
+use crate::cli::memory::Bytes;
 use crate::cli::output::ColorChoice;
-use crate::cli::protocol_arg::ProtocolArg;
+use crate::cli::protocol_arg::{self, ProtocolArg};
 use crate::cli::sizes::SizeArgs;
 use crate::cli::timeout;
+use crate::cli::values::{whole, ListItem};
 use clap::builder::PossibleValue;
 use clap::{Args, ValueEnum};
 use joincheck::check::loom::MAX_LOOM_SERVERS;
@@ -84,6 +85,13 @@ pub enum ExpectArg {
         "Servers running the protocol at the same time (1 to 8; loom takes at most \
          {MAX_LOOM_SERVERS}). Example: --servers 3"
     ))),
+    mut_arg("expect", |arg| arg.help(format!(
+        "The verdict every check must reach [default: violated for the protocols known to break \
+         ({}) with 2 or more servers and 2 or more teams, holds otherwise; on a --workload, loom \
+         and shuttle expect holds, so that a workload that breaks a protocol is reported]. \
+         Example: --expect holds",
+        protocol_arg::known_broken()
+    ))),
 )]
 pub struct CheckArgs {
     /// The protocols to check, separated by commas, or all [default: all].
@@ -91,7 +99,7 @@ pub struct CheckArgs {
     #[arg(
         long,
         value_name = "NAMES",
-        value_enum,
+        value_parser = ListItem::<ProtocolArg>::new(),
         value_delimiter = ',',
         default_value = "all",
         hide_default_value = true
@@ -101,7 +109,7 @@ pub struct CheckArgs {
     #[arg(
         long,
         value_name = "NAMES",
-        value_enum,
+        value_parser = ListItem::<EngineArg>::new(),
         value_delimiter = ',',
         default_value = "all",
         hide_default_value = true
@@ -109,11 +117,13 @@ pub struct CheckArgs {
     pub engine: Vec<EngineArg>,
     #[command(flatten)]
     pub sizes: SizeArgs,
-    /// loom and shuttle: run this workload instead of the one the sizes give: a JSON file shaped
-    /// like the `scenario` of a counterexample file (users, teams, each server's requests, the
-    /// initial memberships). The sizes are then the workload's; the model checks them when the
-    /// workload is joins from an empty database, and proptest, which generates its own
-    /// workloads, is not run. Example: --workload race.json
+    /// loom and shuttle: run this workload instead of the one the sizes give: a JSON file (`-`:
+    /// standard input) shaped like the `scenario` of a counterexample file (users, teams, each
+    /// server's requests, the initial memberships). Users are named sue, john, mary, omar, lena,
+    /// raj, ines, kofi, then user-9, …, and teams team-A, team-B, …, in order: "users": 2
+    /// declares sue and john. The sizes are then the workload's; the model checks them when the
+    /// workload starts from an empty database (and has leaves only with --leaves), and proptest,
+    /// which generates its own workloads, is not run. Example: --workload race.json
     #[arg(long, value_name = "FILE",
           conflicts_with_all = ["servers", "users", "teams", "requests"])]
     pub workload: Option<PathBuf>,
@@ -126,32 +136,34 @@ pub struct CheckArgs {
     /// sourcing, servers × requests must be at most 8. Example: --leaves
     #[arg(long)]
     pub leaves: bool,
-    /// Model: worker threads [default: every core]. Example: --threads 2
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    /// Model: worker threads, 1 to 1,024 [default: every core]; each thread needs room for its
+    /// own round of successors within --max-memory. Example: --threads 2
+    #[arg(long, value_name = "N", value_parser = whole::<u16>(1, 1024), allow_negative_numbers = true)]
     pub threads: Option<u16>,
     /// shuttle and proptest: the seed of the first schedule / workload. Example: --seed 7
-    #[arg(long, value_name = "X", default_value_t = 42)]
+    #[arg(long, value_name = "X", default_value_t = 42,
+          value_parser = whole::<u64>(0, u64::MAX), allow_negative_numbers = true)]
     pub seed: u64,
-    /// shuttle: how many PCT schedules to try. Example: --iterations 10000
+    /// shuttle: how many PCT schedules to try, 1 to 1,000,000,000. Example: --iterations 10000
     #[arg(long, value_name = "K", default_value_t = 1000,
-          value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+          value_parser = whole::<u64>(1, 1_000_000_000), allow_negative_numbers = true)]
     pub iterations: u64,
-    /// proptest: how many workloads to generate (each tried under 50 random and 50 PCT shuttle
-    /// schedules).
-    /// Example: --cases 256
+    /// proptest: how many workloads to generate, 1 to 1,000,000 (each tried under 50 random and
+    /// 50 PCT shuttle schedules). Example: --cases 256
     #[arg(long, value_name = "K", default_value_t = 64,
-          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+          value_parser = whole::<u32>(1, 1_000_000), allow_negative_numbers = true)]
     pub cases: u32,
-    /// loom: explore only interleavings with at most B preemptions (a smaller, stated scope:
+    /// loom: explore only interleavings with at most B preemptions, 0 to 100 (a smaller, stated scope:
     /// holds is then evidence, and an expected violation not found is inconclusive).
     /// Example: --preemption-bound 2
-    #[arg(long, value_name = "B", value_parser = clap::value_parser!(u8).range(0..=100))]
+    #[arg(long, value_name = "B", value_parser = whole::<u8>(0, 100), allow_negative_numbers = true)]
     pub preemption_bound: Option<u8>,
-    /// Model: stop, inconclusive, after M distinct states. Example: --max-states 1000000
-    #[arg(long, value_name = "M", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Model: stop, inconclusive, after M distinct states (at least 1). Example: --max-states 1000000
+    #[arg(long, value_name = "M", value_parser = whole::<u64>(1, u64::MAX), allow_negative_numbers = true)]
     pub max_states: Option<u64>,
-    /// Model: stop, inconclusive, before the stored states outgrow this much memory (K, M, G or
-    /// T: binary multiples of bytes) [default: half the memory available at the start].
+    /// Model: stop, inconclusive, before the stored states outgrow this much memory (K, M, G, T
+    /// or P: binary multiples of bytes; at most 1024P) [default: half the memory available at
+    /// the start].
     /// Example: --max-memory 2G
     #[arg(long, value_name = "SIZE")]
     pub max_memory: Option<Bytes>,
@@ -167,9 +179,6 @@ pub struct CheckArgs {
     /// replays it) and PROTOCOL-ENGINE.txt. Example: --out counterexamples
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// The verdict every check must reach [default: violated for naive on 2 or more servers,
-    /// holds otherwise; on a --workload, loom and shuttle expect holds, so that a workload that
-    /// breaks a protocol is reported]. Example: --expect holds
     #[arg(long, value_enum)]
     pub expect: Option<ExpectArg>,
     /// Colour the text output: auto (a terminal and NO_COLOR unset), always or never.
@@ -190,10 +199,11 @@ Examples:
   joincheck check --protocol naive --expect holds          # exits 1: the CI gate
   joincheck check --out counterexamples                    # then: joincheck replay counterexamples/naive-model.json
 
-Model limits: the model engine packs a state into 127 bits and holds at most 8 events in a
-log. Sizes beyond that for one protocol (event-sourced-per-team at 3 servers × 3 requests with
-3 users × 3 teams, say) skip the model for that protocol, saying why, and the other engines run;
-with --engine model alone such a check is refused (exit 2).
+Engine limits: the model engine packs a state into 127 bits and holds at most 8 events in a
+log; loom runs at most 4 servers, 3 for the lease locks (their clock takes a thread). A check
+beyond that for one protocol (the model of event-sourced-per-team at 3 servers × 3 requests with
+3 users × 3 teams, say) is skipped, saying why, and the others run; a skipped check is neither
+passed nor inconclusive. A run with no check left to make is refused (exit 2).
 
 Stopping: Ctrl-C, SIGTERM or SIGHUP stops the running check with the statistics so far and the
 report is printed (exit 3); a second one, half a second or more after the first, ends the
@@ -205,8 +215,10 @@ GITHUB_STEP_SUMMARY, when set, gets the report as Markdown.
 
 Exit status: 0 every verdict as expected (see --expect); 1 a verdict differs from the expected
 one: a violation where holds was expected, or holds where a violation was expected; 2 bad usage
-or input; 3 inconclusive (--max-states, --max-memory, --timeout, a signal, or an expected
-violation that a loom search bounded by --preemption-bound did not find).";
+or input, or a report, counterexample file or job summary that could not be written (a full
+disk: files are written whole or not at all); 3 inconclusive (--max-states, --max-memory,
+--timeout, a signal, or an expected violation that a loom search bounded by --preemption-bound
+did not find).";
 
 /// The engines `args` name, in the order `check` runs them, each once; and whether `all` was
 /// among them (an engine that cannot run is then skipped, not refused).

@@ -1,10 +1,10 @@
 //! One engine on one protocol: the options it gets from the settings, then the run. Called in a
 //! worker thread by [`super::runner`], with the stop flag a signal sets and the model's progress.
 
-use super::memory::{Budget, BYTES_PER_STATE};
 use super::settings::{EngineLimits, Settings};
+use crate::cli::memory::Budget;
 use crate::cli::output::{count, thousands};
-use crate::cli::services;
+use crate::cli::services::{self, Executions};
 use joincheck::check::loom::LoomOptions;
 use joincheck::check::proptest::ProptestOptions;
 use joincheck::check::shuttle::{ShuttleOptions, Strategy};
@@ -24,6 +24,8 @@ pub struct Job {
     pub settings: Settings,
     /// Where the model checker reports how far it got.
     pub progress: Arc<Progress>,
+    /// Where the engines of the real code count their executions.
+    pub executions: Executions,
 }
 
 /// What an engine concluded, with the workload the real code ran (none for the model): a
@@ -59,6 +61,17 @@ impl Job {
         match self.engine {
             Engine::Model => {
                 let (max_states, by_memory) = limits.model_states(sizes);
+                if let (Some(0), Some(budget)) = (max_states, limits.memory) {
+                    return Ran::without_workload(Verdict::Inconclusive {
+                        engine: Engine::Model,
+                        reason: format!(
+                            "not run: {} leaves no {}",
+                            budget.describe(),
+                            budget.model_room(sizes, limits.threads)
+                        ),
+                        stats: Stats::default(),
+                    });
+                }
                 let mut options = CheckOptions::default()
                     .symmetry(limits.symmetry)
                     .threads(limits.threads)
@@ -70,7 +83,10 @@ impl Job {
                 let verdict = joincheck_models::check(self.protocol, sizes, &options);
                 let budget = limits.memory.filter(|_| by_memory);
                 Ran::without_workload(match (budget, max_states) {
-                    (Some(budget), Some(states)) => out_of_memory(verdict, &budget, states),
+                    (Some(budget), Some(states)) => {
+                        let room = budget.model_room(sizes, limits.threads);
+                        out_of_memory(verdict, &budget, states, &room)
+                    }
                     _ => verdict,
                 })
             }
@@ -78,18 +94,22 @@ impl Job {
                 let mut options = LoomOptions::default().limits(stop_at);
                 options.preemption_bound = limits.preemption_bound;
                 on_scenario(
-                    services::loom(self.protocol, scenario, &options).unwrap_or_else(|error| {
-                        Verdict::Inconclusive {
+                    services::loom(self.protocol, scenario, &options, &self.executions)
+                        .unwrap_or_else(|error| Verdict::Inconclusive {
                             engine: Engine::Loom,
                             reason: format!("not run: {error}"),
                             stats: Stats::default(),
-                        }
-                    }),
+                        }),
                 )
             }
             Engine::Shuttle => {
                 let options = shuttle_options(sizes.servers, limits, stop_at);
-                on_scenario(services::shuttle(self.protocol, scenario, &options))
+                on_scenario(services::shuttle(
+                    self.protocol,
+                    scenario,
+                    &options,
+                    &self.executions,
+                ))
             }
             Engine::Stress => Ran::without_workload(Verdict::Inconclusive {
                 engine: Engine::Stress,
@@ -108,7 +128,8 @@ impl Job {
                     .teams(sizes.teams)
                     .shuttle(shuttle)
                     .limits(stop_at);
-                let (verdict, shrunk) = services::proptest(self.protocol, &options);
+                let (verdict, shrunk) =
+                    services::proptest(self.protocol, &options, &self.executions);
                 Ran {
                     verdict,
                     workload: shrunk,
@@ -119,8 +140,9 @@ impl Job {
 }
 
 /// A check the memory budget stopped says so: the checker only knows it reached a number of
-/// states, the budget it was derived from is what the user set (or should set).
-fn out_of_memory(verdict: Verdict, budget: &Budget, states: u64) -> Verdict {
+/// states, the budget it was derived from (and the `room` it leaves, in words) is what the user
+/// set, or should set.
+fn out_of_memory(verdict: Verdict, budget: &Budget, states: u64, room: &str) -> Verdict {
     match verdict {
         Verdict::Inconclusive {
             engine,
@@ -137,11 +159,9 @@ fn out_of_memory(verdict: Verdict, budget: &Budget, states: u64) -> Verdict {
                 };
             }
             let reason = format!(
-                "stopped by {}, which leaves room for {} ({BYTES_PER_STATE} bytes each, after \
-                 the checker's buffers), after {} ({} generated); every state up to {} steps \
-                 deep was found, deeper ones were not",
+                "stopped by {}, which has {room}, after {} ({} generated); every state up to {} \
+                 steps deep was found, deeper ones were not",
                 budget.describe(),
-                count(states, "state"),
                 count(unique, "distinct state"),
                 thousands(stats.generated_states.unwrap_or(0)),
                 stats.max_depth.unwrap_or(0)

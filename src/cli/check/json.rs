@@ -26,7 +26,7 @@ pub fn report(
     json!({
         "version": REPORT_VERSION,
         "command": "check",
-        "sizes": sizes_json(sizes),
+        "sizes": sizes_json(sizes.as_array()),
         "workload": scenario.to_string(),
         "results": results,
         "skipped": skipped
@@ -61,7 +61,7 @@ fn result(outcome: &Outcome, sizes: Sizes) -> Value {
             "iterations": stats.iterations,
             "seconds": stats.seconds,
         },
-        "sizes": sizes_json(sizes),
+        "sizes": sizes_json(sizes.as_array()),
         "expected": outcome.expected.name(),
         "status": outcome.status().name(),
         "replay_file": outcome

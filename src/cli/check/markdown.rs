@@ -3,15 +3,14 @@
 //! `sequenceDiagram`. Printed by `--format mermaid` and appended to `GITHUB_STEP_SUMMARY`.
 
 use super::outcome::{Outcome, Status};
-use super::plan::Skipped;
-use super::text::{figure, summary};
+use super::text::{figure, summary, Ending};
 use crate::cli::output::{ColorChoice, Style};
 use joincheck::trace;
 use joincheck_models::Sizes;
 use std::fmt::Write as _;
 
 /// The whole Markdown report.
-pub fn report(sizes: Sizes, outcomes: &[Outcome], skipped: &[Skipped]) -> String {
+pub fn report(sizes: Sizes, outcomes: &[Outcome], ending: &Ending) -> String {
     let mut out = format!("### joincheck · {sizes}\n\n");
     out.push_str(
         "| protocol | engine | verdict | expected | unique states | depth | runs | seconds | |\n\
@@ -47,11 +46,11 @@ pub fn report(sizes: Sizes, outcomes: &[Outcome], skipped: &[Skipped]) -> String
             outcome.scope_line()
         );
     }
-    for skip in skipped {
+    for skip in ending.skipped {
         let _ = writeln!(out, "- {} skipped: {}", skip.engine, skip.reason);
     }
     let plain = Style::for_stdout(ColorChoice::Never);
-    let _ = writeln!(out, "\n**{}**", summary(outcomes, skipped, plain));
+    let _ = writeln!(out, "\n**{}**", summary(outcomes, ending, plain));
     for outcome in outcomes {
         if let Some(found) = outcome.verdict.counterexample() {
             let _ = write!(

@@ -1,6 +1,6 @@
 //! `joincheck check`: protocols × engines, a verdict table, then every counterexample.
 //!
-//! The flags ([`args`]) become validated [`settings`] (with the model's [`memory`] budget), the
+//! The flags ([`args`]) become validated [`settings`] (with the model's memory budget), the
 //! settings a [`plan`] of checks with their expected verdicts; flags no planned engine uses are
 //! named ([`ignored`]). The [`runner`] makes each check (the options each engine gets are in
 //! [`engines`]), each [`outcome`] is compared with its expectation, and the report is rendered as
@@ -13,7 +13,6 @@ mod files;
 mod ignored;
 mod json;
 mod markdown;
-mod memory;
 mod outcome;
 mod plan;
 mod runner;
@@ -24,6 +23,7 @@ pub use args::CheckArgs;
 
 use crate::cli::{output, supervise, EXIT_USAGE};
 use args::Format;
+use joincheck_models::verdict::Engine;
 use outcome::Outcome;
 use plan::Plan;
 use settings::Settings;
@@ -35,6 +35,9 @@ pub fn run(args: &CheckArgs, given: &[String]) -> Result<i32, String> {
         files::prepare_out(out)?;
     }
     let plan = Plan::new(&settings)?;
+    if plan.engines().contains(&Engine::Model) {
+        settings.limits.budget_has_room(settings.sizes)?;
+    }
     if let Some(warning) = ignored::warning(given, &plan.engines()) {
         eprintln!("joincheck: {warning}");
     }
@@ -46,29 +49,38 @@ pub fn run(args: &CheckArgs, given: &[String]) -> Result<i32, String> {
         output::emit(&table.heading());
     }
     let mut outcomes = Vec::new();
-    let mut unwritten = false;
+    let mut unsaved = None;
     for check in &plan.checks {
+        if output::stdout_failed() {
+            // The report cannot be delivered: the checks left would be for nobody.
+            break;
+        }
         let ran = runner::run(check, &settings);
         let parameters = plan::parameters(check.engine, &settings);
         let bound = settings.limits.preemption_bound;
         let mut outcome = Outcome::new(check, parameters, ran, bound);
         if let Some(out) = &settings.out {
-            unwritten |= !files::save_counterexample(out, &mut outcome);
+            if !files::save_counterexample(out, &mut outcome) {
+                unsaved = Some(out.as_path());
+            }
         }
         if streaming {
             output::emit(&table.row(&outcome));
         }
         outcomes.push(outcome);
     }
-    let code = if unwritten {
-        EXIT_USAGE
-    } else {
-        outcome::exit_code(&outcomes)
+    let code = match unsaved {
+        Some(_) => EXIT_USAGE,
+        None => outcome::exit_code(&outcomes),
     };
     let (sizes, scenario) = (settings.sizes, &settings.scenario);
-    let markdown = markdown::report(sizes, &outcomes, &plan.skipped);
+    let ending = text::Ending {
+        skipped: &plan.skipped,
+        unsaved,
+    };
+    let markdown = markdown::report(sizes, &outcomes, &ending);
     let rest = match settings.format {
-        Format::Text => text::footer(&outcomes, &plan.skipped, settings.style),
+        Format::Text => text::footer(&outcomes, &ending, settings.style),
         Format::Json => {
             let document = json::report(sizes, scenario, &outcomes, &plan.skipped, code);
             format!("{document:#}\n")

@@ -1,8 +1,11 @@
 //! Which checks a `joincheck check` run makes: every protocol asked for with every engine that
-//! can run at these sizes, each with the verdict it must reach. An engine that cannot run is
-//! skipped with the reason when it came with `--engine all`, and refused when it was asked for.
+//! can run at these sizes, each with the verdict it must reach. An engine that cannot run at all
+//! is skipped with the reason when it came with `--engine all`, and refused when it was asked
+//! for. An engine that cannot check one protocol (a model state too wide, loom without room for
+//! the protocol's clock) skips that protocol only; a plan left with no check is refused.
 
 use super::settings::Settings;
+use crate::cli::services;
 use joincheck::check::loom::MAX_LOOM_SERVERS;
 use joincheck::protocols::Expected;
 use joincheck_models::domain::Request;
@@ -63,17 +66,10 @@ impl Plan {
         let mut checks = Vec::new();
         for &protocol in &settings.protocols {
             for &engine in &engines {
-                // Only the model engine packs states, and only some protocols' states are wide
-                // (or, with leaves, have logs too long for a state).
-                if engine == Engine::Model {
-                    if let Err(unfit) = model_fits(settings, protocol) {
-                        if !settings.all_engines {
-                            return Err(unfit);
-                        }
-                        let reason = format!("{protocol}: {unfit}");
-                        skipped.push(Skipped { engine, reason });
-                        continue;
-                    }
+                if let Err(unfit) = fits(settings, protocol, engine) {
+                    let reason = format!("{protocol}: {unfit}");
+                    skipped.push(Skipped { engine, reason });
+                    continue;
                 }
                 checks.push(Check {
                     protocol,
@@ -81,6 +77,10 @@ impl Plan {
                     expected: expected(settings, protocol, engine),
                 });
             }
+        }
+        if checks.is_empty() {
+            let reasons: Vec<String> = skipped.iter().map(|skip| skip.reason.clone()).collect();
+            return Err(format!("no check can run: {}", reasons.join("; ")));
         }
         Ok(Plan { checks, skipped })
     }
@@ -113,6 +113,22 @@ fn expected(settings: &Settings, protocol: Protocol, engine: Engine) -> Expected
     }
 }
 
+/// Whether `engine` can check `protocol` at these settings: only the model packs states, and
+/// only loom has a limit on threads that a protocol's own clock takes from the servers.
+fn fits(settings: &Settings, protocol: Protocol, engine: Engine) -> Result<(), String> {
+    match engine {
+        Engine::Model => model_fits(settings, protocol),
+        Engine::Loom => {
+            let room = MAX_LOOM_SERVERS - services::environment_actors(protocol);
+            let scenario = &settings.scenario;
+            scenario.at_most_servers(room, "loom").map_err(|error| {
+                format!("{error}: its service's environment (a lease's clock) takes a thread")
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Whether the model engine can check `protocol` at the settings' sizes, with leaves if asked:
 /// its states must pack, and with leaves its log must fit in a state.
 fn model_fits(settings: &Settings, protocol: Protocol) -> Result<(), String> {
@@ -124,8 +140,8 @@ fn model_fits(settings: &Settings, protocol: Protocol) -> Result<(), String> {
     model.checkable().map_err(|too_wide| too_wide.to_string())
 }
 
-/// Why the model cannot check a `--workload`: (the skip reason, the refusal). The models have
-/// joins only (unless `--leaves`), from an empty database.
+/// Why the model cannot check a `--workload`: (the skip reason, the refusal). The models start
+/// from an empty database, and have leaves only with `--leaves`.
 fn model_cannot(settings: &Settings) -> Option<(String, String)> {
     settings.workload_file.as_ref()?;
     let scenario = &settings.scenario;
@@ -135,14 +151,17 @@ fn model_cannot(settings: &Settings) -> Option<(String, String)> {
         .flatten()
         .any(|request| matches!(request, Request::Leave { .. }));
     let without_leaves = leaves && !settings.limits.leaves;
-    let why = match (without_leaves, scenario.initial().is_empty()) {
-        (true, _) => "the workload has leave requests",
-        (false, false) => "the workload starts with members",
+    let reason = match (without_leaves, scenario.initial().is_empty()) {
+        (_, false) => {
+            "the workload starts with members, and the models start from an empty database"
+        }
+        (true, true) => {
+            "the workload has leave requests, and the models have leaves only with --leaves"
+        }
         (false, true) => return None,
     };
-    let reason = format!("{why}, and the models have joins only, from an empty database");
     let refusal = format!("the model cannot check this workload: {reason}");
-    Some((reason, refusal))
+    Some((reason.to_string(), refusal))
 }
 
 /// Why loom cannot run this workload: (the skip reason, the refusal).

@@ -6,6 +6,8 @@ use super::engines::{Job, Ran};
 use super::plan::Check;
 use super::settings::Settings;
 use crate::cli::interrupt;
+use crate::cli::output::Gauge;
+use crate::cli::services::Executions;
 use crate::cli::supervise::supervise;
 use joincheck_models::verdict::{Engine, Stats, Verdict};
 use joincheck_models::Progress;
@@ -31,15 +33,20 @@ pub fn run(check: &Check, settings: &Settings) -> Ran {
         });
     }
     let progress = Arc::new(Progress::new());
+    let executions = Executions::default();
     let job = Job {
         protocol,
         engine,
         settings: settings.clone(),
         progress: progress.clone(),
+        executions: executions.clone(),
     };
-    let model_progress = (engine == Engine::Model).then_some(progress);
+    let gauge = match engine {
+        Engine::Model => Gauge::States(progress),
+        _ => Gauge::Executions(executions),
+    };
     let what = format!("{engine} · {protocol}");
-    let ran = supervise(&what, model_progress, move |stop| job.execute(stop));
+    let ran = supervise(&what, gauge, move |stop| job.execute(stop));
     ran.map(name_the_signal).unwrap_or_else(|unfinished| {
         Ran::without_workload(Verdict::Inconclusive {
             engine,

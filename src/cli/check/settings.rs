@@ -4,7 +4,9 @@
 //! the workload file, but changes nothing.
 
 use super::args::{self, CheckArgs, ExpectArg, Format};
-use super::memory::Budget;
+use crate::cli::input;
+use crate::cli::memory::{state_cost, Budget, Bytes, Source, PROCESS};
+use crate::cli::output::count;
 use crate::cli::output::Style;
 use crate::cli::protocol_arg;
 use crate::cli::sizes;
@@ -72,11 +74,36 @@ impl EngineLimits {
     /// The states the model checker may store at `sizes`, and whether the memory budget (rather
     /// than `--max-states`) is what sets that number.
     pub fn model_states(&self, sizes: Sizes) -> (Option<u64>, bool) {
-        let by_memory = self.memory.map(|budget| budget.states(sizes, self.threads));
+        let by_memory = self
+            .memory
+            .map(|budget| budget.model_states(sizes, self.threads));
         match (self.max_states, by_memory) {
             (Some(given), Some(memory)) if memory < given => (Some(memory), true),
             (Some(given), _) => (Some(given), false),
             (None, memory) => (memory, memory.is_some()),
+        }
+    }
+}
+
+impl EngineLimits {
+    /// Refuses a `--max-memory` that leaves the model checker room for no state at `sizes`: a
+    /// check that cannot store its first state is not worth starting.
+    pub fn budget_has_room(&self, sizes: Sizes) -> Result<(), String> {
+        match self.memory {
+            Some(
+                budget @ Budget {
+                    source: Source::Given,
+                    ..
+                },
+            ) if budget.model_states(sizes, self.threads) == 0 => Err(format!(
+                "--max-memory {} leaves the model checker no room for a state: it needs {} \
+                     for itself, then {} a state at these sizes on {}",
+                budget.bytes,
+                Bytes(PROCESS),
+                Bytes(state_cost(sizes)),
+                count(self.threads as u64, "thread")
+            )),
+            _ => Ok(()),
         }
     }
 }
@@ -125,15 +152,14 @@ impl Settings {
     }
 }
 
-/// The workload in `file` and the sizes it has: its servers, users and teams, and the most
-/// requests a server handles.
+/// The workload in `file` (`-`: standard input) and the sizes it has: its servers, users and
+/// teams, and the most requests a server handles.
 fn from_workload_file(file: &Path) -> Result<(Sizes, Scenario), String> {
-    let name = file.display();
-    let text = std::fs::read_to_string(file)
-        .map_err(|error| format!("cannot read --workload {name}: {error}"))?;
+    let name = input::name(file);
+    let text =
+        input::read(file).map_err(|error| format!("cannot read --workload {name}: {error}"))?;
     let bad = |why: String| format!("--workload {name}: not a workload: {why}");
-    let workload: Workload = serde_json::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|error| bad(error.to_string()))?;
+    let workload = Workload::from_json(&text).map_err(|error| bad(error.to_string()))?;
     let scenario = workload
         .scenario()
         .map_err(|error| bad(error.to_string()))?;

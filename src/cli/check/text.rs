@@ -5,12 +5,14 @@
 use super::outcome::{Outcome, Status};
 use super::plan::{generated_workloads, Skipped};
 use super::settings::Settings;
+use crate::cli::input;
 use crate::cli::output::{thousands, Style};
 use joincheck::protocols;
 use joincheck::trace;
 use joincheck_models::verdict::{Engine, Verdict};
 use joincheck_models::Protocol;
 use std::fmt::Write as _;
+use std::path::Path;
 
 /// `-` for a figure an engine does not measure.
 pub fn figure(value: Option<u64>) -> String {
@@ -23,7 +25,7 @@ pub fn header(settings: &Settings, engines: &[Engine]) -> String {
     let (style, sizes, scenario) = (settings.style, settings.sizes, &settings.scenario);
     let mut out = String::new();
     let title = match &settings.workload_file {
-        Some(file) => format!("joincheck · the workload in {}", file.display()),
+        Some(file) => format!("joincheck · the workload in {}", input::name(file)),
         None => format!("joincheck · {sizes}"),
     };
     let _ = writeln!(out, "{}", style.bold(&title));
@@ -118,11 +120,21 @@ impl Table {
     }
 }
 
-/// What follows the table once every check is done: the engines skipped, the scope of each
-/// verdict, every counterexample and the summary line.
-pub fn footer(outcomes: &[Outcome], skipped: &[Skipped], style: Style) -> String {
+/// How a run ends besides its verdicts: the checks not run, and the `--out` directory whose
+/// counterexample files could not all be written.
+pub struct Ending<'a> {
+    /// The checks skipped, and why.
+    pub skipped: &'a [Skipped],
+    /// The `--out` directory, when a file there could not be written.
+    pub unsaved: Option<&'a Path>,
+}
+
+/// What follows the table once every check is done: the checks skipped, the scope of each
+/// verdict, every counterexample under a header saying whether it was expected, and the summary
+/// line.
+pub fn footer(outcomes: &[Outcome], ending: &Ending, style: Style) -> String {
     let mut out = String::new();
-    for skip in skipped {
+    for skip in ending.skipped {
         let _ = writeln!(out, "{} skipped: {}", skip.engine, skip.reason);
     }
     let _ = writeln!(out);
@@ -138,26 +150,38 @@ pub fn footer(outcomes: &[Outcome], skipped: &[Skipped], style: Style) -> String
     for outcome in outcomes {
         if let Some(found) = outcome.verdict.counterexample() {
             let _ = writeln!(out);
-            if outcome.status() == Status::AsExpected {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    style.bold(&format!(
-                        "── {} · {}: a violation, as expected ──",
-                        outcome.protocol,
-                        outcome.engine()
-                    ))
-                );
-            }
+            let heading = format!("── {} · {}: ", outcome.protocol, outcome.engine());
+            let heading = match outcome.status() {
+                Status::AsExpected => style.bold(&format!("{heading}a violation, as expected ──")),
+                _ => style.bad(&format!(
+                    "{heading}a violation where {} was expected ──",
+                    outcome.expected.name()
+                )),
+            };
+            let _ = writeln!(out, "{heading}");
             out.push_str(&trace::text(found, Some(&outcome.replay_hint())));
         }
     }
-    let _ = writeln!(out, "\n{}", summary(outcomes, skipped, style));
+    let _ = writeln!(out, "\n{}", summary(outcomes, ending, style));
     out
 }
 
 /// One line: were all verdicts as expected?
-pub fn summary(outcomes: &[Outcome], skipped: &[Skipped], style: Style) -> String {
+pub fn summary(outcomes: &[Outcome], ending: &Ending, style: Style) -> String {
+    let mut line = verdicts(outcomes, ending.skipped, style);
+    if let Some(out) = ending.unsaved {
+        let note = format!(
+            "; but the counterexample files could not all be written to {}, so the run fails \
+             (exit 2)",
+            out.display()
+        );
+        line.push_str(&style.bad(&note));
+    }
+    line
+}
+
+/// What the verdicts add up to, and the checks skipped.
+fn verdicts(outcomes: &[Outcome], skipped: &[Skipped], style: Style) -> String {
     let total = outcomes.len();
     let unexpected: Vec<String> = outcomes
         .iter()
@@ -188,19 +212,22 @@ pub fn summary(outcomes: &[Outcome], skipped: &[Skipped], style: Style) -> Strin
         ));
     }
     if inconclusive > 0 {
-        let which = match total {
-            1 => "the check is inconclusive: it".to_string(),
-            _ => format!("{inconclusive} of {total} checks inconclusive: they"),
+        let which = match (inconclusive, total) {
+            (_, 1) => "the check is inconclusive: it stopped".to_string(),
+            (1, _) => format!("1 of {total} checks is inconclusive: it stopped"),
+            (n, _) if n == total => format!("all {total} checks are inconclusive: they stopped"),
+            (n, _) => format!("{n} of {total} checks are inconclusive: they stopped"),
         };
         return style.warn(&format!(
-            "{which} stopped before covering the scope or searched too little to decide, so \
-             nothing is proved there"
+            "{which} before covering the scope or searched too little to decide, so nothing is \
+             proved there"
         ));
     }
-    let mut line = if total == 1 {
-        "the verdict is as expected".to_string()
-    } else {
-        format!("all {total} verdicts as expected")
+    let mut line = match total {
+        0 => "no check ran".to_string(),
+        1 => "the verdict is as expected".to_string(),
+        2 => "both verdicts as expected".to_string(),
+        _ => format!("all {total} verdicts as expected"),
     };
     let mut explained = Vec::new();
     for outcome in outcomes {

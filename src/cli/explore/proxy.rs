@@ -3,6 +3,7 @@
 //! joincheck serves the user's port itself and passes each request on to stateright, on a port
 //! of its own, adding the content type and naming the model in `/.status`.
 
+use super::Stopped;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -12,24 +13,39 @@ use std::time::{Duration, Instant};
 const MAX_HEAD: usize = 64 * 1024;
 
 /// Serves `listener` forever, passing requests on to stateright at `backend`; `model` is what
-/// `/.status` calls the model.
-pub fn serve(listener: TcpListener, backend: SocketAddr, model: String) {
+/// `/.status` calls the model, and `stopped` where exploring stops.
+pub fn serve(listener: TcpListener, backend: SocketAddr, model: String, stopped: Option<Stopped>) {
     for client in listener.incoming().flatten() {
-        let model = model.clone();
+        let (model, stopped) = (model.clone(), stopped.clone());
         std::thread::spawn(move || {
-            let _ = answer(client, backend, &model);
+            let _ = answer(client, backend, &model, stopped.as_ref());
         });
     }
 }
 
+/// stateright's `/.status`, if it answers.
+pub fn status(backend: SocketAddr) -> Option<Value> {
+    let (_, body) = forward(backend, "GET", "/.status", &[]).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
 /// One request: read it, ask stateright, answer with the content type (and the model's name).
-fn answer(client: TcpStream, backend: SocketAddr, model: &str) -> std::io::Result<()> {
+fn answer(
+    client: TcpStream,
+    backend: SocketAddr,
+    model: &str,
+    stopped: Option<&Stopped>,
+) -> std::io::Result<()> {
     client.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut reader = BufReader::new(client.try_clone()?);
     let (method, path, body) = read_request(&mut reader)?;
-    let (status, mut content) = forward(backend, &method, &path, &body)?;
+    // stateright answers GET only; HEAD is GET without the body (what `curl -I` and link
+    // checkers send).
+    let head = method == "HEAD";
+    let asked = if head { "GET" } else { method.as_str() };
+    let (status, mut content) = forward(backend, asked, &path, &body)?;
     if path == "/.status" {
-        content = named(&content, model);
+        content = named(&content, model, stopped);
     }
     let mut client = client;
     write!(
@@ -38,7 +54,9 @@ fn answer(client: TcpStream, backend: SocketAddr, model: &str) -> std::io::Resul
         content_type(&path),
         content.len()
     )?;
-    client.write_all(&content)?;
+    if !head {
+        client.write_all(&content)?;
+    }
     client.flush()
 }
 
@@ -127,15 +145,21 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-/// `/.status` in `check`'s terms: `model` as the model's name instead of its Rust type, and
-/// `max_depth` in steps, where stateright counts the states on the path, the initial one too.
-fn named(status: &[u8], model: &str) -> Vec<u8> {
+/// `/.status` in `check`'s terms: `model` as the model's name instead of its Rust type,
+/// `max_depth` in steps, where stateright counts the states on the path, the initial one too,
+/// and `complete`: whether every state was explored, which stateright's `done` also says of an
+/// exploration the memory budget stopped (`stopped` then says why).
+fn named(status: &[u8], model: &str, stopped: Option<&Stopped>) -> Vec<u8> {
     match serde_json::from_slice::<Value>(status) {
         Ok(mut status) => {
             status["model"] = Value::String(model.to_string());
             if let Some(states) = status["max_depth"].as_u64() {
                 status["max_depth"] = Value::from(states.saturating_sub(1));
             }
+            let generated = status["state_count"].as_u64().unwrap_or(0);
+            let why = stopped.and_then(|stopped| stopped.why(generated));
+            status["complete"] = Value::Bool(why.is_none() && status["done"] == true);
+            status["stopped"] = why.map_or(Value::Null, Value::String);
             status.to_string().into_bytes()
         }
         Err(_) => status.to_vec(),
@@ -153,8 +177,21 @@ mod tests {
         assert_eq!(content_type("/.states/0/1"), "application/json");
         let status = br#"{"model":"joincheck_models::stateright_model::StaterightModel","done":true,"max_depth":5}"#;
         assert_eq!(
-            named(status, "naive · 2 servers"),
-            r#"{"done":true,"max_depth":4,"model":"naive · 2 servers"}"#.as_bytes()
+            named(status, "naive · 2 servers", None),
+            r#"{"complete":true,"done":true,"max_depth":4,"model":"naive · 2 servers","stopped":null}"#
+                .as_bytes()
+        );
+        let stopped = Stopped {
+            most: 10,
+            budget: "the memory budget of 1.0 KiB".to_string(),
+        };
+        let status = br#"{"done":true,"max_depth":5,"state_count":12}"#;
+        let named: Value = serde_json::from_slice(&named(status, "m", Some(&stopped))).unwrap();
+        assert_eq!(named["complete"], false);
+        assert_eq!(
+            named["stopped"],
+            "exploring stopped after 12 generated states: the memory budget of 1.0 KiB has room \
+             for no more; what was found so far is listed, the states beyond were not explored"
         );
     }
 }

@@ -6,6 +6,7 @@
 mod compare;
 mod rerun;
 
+use crate::cli::input;
 use crate::cli::output::{self, ReportFormat, REPORT_VERSION};
 use crate::cli::{EXIT_INCONCLUSIVE, EXIT_OK, EXIT_UNEXPECTED};
 use clap::Args;
@@ -13,7 +14,6 @@ use joincheck::protocols;
 use joincheck::trace::{self, CounterexampleFile};
 use rerun::Rerun;
 use serde_json::{json, Value};
-use std::io::Read as _;
 use std::path::PathBuf;
 
 /// Arguments of `joincheck replay`.
@@ -29,7 +29,7 @@ Examples:
 Exit status: 0 the rerun reproduces the file (the same steps and the same violation; with
 --on-implementation, the implementation's history is the model's); 1 it does not: it differs,
 no longer breaks the invariant, or the implementation did not follow the model path; 2 the file
-cannot be read as a counterexample, or cannot be rerun; 3 the rerun could not be judged.")]
+cannot be read as a counterexample, or cannot be rerun, or the report could not be written; 3 the rerun could not be judged.")]
 pub struct ReplayArgs {
     /// A counterexample file written by `joincheck check --out DIR` (or a `counterexample` of
     /// its JSON report); `-` reads it from standard input.
@@ -60,12 +60,9 @@ struct Ending {
 /// violation), 1 when it differs or no longer breaks the invariant, 2 when the file cannot be
 /// read as a counterexample, 3 when the rerun could not be judged.
 pub fn run(args: &ReplayArgs) -> Result<i32, String> {
-    let from_stdin = args.file.as_os_str() == "-";
-    let name = match from_stdin {
-        true => "standard input".to_string(),
-        false => args.file.display().to_string(),
-    };
-    let text = read(args, from_stdin).map_err(|error| format!("cannot read {name}: {error}"))?;
+    let from_stdin = input::is_stdin(&args.file);
+    let name = input::name(&args.file);
+    let text = input::read(&args.file).map_err(|error| format!("cannot read {name}: {error}"))?;
     let bad = |detail: String| format!("{name}: not a joincheck counterexample: {detail}");
     let file = CounterexampleFile::from_json(&text).map_err(|error| bad(error.to_string()))?;
     let protocol =
@@ -123,16 +120,6 @@ impl Ending {
     }
 }
 
-/// The file's text, from the path or standard input.
-fn read(args: &ReplayArgs, from_stdin: bool) -> std::io::Result<String> {
-    if !from_stdin {
-        return std::fs::read_to_string(&args.file);
-    }
-    let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text)?;
-    Ok(text)
-}
-
 /// The replay for a terminal: the trace when it reproduced; otherwise what differs first, then
 /// the rerun's trace if it has one.
 fn print_text(
@@ -141,6 +128,9 @@ fn print_text(
     protocol: joincheck_models::Protocol,
     hint: Option<String>,
 ) {
+    // Replaying the same file again would not reproduce it either: no hint for a rerun that
+    // differs.
+    let hint = hint.filter(|_| ending.status == "reproduced");
     let trace = ending
         .rerun
         .as_ref()

@@ -55,8 +55,8 @@ pub fn rerun(file: &CounterexampleFile, protocol: Protocol) -> Result<Rerun, Ref
         ReplayRecord::ShuttleSchedule { schedule, found_by } => {
             let scenario = workload(file)?;
             let encoded = EncodedSchedule(schedule.clone());
-            let execution =
-                services::shuttle_replay(protocol, &scenario, &encoded).map_err(unreadable)?;
+            let execution = services::shuttle_replay(protocol, &scenario, &encoded)
+                .map_err(|bad| unreadable(format!("`replay.schedule`: {bad}")))?;
             let replay = Replay::ShuttleSchedule {
                 schedule: schedule.clone(),
                 found_by: found_by.clone(),
@@ -79,7 +79,8 @@ pub fn rerun(file: &CounterexampleFile, protocol: Protocol) -> Result<Rerun, Ref
             let scenario = workload(file)?;
             let mut options = LoomOptions::default();
             options.preemption_bound = file.loom.and_then(|loom| loom.preemption_bound);
-            match services::loom(protocol, &scenario, &options).map_err(unreadable)? {
+            let executions = services::Executions::default();
+            match services::loom(protocol, &scenario, &options, &executions).map_err(unreadable)? {
                 Verdict::Violated { counterexample, .. } => Ok(Rerun::Broke(*counterexample)),
                 Verdict::Holds { .. } => Ok(Rerun::Held),
                 Verdict::Inconclusive { reason, .. } => Ok(Rerun::Inconclusive(format!(

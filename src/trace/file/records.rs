@@ -1,17 +1,17 @@
 //! The parts of a replay file: the recorded steps and violation, what reruns it, and the
 //! workload, each convertible from the harness's own types.
 
-use super::names::{Server, Team, User};
+use super::names::{Server, SizesRecord, Team, User};
 use crate::check::{Scenario, ScenarioError};
 use joincheck_models::domain::Request;
 use joincheck_models::operation::{team_or_none, OpResult, Operation, Step};
-use joincheck_models::verdict::{Replay, Violation};
+use joincheck_models::verdict::{Engine, Replay, Violation};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The broken invariant as data: `sue ∈ {team-A, team-B}`, or an added invariant's words.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, try_from = "RawViolation")]
 pub enum ViolationRecord {
     /// "A user is on at most one team" is broken.
     OnSeveralTeams {
@@ -27,6 +27,43 @@ pub enum ViolationRecord {
         /// What is wrong, in its words.
         detail: String,
     },
+}
+
+/// A violation as read, before it is known which kind it is: every field of either kind, so
+/// that a wrong one is named by its path, then one kind or the other.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawViolation {
+    user: Option<User>,
+    teams: Option<Vec<Team>>,
+    invariant: Option<String>,
+    detail: Option<String>,
+}
+
+impl TryFrom<RawViolation> for ViolationRecord {
+    type Error = String;
+
+    fn try_from(raw: RawViolation) -> Result<ViolationRecord, String> {
+        match raw {
+            RawViolation {
+                user: Some(user),
+                teams: Some(teams),
+                invariant: None,
+                detail: None,
+            } => Ok(ViolationRecord::OnSeveralTeams { user, teams }),
+            RawViolation {
+                user: None,
+                teams: None,
+                invariant: Some(invariant),
+                detail: Some(detail),
+            } => Ok(ViolationRecord::Invariant { invariant, detail }),
+            _ => Err(
+                "a violation has `user` and `teams` (a user on several teams), or \
+                 `invariant` and `detail` (an invariant of your own), and nothing else"
+                    .to_string(),
+            ),
+        }
+    }
 }
 
 impl ViolationRecord {
@@ -61,6 +98,7 @@ impl fmt::Display for ViolationRecord {
 
 /// One recorded operation: who, what, its answer, and membership right after.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StepRecord {
     /// The server that performed it.
     pub server: Server,
@@ -80,6 +118,7 @@ pub struct StepRecord {
 
 /// The arguments of an operation; each operation has some of these.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Arguments {
     /// The user asked about, moved or written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,6 +151,7 @@ pub struct Arguments {
 
 /// A user listed by a team.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Member {
     /// The team.
     pub team: Team,
@@ -121,11 +161,12 @@ pub struct Member {
 
 /// What reruns a counterexample, by `kind`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[serde(tag = "kind", rename_all = "kebab-case", try_from = "RawReplay")]
 pub enum ReplayRecord {
     /// A path of model actions from the initial state.
     ModelPath {
-        /// Servers, users, teams, requests.
+        /// Servers, users, teams, requests; an object (`{"servers": 2, …}`) in the file.
+        #[serde(serialize_with = "super::names::serialize_sizes")]
         sizes: [u8; 4],
         /// The action at each step, by name.
         actions: Vec<String>,
@@ -149,8 +190,94 @@ pub enum ReplayRecord {
     },
 }
 
+/// The kinds of [`ReplayRecord`], by the name a file gives them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum ReplayKind {
+    ModelPath,
+    ShuttleSchedule,
+    LoomExecution,
+    StressRun,
+}
+
+/// A replay record as read: every field of every kind, so that a wrong one is named by its path
+/// (`replay.sizes.servers`), then the kind's own fields, and no other.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReplay {
+    kind: ReplayKind,
+    sizes: Option<SizesRecord>,
+    actions: Option<Vec<String>>,
+    schedule: Option<String>,
+    found_by: Option<String>,
+    iteration: Option<u64>,
+    run: Option<u64>,
+}
+
+impl TryFrom<RawReplay> for ReplayRecord {
+    type Error = String;
+
+    fn try_from(raw: RawReplay) -> Result<ReplayRecord, String> {
+        let RawReplay {
+            kind,
+            sizes,
+            actions,
+            schedule,
+            found_by,
+            iteration,
+            run,
+        } = raw;
+        let given = [
+            ("sizes", sizes.is_some()),
+            ("actions", actions.is_some()),
+            ("schedule", schedule.is_some()),
+            ("found_by", found_by.is_some()),
+            ("iteration", iteration.is_some()),
+            ("run", run.is_some()),
+        ];
+        let (record, own): (Option<ReplayRecord>, &[&str]) =
+            match kind {
+                ReplayKind::ModelPath => (
+                    sizes.zip(actions).map(|(SizesRecord(sizes), actions)| {
+                        ReplayRecord::ModelPath { sizes, actions }
+                    }),
+                    &["sizes", "actions"],
+                ),
+                ReplayKind::ShuttleSchedule => (
+                    schedule.zip(found_by).map(|(schedule, found_by)| {
+                        ReplayRecord::ShuttleSchedule { schedule, found_by }
+                    }),
+                    &["schedule", "found_by"],
+                ),
+                ReplayKind::LoomExecution => (
+                    iteration.map(|iteration| ReplayRecord::LoomExecution { iteration }),
+                    &["iteration"],
+                ),
+                ReplayKind::StressRun => (run.map(|run| ReplayRecord::StressRun { run }), &["run"]),
+            };
+        let kind = match kind {
+            ReplayKind::ModelPath => "model-path",
+            ReplayKind::ShuttleSchedule => "shuttle-schedule",
+            ReplayKind::LoomExecution => "loom-execution",
+            ReplayKind::StressRun => "stress-run",
+        };
+        let fields = |names: &[&str]| -> String {
+            let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+            quoted.join(" and ")
+        };
+        if let Some((foreign, _)) = given.iter().find(|(name, set)| *set && !own.contains(name)) {
+            return Err(format!(
+                "`{foreign}` is not a field of a {kind}, which has {}",
+                fields(own)
+            ));
+        }
+        record.ok_or_else(|| format!("a {kind} needs {}", fields(own)))
+    }
+}
+
 /// The workload the real code ran: each server's requests over declared users and teams.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Workload {
     /// Users declared.
     pub users: u8,
@@ -165,7 +292,7 @@ pub struct Workload {
 
 /// One request, by `request`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "request", rename_all = "lowercase")]
+#[serde(tag = "request", rename_all = "lowercase", deny_unknown_fields)]
 pub enum RequestRecord {
     /// Add `user` to `team`.
     Join {
@@ -185,6 +312,7 @@ pub enum RequestRecord {
 
 /// loom's settings for the run that found it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LoomRecord {
     /// At most this many preemptions per interleaving, if bounded.
     pub preemption_bound: Option<usize>,
@@ -276,6 +404,29 @@ impl ReplayRecord {
             }
             Replay::LoomExecution { iteration } => ReplayRecord::LoomExecution { iteration },
             Replay::StressRun { run } => ReplayRecord::StressRun { run },
+        }
+    }
+}
+
+impl ReplayRecord {
+    /// The engines that record this kind of replay: a schedule is shuttle's, whether shuttle
+    /// tried it on the workload given or proptest on one it generated.
+    pub fn recorded_by(&self) -> &'static [Engine] {
+        match self {
+            ReplayRecord::ModelPath { .. } => &[Engine::Model],
+            ReplayRecord::ShuttleSchedule { .. } => &[Engine::Shuttle, Engine::Proptest],
+            ReplayRecord::LoomExecution { .. } => &[Engine::Loom],
+            ReplayRecord::StressRun { .. } => &[Engine::Stress],
+        }
+    }
+
+    /// What kind of replay it is, in words: `model path`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ReplayRecord::ModelPath { .. } => "model path",
+            ReplayRecord::ShuttleSchedule { .. } => "shuttle schedule",
+            ReplayRecord::LoomExecution { .. } => "loom execution",
+            ReplayRecord::StressRun { .. } => "run on real threads",
         }
     }
 }
