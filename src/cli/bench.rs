@@ -274,7 +274,10 @@ fn row_json(config: &Config, measured: &Measured) -> Value {
 
 /// Checks one configuration and prints its figures as one JSON line.
 pub fn run_one(args: &BenchOneArgs) -> Result<i32, String> {
-    let protocol = protocols::named(&args.protocol)?;
+    let named = protocols::named(&args.protocol)?;
+    let protocol = named
+        .model()
+        .ok_or_else(|| format!("{named} exists only as SQL and has no model to benchmark"))?;
     let sizes = args.sizes.sizes()?;
     let options = CheckOptions::default()
         .symmetry(args.symmetry)

@@ -8,6 +8,7 @@
 mod bench;
 mod check;
 mod conform;
+mod database_arg;
 mod environment;
 mod explore;
 mod input;

@@ -4,7 +4,8 @@
 
 use clap::builder::PossibleValue;
 use clap::ValueEnum;
-use joincheck::protocols;
+use joincheck::protocols::{self, CatalogueProtocol, SqlOnly};
+use joincheck::store::sql::Dialect;
 use joincheck_models::Protocol;
 use std::sync::OnceLock;
 
@@ -12,7 +13,7 @@ use std::sync::OnceLock;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProtocolArg {
     /// This protocol.
-    One(Protocol),
+    One(CatalogueProtocol),
     /// Every built-in protocol, in the registry's order.
     All,
 }
@@ -21,14 +22,30 @@ pub enum ProtocolArg {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OneProtocol(pub Protocol);
 
-/// What help says of `protocol`: what checking it must conclude. Every protocol known to break
-/// breaks exactly where two servers race for two teams (a test holds the models to this).
-fn described(protocol: Protocol) -> PossibleValue {
-    let help = match protocols::known(protocol).why_broken() {
-        Some(why) => {
+/// What help says of `protocol`: what checking it must conclude, and where. Every protocol known
+/// to break breaks exactly where two servers race for two teams (a test holds the models to
+/// this); the transactions below serializable break so on PostgreSQL only.
+fn described(protocol: CatalogueProtocol) -> PossibleValue {
+    let broken = |dialect| protocols::known(protocol, dialect).why_broken();
+    let help = match (
+        protocol.model(),
+        broken(None),
+        broken(Some(Dialect::Postgres)),
+    ) {
+        (Some(_), Some(why), _) => {
             format!("{why}: violated with 2 or more servers and 2 or more teams, holds otherwise")
         }
-        None => "holds at every size".to_string(),
+        (Some(_), None, _) => "holds at every size".to_string(),
+        (None, _, Some(why)) => format!(
+            "SQL only: {why}: on PostgreSQL violated with 2 or more servers and 2 or more teams; \
+             holds on SQLite"
+        ),
+        (None, _, None) if protocol == CatalogueProtocol::SqlOnly(SqlOnly::NaiveOneStatement) => {
+            "SQL only: holds for every interleaving of whole statements; on PostgreSQL that is \
+             evidence, not proof (`joincheck stress` refutes it there)"
+                .to_string()
+        }
+        (None, _, None) => "SQL only: holds at every size on SQLite and PostgreSQL".to_string(),
     };
     PossibleValue::new(protocol.name()).help(help)
 }
@@ -37,8 +54,10 @@ impl ValueEnum for ProtocolArg {
     fn value_variants<'a>() -> &'a [Self] {
         static VARIANTS: OnceLock<Vec<ProtocolArg>> = OnceLock::new();
         VARIANTS.get_or_init(|| {
-            let mut variants: Vec<ProtocolArg> =
-                protocols::ALL.into_iter().map(ProtocolArg::One).collect();
+            let mut variants: Vec<ProtocolArg> = protocols::CATALOGUE
+                .into_iter()
+                .map(ProtocolArg::One)
+                .collect();
             variants.push(ProtocolArg::All);
             variants
         })
@@ -59,16 +78,19 @@ impl ValueEnum for OneProtocol {
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
-        Some(described(self.0))
+        Some(described(self.0.into()))
     }
 }
 
-/// The protocols known to break, in words: `naive, event-sourced-per-team, lease-lock and
-/// lease-lock-fenced`.
+/// The protocols known to break somewhere, in words: `naive, naive-transaction, …`.
 pub fn known_broken() -> String {
-    let names: Vec<&str> = protocols::ALL
+    let names: Vec<&str> = protocols::CATALOGUE
         .into_iter()
-        .filter(|protocol| protocols::known(*protocol).why_broken().is_some())
+        .filter(|protocol| {
+            [None, Some(Dialect::Postgres)]
+                .into_iter()
+                .any(|dialect| protocols::known(*protocol, dialect).why_broken().is_some())
+        })
         .map(|protocol| protocol.name())
         .collect();
     match names.split_last() {
@@ -79,8 +101,8 @@ pub fn known_broken() -> String {
 }
 
 /// The protocols `args` name, in the registry's order, each once.
-pub fn chosen(args: &[ProtocolArg]) -> Vec<Protocol> {
-    protocols::ALL
+pub fn chosen(args: &[ProtocolArg]) -> Vec<CatalogueProtocol> {
+    protocols::CATALOGUE
         .into_iter()
         .filter(|protocol| {
             args.iter()
@@ -98,7 +120,9 @@ mod tests {
     #[test]
     fn help_says_where_each_protocol_breaks() {
         for protocol in protocols::ALL {
-            let broken = protocols::known(protocol).why_broken().is_some();
+            let broken = protocols::known(protocol.into(), None)
+                .why_broken()
+                .is_some();
             for sizes in (1..=3u8).flat_map(|s| (1..=3u8).map(move |t| (s, t))) {
                 let (servers, teams) = sizes;
                 for (users, requests) in [(1, 1), (2, 2), (3, 1)] {

@@ -10,7 +10,9 @@ use joincheck::check::shuttle::ShuttleOptions;
 use joincheck::check::shuttle::{self as shuttle_engine, BadSchedule, EncodedSchedule};
 use joincheck::check::stress::{self as stress_engine, StressOptions, StressReport};
 use joincheck::check::{Execution, Scenario, ScenarioError};
-use joincheck::protocols::{with_builtin, Builtin, Service, WithBuiltin};
+use joincheck::protocols::{
+    with_builtin, with_service, Builtin, CatalogueProtocol, Service, Storage, WithBuiltin,
+};
 use joincheck::runtime::{Runtime, Std};
 use joincheck::service::JoinService;
 use joincheck::store::Recording;
@@ -70,13 +72,13 @@ impl<R: Runtime, S: JoinService<R>> JoinService<R> for Counted<S> {
     }
 }
 
-/// loom: every interleaving of `scenario` on `protocol`'s service.
+/// loom: every interleaving of `scenario` on `protocol`'s service on `database`; or why not.
 pub fn loom(
-    protocol: Protocol,
+    (protocol, database): (CatalogueProtocol, &Storage),
     scenario: &Scenario,
     options: &LoomOptions,
     executions: &Executions,
-) -> Result<Verdict, ScenarioError> {
+) -> Result<Verdict, String> {
     struct Work<'a>(&'a Scenario, &'a LoomOptions, &'a Executions);
     impl WithBuiltin for Work<'_> {
         type Output = Result<Verdict, ScenarioError>;
@@ -84,16 +86,17 @@ pub fn loom(
             loom_engine::check(Counted::new(builtin.service, self.2), self.0, self.1)
         }
     }
-    with_builtin(protocol, Work(scenario, options, executions))
+    with_service(protocol, database, Work(scenario, options, executions))?
+        .map_err(|error: ScenarioError| error.to_string())
 }
 
-/// shuttle: schedules of `scenario` on `protocol`'s service.
+/// shuttle: schedules of `scenario` on `protocol`'s service on `database`; or why not.
 pub fn shuttle(
-    protocol: Protocol,
+    (protocol, database): (CatalogueProtocol, &Storage),
     scenario: &Scenario,
     options: &ShuttleOptions,
     executions: &Executions,
-) -> Verdict {
+) -> Result<Verdict, String> {
     struct Work<'a>(&'a Scenario, &'a ShuttleOptions, &'a Executions);
     impl WithBuiltin for Work<'_> {
         type Output = Verdict;
@@ -101,15 +104,15 @@ pub fn shuttle(
             shuttle_engine::check(Counted::new(builtin.service, self.2), self.0, self.1)
         }
     }
-    with_builtin(protocol, Work(scenario, options, executions))
+    with_service(protocol, database, Work(scenario, options, executions))
 }
 
-/// shuttle again, under one recorded schedule.
+/// shuttle again, under one recorded schedule; or why not.
 pub fn shuttle_replay(
-    protocol: Protocol,
+    (protocol, database): (CatalogueProtocol, &Storage),
     scenario: &Scenario,
     schedule: &EncodedSchedule,
-) -> Result<Execution, BadSchedule> {
+) -> Result<Result<Execution, BadSchedule>, String> {
     struct Work<'a>(&'a Scenario, &'a EncodedSchedule);
     impl WithBuiltin for Work<'_> {
         type Output = Result<Execution, BadSchedule>;
@@ -117,16 +120,16 @@ pub fn shuttle_replay(
             shuttle_engine::replay(builtin.service, self.0, self.1)
         }
     }
-    with_builtin(protocol, Work(scenario, schedule))
+    with_service(protocol, database, Work(scenario, schedule))
 }
 
-/// proptest: generated workloads on `protocol`'s service; with the shrunk workload of a
-/// violation.
+/// proptest: generated workloads on `protocol`'s service on `database`; with the shrunk workload
+/// of a violation; or why not.
 pub fn proptest(
-    protocol: Protocol,
+    (protocol, database): (CatalogueProtocol, &Storage),
     options: &ProptestOptions,
     executions: &Executions,
-) -> (Verdict, Option<Scenario>) {
+) -> Result<(Verdict, Option<Scenario>), String> {
     struct Work<'a>(&'a ProptestOptions, &'a Executions);
     impl WithBuiltin for Work<'_> {
         type Output = (Verdict, Option<Scenario>);
@@ -134,15 +137,16 @@ pub fn proptest(
             proptest_engine::check_workloads(Counted::new(builtin.service, self.1), self.0)
         }
     }
-    with_builtin(protocol, Work(options, executions))
+    with_service(protocol, database, Work(options, executions))
 }
 
-/// A model path run on `model`'s protocol's service, operations admitted in the path's order.
+/// A model path run on `model`'s protocol's service on `database`, operations admitted in the
+/// path's order; or why not.
 pub fn on_implementation(
-    protocol: Protocol,
+    database: &Storage,
     model: &ProtocolModel,
     actions: &[String],
-) -> Result<Execution, Box<ReplayMismatch>> {
+) -> Result<Result<Execution, Box<ReplayMismatch>>, String> {
     struct Work<'a>(&'a ProtocolModel, &'a [String]);
     impl WithBuiltin for Work<'_> {
         type Output = Result<Execution, Box<ReplayMismatch>>;
@@ -150,7 +154,8 @@ pub fn on_implementation(
             replay_on_implementation(&builtin.service, self.0, self.1)
         }
     }
-    with_builtin(protocol, Work(model, actions))
+    let protocol = joincheck::protocols::named(model.protocol().name())?;
+    with_service(protocol, database, Work(model, actions))
 }
 
 /// How many threads `protocol`'s service runs besides its servers (a lease's clock, say), which

@@ -75,7 +75,7 @@ impl Row {
     /// A protocol known to be broken may break (at least two servers always race here); a
     /// protocol known to be correct must not.
     fn status(&self) -> &'static str {
-        let may_break = protocols::known(self.protocol).why_broken().is_some();
+        let may_break = protocols::known(self.protocol.into(), None).why_broken().is_some();
         match &self.verdict {
             Verdict::Violated { .. } if !may_break => "unexpected",
             Verdict::Inconclusive { .. } => "inconclusive",
@@ -231,7 +231,7 @@ fn report_json(rows: &[Row], scenario: &Scenario, args: &StressArgs, code: i32) 
             let mut value = json!({
                 "protocol": report.protocol,
                 "verdict": row.verdict.kind(),
-                "expected": match protocols::known(row.protocol).why_broken() {
+                "expected": match protocols::known(row.protocol.into(), None).why_broken() {
                     Some(_) => "may-break",
                     None => "holds",
                 },

@@ -115,6 +115,14 @@ pub struct CheckArgs {
         hide_default_value = true
     )]
     pub engine: Vec<EngineArg>,
+    /// loom, shuttle and proptest: where the real code runs, separated by commas: memory (the
+    /// in-memory stores), sqlite (a fresh file per execution in a temporary directory),
+    /// sqlite:DIR (fresh files in DIR), postgres (the server DATABASE_URL names) or a
+    /// postgres://user@host:port/database URL (a fresh schema per execution, dropped after it)
+    /// [default: memory,sqlite, and postgres when DATABASE_URL is set]. The model is the same
+    /// on every database and runs once. Example: --database sqlite,postgres://root@127.0.0.1/test
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub database: Vec<String>,
     #[command(flatten)]
     pub sizes: SizeArgs,
     /// loom and shuttle: run this workload instead of the one the sizes give: a JSON file (`-`:
@@ -144,15 +152,18 @@ pub struct CheckArgs {
     #[arg(long, value_name = "X", default_value_t = 42,
           value_parser = whole::<u64>(0, u64::MAX), allow_negative_numbers = true)]
     pub seed: u64,
-    /// shuttle: how many PCT schedules to try, 1 to 1,000,000,000. Example: --iterations 10000
-    #[arg(long, value_name = "K", default_value_t = 1000,
+    /// shuttle: how many PCT schedules to try, 1 to 1,000,000,000 [default: 1,000 in memory,
+    /// 200 on SQLite, 50 on PostgreSQL, where each schedule's statements are real round trips].
+    /// Example: --iterations 10000
+    #[arg(long, value_name = "K",
           value_parser = whole::<u64>(1, 1_000_000_000), allow_negative_numbers = true)]
-    pub iterations: u64,
-    /// proptest: how many workloads to generate, 1 to 1,000,000 (each tried under 50 random and
-    /// 50 PCT shuttle schedules). Example: --cases 256
-    #[arg(long, value_name = "K", default_value_t = 64,
+    pub iterations: Option<u64>,
+    /// proptest: how many workloads to generate, 1 to 1,000,000 [default: 64 in memory, each
+    /// tried under 50 random and 50 PCT shuttle schedules; 32 on SQLite, each under 10 and 10;
+    /// 16 on PostgreSQL, each under 5 and 5]. Example: --cases 256
+    #[arg(long, value_name = "K",
           value_parser = whole::<u32>(1, 1_000_000), allow_negative_numbers = true)]
-    pub cases: u32,
+    pub cases: Option<u32>,
     /// loom: explore only interleavings with at most B preemptions, 0 to 100 (a smaller, stated scope:
     /// holds is then evidence, and an expected violation not found is inconclusive).
     /// Example: --preemption-bound 2
@@ -196,6 +207,7 @@ Examples:
   joincheck check --protocol naive,event-sourced --engine model,loom --timeout 60
   joincheck check --engine model --leaves --symmetry          # requests may be leaves too
   joincheck check --protocol event-sourced --workload race.json   # a workload file: see --workload
+  joincheck check --protocol naive-transaction --database postgres://root@127.0.0.1/test
   joincheck check --protocol naive --expect holds          # exits 1: the CI gate
   joincheck check --out counterexamples                    # then: joincheck replay counterexamples/naive-model.json
 

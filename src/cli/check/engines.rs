@@ -10,16 +10,19 @@ use joincheck::check::proptest::ProptestOptions;
 use joincheck::check::shuttle::{ShuttleOptions, Strategy};
 use joincheck::check::{Limits, Scenario};
 use joincheck_models::verdict::{Engine, Stats, Verdict};
-use joincheck_models::{CheckOptions, Progress, Protocol};
+use joincheck::protocols::{CatalogueProtocol, Storage};
+use joincheck_models::{CheckOptions, Progress};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// One engine on one protocol, as run in its worker thread.
 pub struct Job {
     /// The protocol.
-    pub protocol: Protocol,
+    pub protocol: CatalogueProtocol,
     /// The engine.
     pub engine: Engine,
+    /// Where the real code runs (none for the model).
+    pub database: Option<Storage>,
     /// The command's settings.
     pub settings: Settings,
     /// Where the model checker reports how far it got.
@@ -54,10 +57,18 @@ impl Job {
         let limits = &self.settings.limits;
         let mut stop_at = Limits::default().stop(stop.clone());
         stop_at.timeout = limits.timeout;
-        let on_scenario = |verdict| Ran {
-            verdict,
+        let engine = self.engine;
+        let not_run = |reason: String| Verdict::Inconclusive {
+            engine,
+            reason: format!("not run: {reason}"),
+            stats: Stats::default(),
+        };
+        let on_scenario = |verdict: Result<Verdict, String>| Ran {
+            verdict: verdict.unwrap_or_else(not_run),
             workload: Some(scenario.clone()),
         };
+        let storage = self.database.unwrap_or(Storage::Memory);
+        let service = (self.protocol, &storage);
         match self.engine {
             Engine::Model => {
                 let (max_states, by_memory) = limits.model_states(sizes);
@@ -80,7 +91,10 @@ impl Job {
                     .leaves(limits.leaves);
                 options.max_states = max_states;
                 options.timeout = limits.timeout;
-                let verdict = joincheck_models::check(self.protocol, sizes, &options);
+                let Some(protocol) = self.protocol.model() else {
+                    return Ran::without_workload(not_run(format!("{} has no model", self.protocol)));
+                };
+                let verdict = joincheck_models::check(protocol, sizes, &options);
                 let budget = limits.memory.filter(|_| by_memory);
                 Ran::without_workload(match (budget, max_states) {
                     (Some(budget), Some(states)) => {
@@ -93,19 +107,18 @@ impl Job {
             Engine::Loom => {
                 let mut options = LoomOptions::default().limits(stop_at);
                 options.preemption_bound = limits.preemption_bound;
-                on_scenario(
-                    services::loom(self.protocol, scenario, &options, &self.executions)
-                        .unwrap_or_else(|error| Verdict::Inconclusive {
-                            engine: Engine::Loom,
-                            reason: format!("not run: {error}"),
-                            stats: Stats::default(),
-                        }),
-                )
+                on_scenario(services::loom(
+                    service,
+                    scenario,
+                    &options,
+                    &self.executions,
+                ))
             }
             Engine::Shuttle => {
-                let options = shuttle_options(sizes.servers, limits, stop_at);
+                let iterations = limits.iterations_on(&storage);
+                let options = shuttle_options(sizes.servers, limits, iterations, stop_at);
                 on_scenario(services::shuttle(
-                    self.protocol,
+                    service,
                     scenario,
                     &options,
                     &self.executions,
@@ -118,9 +131,14 @@ impl Job {
             }),
             Engine::Proptest => {
                 let defaults = ProptestOptions::default();
-                let shuttle = defaults.shuttle.clone().seed(limits.seed);
-                let options = defaults
-                    .cases(limits.cases)
+                let schedules = EngineLimits::schedules_on(&storage);
+                let shuttle = defaults
+                    .shuttle
+                    .clone()
+                    .seed(limits.seed)
+                    .iterations(schedules);
+                let mut options = defaults
+                    .cases(limits.cases_on(&storage))
                     .seed(limits.seed)
                     .max_servers(sizes.servers)
                     .max_requests(sizes.requests)
@@ -128,11 +146,13 @@ impl Job {
                     .teams(sizes.teams)
                     .shuttle(shuttle)
                     .limits(stop_at);
-                let (verdict, shrunk) =
-                    services::proptest(self.protocol, &options, &self.executions);
-                Ran {
-                    verdict,
-                    workload: shrunk,
+                options.random_schedules = schedules;
+                match services::proptest(service, &options, &self.executions) {
+                    Ok((verdict, shrunk)) => Ran {
+                        verdict,
+                        workload: shrunk,
+                    },
+                    Err(why) => Ran::without_workload(not_run(why)),
                 }
             }
         }
@@ -178,7 +198,12 @@ fn out_of_memory(verdict: Verdict, budget: &Budget, states: u64, room: &str) -> 
 
 /// shuttle's options: PCT refuses a run without concurrency, so one server gets random
 /// schedules.
-fn shuttle_options(servers: u8, limits: &EngineLimits, stop_at: Limits) -> ShuttleOptions {
+fn shuttle_options(
+    servers: u8,
+    limits: &EngineLimits,
+    iterations: u64,
+    stop_at: Limits,
+) -> ShuttleOptions {
     let strategy = if servers >= 2 {
         Strategy::Pct { depth: 3 }
     } else {
@@ -187,6 +212,6 @@ fn shuttle_options(servers: u8, limits: &EngineLimits, stop_at: Limits) -> Shutt
     ShuttleOptions::default()
         .strategy(strategy)
         .seed(limits.seed)
-        .iterations(limits.iterations)
+        .iterations(iterations)
         .limits(stop_at)
 }

@@ -5,7 +5,11 @@
 use joincheck_models::verdict::Engine;
 
 /// Each engine-specific flag (by clap's id) with the engines that use it.
-const USED_BY: [(&str, &[Engine]); 9] = [
+const USED_BY: [(&str, &[Engine]); 10] = [
+    (
+        "database",
+        &[Engine::Loom, Engine::Shuttle, Engine::Proptest],
+    ),
     ("symmetry", &[Engine::Model]),
     ("leaves", &[Engine::Model]),
     ("threads", &[Engine::Model]),

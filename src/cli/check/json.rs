@@ -6,6 +6,7 @@ use super::plan::Skipped;
 use crate::cli::output::REPORT_VERSION;
 use crate::cli::sizes::sizes_json;
 use joincheck::check::Scenario;
+use joincheck::protocols::Storage;
 use joincheck_models::verdict::Verdict;
 use joincheck_models::Sizes;
 use serde_json::{json, Value};
@@ -14,6 +15,7 @@ use serde_json::{json, Value};
 pub fn report(
     sizes: Sizes,
     scenario: &Scenario,
+    (databases, left_out): (&[Storage], Option<&str>),
     outcomes: &[Outcome],
     skipped: &[Skipped],
     code: i32,
@@ -28,10 +30,17 @@ pub fn report(
         "command": "check",
         "sizes": sizes_json(sizes.as_array()),
         "workload": scenario.to_string(),
+        "databases": databases.iter().map(Storage::name).collect::<Vec<_>>(),
+        "databases_left_out": left_out,
         "results": results,
         "skipped": skipped
             .iter()
-            .map(|s| json!({ "engine": s.engine.name(), "reason": s.reason }))
+            .map(|s| json!({
+                "engine": s.engine.map(|engine| engine.name()),
+                "database": s.database,
+                "protocols": s.protocols.iter().map(|p| p.name()).collect::<Vec<_>>(),
+                "reason": s.reason,
+            }))
             .collect::<Vec<_>>(),
         "summary": {
             "checks": outcomes.len(),
@@ -53,6 +62,7 @@ fn result(outcome: &Outcome, sizes: Sizes) -> Value {
         "verdict": verdict.kind(),
         "engine": verdict.engine().name(),
         "protocol": outcome.protocol.name(),
+        "database": outcome.database.as_ref().map(|database| database.name()),
         "parameters": outcome.parameters,
         "statistics": {
             "unique_states": stats.unique_states,

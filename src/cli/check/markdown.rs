@@ -13,8 +13,8 @@ use std::fmt::Write as _;
 pub fn report(sizes: Sizes, outcomes: &[Outcome], ending: &Ending) -> String {
     let mut out = format!("### joincheck · {sizes}\n\n");
     out.push_str(
-        "| protocol | engine | verdict | expected | unique states | depth | runs | seconds | |\n\
-         |---|---|---|---|--:|--:|--:|--:|---|\n",
+        "| protocol | database | engine | verdict | expected | unique states | depth | runs | seconds | |\n\
+         |---|---|---|---|---|--:|--:|--:|--:|---|\n",
     );
     for outcome in outcomes {
         let stats = outcome.verdict.stats();
@@ -25,8 +25,9 @@ pub fn report(sizes: Sizes, outcomes: &[Outcome], ending: &Ending) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {:.2} | {mark} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {mark} |",
             outcome.protocol,
+            outcome.database_name(),
             outcome.engine(),
             outcome.verdict.kind(),
             outcome.expected.name(),
@@ -38,16 +39,10 @@ pub fn report(sizes: Sizes, outcomes: &[Outcome], ending: &Ending) -> String {
     }
     out.push('\n');
     for outcome in outcomes {
-        let _ = writeln!(
-            out,
-            "- {} · {}: {}",
-            outcome.protocol,
-            outcome.engine(),
-            outcome.scope_line()
-        );
+        let _ = writeln!(out, "- {}: {}", outcome.label(), outcome.scope_line());
     }
     for skip in ending.skipped {
-        let _ = writeln!(out, "- {} skipped: {}", skip.engine, skip.reason);
+        let _ = writeln!(out, "- {}", skip.line());
     }
     let plain = Style::for_stdout(ColorChoice::Never);
     let _ = writeln!(out, "\n**{}**", summary(outcomes, ending, plain));
@@ -55,9 +50,8 @@ pub fn report(sizes: Sizes, outcomes: &[Outcome], ending: &Ending) -> String {
         if let Some(found) = outcome.verdict.counterexample() {
             let _ = write!(
                 out,
-                "\n#### {} · {}: {}\n\n{}\n\n```mermaid\n{}```\n",
-                outcome.protocol,
-                outcome.engine(),
+                "\n#### {}: {}\n\n{}\n\n```mermaid\n{}```\n",
+                outcome.label(),
                 outcome.scope_line(),
                 found.parameters,
                 trace::mermaid(found)

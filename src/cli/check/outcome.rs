@@ -7,13 +7,15 @@ use joincheck::figures::count;
 use joincheck::protocols::Expected;
 use joincheck::trace::CounterexampleFile;
 use joincheck_models::verdict::{Engine, Verdict};
-use joincheck_models::Protocol;
+use joincheck::protocols::{CatalogueProtocol, Storage};
 use std::path::PathBuf;
 
 /// One check's result, with what it was expected to be.
 pub struct Outcome {
     /// The protocol checked.
-    pub protocol: Protocol,
+    pub protocol: CatalogueProtocol,
+    /// Where the real code ran (none for the model).
+    pub database: Option<Storage>,
     /// The verdict it had to reach.
     pub expected: Expected,
     /// What the engine checked, in words.
@@ -54,11 +56,17 @@ impl Outcome {
         preemption_bound: Option<usize>,
     ) -> Outcome {
         let verdict = bounded_search_found_nothing(ran.verdict, check.expected, preemption_bound);
-        let file = verdict
-            .counterexample()
-            .map(|found| CounterexampleFile::new(found, ran.workload.as_ref(), preemption_bound));
+        let dialect = check.database.as_ref().and_then(Storage::dialect);
+        let file = verdict.counterexample().map(|found| {
+            let file = CounterexampleFile::new(found, ran.workload.as_ref(), preemption_bound);
+            match dialect {
+                Some(dialect) => file.on_database(dialect.name()),
+                None => file,
+            }
+        });
         Outcome {
             protocol: check.protocol,
+            database: check.database.clone(),
             expected: check.expected,
             parameters,
             verdict,
@@ -82,15 +90,43 @@ impl Outcome {
         self.verdict.engine()
     }
 
-    /// `naive-model`: the name of its counterexample files.
+    /// `memory`, `sqlite` or `postgres`; `-` for the model, which is the same on every one.
+    pub fn database_name(&self) -> &'static str {
+        self.database.as_ref().map_or("-", Storage::name)
+    }
+
+    /// `naive · model`, `naive · sqlite · loom`: the check, as headings name it.
+    pub fn label(&self) -> String {
+        match &self.database {
+            None => format!("{} · {}", self.protocol, self.engine()),
+            Some(database) => format!("{} · {} · {}", self.protocol, database.name(), self.engine()),
+        }
+    }
+
+    /// `naive-model`, `naive-loom` (in memory), `naive-sqlite-loom`: the name of its
+    /// counterexample files.
     pub fn file_stem(&self) -> String {
-        format!("{}-{}", self.protocol.name(), self.engine().name())
+        match self.database.as_ref().filter(|d| d.dialect().is_some()) {
+            Some(database) => format!(
+                "{}-{}-{}",
+                self.protocol.name(),
+                database.name(),
+                self.engine().name()
+            ),
+            None => format!("{}-{}", self.protocol.name(), self.engine().name()),
+        }
     }
 
     /// The line under the table: what exactly was covered, or why it stopped.
     pub fn scope_line(&self) -> String {
         match &self.verdict {
-            Verdict::Holds { scope, .. } => format!("holds — {scope}"),
+            Verdict::Holds { scope, .. } => match self.database.as_ref().and_then(Storage::dialect) {
+                Some(dialect) => format!(
+                    "holds — {scope}; on {dialect}, each whole SQL statement one step, its result \
+                     the database's"
+                ),
+                None => format!("holds — {scope}"),
+            },
             Verdict::Violated { counterexample, .. } => {
                 let shortest = if counterexample.engine == Engine::Model {
                     "shortest counterexample"

@@ -3,33 +3,102 @@
 //! is skipped with the reason when it came with `--engine all`, and refused when it was asked
 //! for. An engine that cannot check one protocol (a model state too wide, loom without room for
 //! the protocol's clock) skips that protocol only; a plan left with no check is refused.
+//!
+//! The model is the same whatever the database, so it runs once per protocol; loom, shuttle and
+//! proptest run the real code once per database. A protocol without a model (one that exists
+//! only as SQL) is skipped by the model, and one without a service on a database (a lease lock
+//! in SQL, a transaction in memory) there, each with the reason.
 
 use super::settings::Settings;
 use crate::cli::services;
 use joincheck::check::loom::MAX_LOOM_SERVERS;
-use joincheck::protocols::Expected;
+use joincheck::protocols::{self, CatalogueProtocol, Expected, Storage};
 use joincheck_models::domain::Request;
 use joincheck_models::verdict::Engine;
 use joincheck_models::{requests_in_words, Protocol, ProtocolModel, Sizes};
 
 /// One check to make.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Check {
     /// The protocol.
-    pub protocol: Protocol,
+    pub protocol: CatalogueProtocol,
     /// The engine.
     pub engine: Engine,
+    /// Where the real code runs (none for the model).
+    pub database: Option<Storage>,
     /// The verdict it must reach.
     pub expected: Expected,
 }
 
-/// An engine that was not run, and why.
+/// An engine or a database that was not run, for some protocols or for all, and why.
 #[derive(Clone, Debug)]
 pub struct Skipped {
-    /// The engine.
-    pub engine: Engine,
+    /// The engine, when one engine was not run.
+    pub engine: Option<Engine>,
+    /// The database, when it was not run.
+    pub database: Option<&'static str>,
+    /// The protocols it was not run for (none: for every protocol, or the reason names it).
+    pub protocols: Vec<CatalogueProtocol>,
     /// Why it could not run at these settings.
     pub reason: String,
+}
+
+impl Skipped {
+    /// An engine not run, as the reason says.
+    fn engine(engine: Engine, reason: String) -> Skipped {
+        Skipped {
+            engine: Some(engine),
+            database: None,
+            protocols: Vec::new(),
+            reason,
+        }
+    }
+
+    /// What was not run, in words: `model`, `sqlite`, `loom on sqlite`.
+    pub fn what(&self) -> String {
+        match (self.engine, self.database) {
+            (Some(engine), Some(database)) => format!("{engine} on {database}"),
+            (Some(engine), None) => engine.name().to_string(),
+            (None, Some(database)) => database.to_string(),
+            (None, None) => "a check".to_string(),
+        }
+    }
+
+    /// One line: `sqlite skipped for lease-lock, lease-lock-fenced: …`.
+    pub fn line(&self) -> String {
+        let names: Vec<&str> = self.protocols.iter().map(|p| p.name()).collect();
+        match names.is_empty() {
+            true => format!("{} skipped: {}", self.what(), self.reason),
+            false => format!(
+                "{} skipped for {}: {}",
+                self.what(),
+                names.join(", "),
+                self.reason
+            ),
+        }
+    }
+
+    /// Notes `protocol` as skipped by `engine` on `database` for `reason`, in the entry for
+    /// the same engine, database and reason if there is one.
+    fn note(
+        skipped: &mut Vec<Skipped>,
+        (engine, database): (Option<Engine>, Option<&'static str>),
+        protocol: CatalogueProtocol,
+        reason: &str,
+    ) {
+        let same = skipped.iter_mut().find(|skip| {
+            (skip.engine, skip.database) == (engine, database) && skip.reason == reason
+        });
+        match same {
+            Some(skip) => skip.protocols.push(protocol),
+            None => skipped.push(Skipped {
+                engine,
+                database,
+                protocols: vec![protocol],
+                reason: reason.to_string(),
+            }),
+        }
+    }
 }
 
 /// The checks to make, in report order, and the engines left out.
@@ -61,25 +130,60 @@ impl Plan {
                 return Err(refusal);
             }
             engines.retain(|e| *e != engine);
-            skipped.push(Skipped { engine, reason });
+            skipped.push(Skipped::engine(engine, reason));
         }
         let mut checks = Vec::new();
+        let real_code: Vec<Engine> = engines
+            .iter()
+            .copied()
+            .filter(|engine| *engine != Engine::Model)
+            .collect();
+        let databases = match real_code.is_empty() {
+            true => &[][..],
+            false => &settings.databases[..],
+        };
         for &protocol in &settings.protocols {
-            for &engine in &engines {
-                if let Err(unfit) = fits(settings, protocol, engine) {
-                    let reason = format!("{protocol}: {unfit}");
-                    skipped.push(Skipped { engine, reason });
+            if engines.contains(&Engine::Model) {
+                let engine = Engine::Model;
+                match protocol.model().map(|model| model_fits(settings, model)) {
+                    None => {
+                        let why = "it exists only as SQL, and has no model";
+                        Skipped::note(&mut skipped, (Some(engine), None), protocol, why);
+                    }
+                    Some(Err(unfit)) => {
+                        let reason = format!("{protocol}: {unfit}");
+                        skipped.push(Skipped::engine(engine, reason));
+                    }
+                    Some(Ok(())) => checks.push(Check {
+                        protocol,
+                        engine,
+                        database: None,
+                        expected: expected(settings, protocol, None, engine),
+                    }),
+                }
+            }
+            for database in databases {
+                if let Some(why) = protocols::unavailable(protocol, database) {
+                    Skipped::note(&mut skipped, (None, Some(database.name())), protocol, why);
                     continue;
                 }
-                checks.push(Check {
-                    protocol,
-                    engine,
-                    expected: expected(settings, protocol, engine),
-                });
+                for &engine in &real_code {
+                    if let Err(unfit) = fits(settings, protocol, engine) {
+                        let reason = format!("{protocol}: {unfit}");
+                        skipped.push(Skipped::engine(engine, reason));
+                        continue;
+                    }
+                    checks.push(Check {
+                        protocol,
+                        engine,
+                        database: Some(database.clone()),
+                        expected: expected(settings, protocol, Some(database), engine),
+                    });
+                }
             }
         }
         if checks.is_empty() {
-            let reasons: Vec<String> = skipped.iter().map(|skip| skip.reason.clone()).collect();
+            let reasons: Vec<String> = skipped.iter().map(Skipped::line).collect();
             return Err(format!("no check can run: {}", reasons.join("; ")));
         }
         Ok(Plan { checks, skipped })
@@ -102,24 +206,35 @@ impl Plan {
 /// about every workload of that size, and the real service is held to the same. A `--workload`
 /// is one workload, and a broken protocol breaks only on some: on it, loom and shuttle are
 /// expected to find the invariant holding, so that a workload that breaks it is reported.
-fn expected(settings: &Settings, protocol: Protocol, engine: Engine) -> Expected {
+///
+/// On a database the registry says what breaks there: the transactions below serializable
+/// break on PostgreSQL and hold on SQLite.
+fn expected(
+    settings: &Settings,
+    protocol: CatalogueProtocol,
+    database: Option<&Storage>,
+    engine: Engine,
+) -> Expected {
     if let Some(expected) = settings.expect {
         return expected;
     }
+    let dialect = database.and_then(Storage::dialect);
     match (&settings.workload_file, engine) {
         (Some(_), Engine::Loom | Engine::Shuttle) => Expected::Holds,
-        _ if protocol.spec().breaks_at(settings.sizes) => Expected::Violated,
+        _ if protocol.breaks_at(dialect, settings.sizes) => Expected::Violated,
         _ => Expected::Holds,
     }
 }
 
-/// Whether `engine` can check `protocol` at these settings: only the model packs states, and
-/// only loom has a limit on threads that a protocol's own clock takes from the servers.
-fn fits(settings: &Settings, protocol: Protocol, engine: Engine) -> Result<(), String> {
+/// Whether the real code's `engine` can check `protocol` at these settings: only loom has a
+/// limit on threads that a protocol's own clock takes from the servers.
+fn fits(settings: &Settings, protocol: CatalogueProtocol, engine: Engine) -> Result<(), String> {
+    let Some(model) = protocol.model() else {
+        return Ok(());
+    };
     match engine {
-        Engine::Model => model_fits(settings, protocol),
         Engine::Loom => {
-            let room = MAX_LOOM_SERVERS - services::environment_actors(protocol);
+            let room = MAX_LOOM_SERVERS - services::environment_actors(model);
             let scenario = &settings.scenario;
             scenario.at_most_servers(room, "loom").map_err(|error| {
                 format!("{error}: its service's environment (a lease's clock) takes a thread")

@@ -25,6 +25,7 @@ fn name_the_signal(mut ran: Ran) -> Ran {
 /// Runs `check`, showing progress and honouring stopping signals.
 pub fn run(check: &Check, settings: &Settings) -> Ran {
     let (protocol, engine) = (check.protocol, check.engine);
+    let database = check.database.clone();
     if let Some(signal) = interrupt::received() {
         return Ran::without_workload(Verdict::Inconclusive {
             engine,
@@ -37,6 +38,7 @@ pub fn run(check: &Check, settings: &Settings) -> Ran {
     let job = Job {
         protocol,
         engine,
+        database,
         settings: settings.clone(),
         progress: progress.clone(),
         executions: executions.clone(),
@@ -45,7 +47,10 @@ pub fn run(check: &Check, settings: &Settings) -> Ran {
         Engine::Model => Gauge::States(progress),
         _ => Gauge::Executions(executions),
     };
-    let what = format!("{engine} · {protocol}");
+    let what = match &check.database {
+        Some(database) => format!("{engine} · {protocol} · {}", database.name()),
+        None => format!("{engine} · {protocol}"),
+    };
     let ran = supervise(&what, gauge, move |stop| job.execute(stop));
     ran.map(name_the_signal).unwrap_or_else(|unfinished| {
         Ran::without_workload(Verdict::Inconclusive {

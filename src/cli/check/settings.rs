@@ -4,6 +4,7 @@
 //! the workload file, but changes nothing.
 
 use super::args::{self, CheckArgs, ExpectArg, Format};
+use crate::cli::database_arg;
 use crate::cli::input;
 use crate::cli::memory::{state_cost, Budget, Bytes, Source, PROCESS};
 use crate::cli::output::count;
@@ -11,10 +12,11 @@ use crate::cli::output::Style;
 use crate::cli::protocol_arg;
 use crate::cli::sizes;
 use joincheck::check::Scenario;
-use joincheck::protocols::Expected;
+use joincheck::protocols::{CatalogueProtocol, Expected, Storage};
+use joincheck::store::sql::Dialect;
 use joincheck::trace::file::Workload;
 use joincheck_models::verdict::Engine;
-use joincheck_models::{Protocol, Sizes};
+use joincheck_models::Sizes;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -22,7 +24,12 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// The protocols to check, in report order.
-    pub protocols: Vec<Protocol>,
+    pub protocols: Vec<CatalogueProtocol>,
+    /// Where loom, shuttle and proptest run the real code, in report order (none when only the
+    /// model runs).
+    pub databases: Vec<Storage>,
+    /// Why a default database was left out, when one was.
+    pub databases_left_out: Option<String>,
     /// The engines asked for, in the order they run.
     pub engines: Vec<Engine>,
     /// Whether `all` was among the engines: one that cannot run is then skipped, not refused.
@@ -56,10 +63,10 @@ pub struct EngineLimits {
     pub threads: usize,
     /// shuttle and proptest: the first seed.
     pub seed: u64,
-    /// shuttle: schedules to try.
-    pub iterations: u64,
-    /// proptest: workloads to generate.
-    pub cases: u32,
+    /// shuttle: schedules to try, when given.
+    pub iterations: Option<u64>,
+    /// proptest: workloads to generate, when given.
+    pub cases: Option<u32>,
     /// loom: the preemption bound, if any.
     pub preemption_bound: Option<usize>,
     /// Model: the state limit `--max-states` gave, if any.
@@ -71,6 +78,34 @@ pub struct EngineLimits {
 }
 
 impl EngineLimits {
+    /// shuttle's schedules on `storage`: `--iterations`, else fewer where every statement is a
+    /// round trip to a real database.
+    pub fn iterations_on(&self, storage: &Storage) -> u64 {
+        self.iterations.unwrap_or(match storage.dialect() {
+            None => 1000,
+            Some(Dialect::Sqlite) => 200,
+            Some(Dialect::Postgres) => 50,
+        })
+    }
+
+    /// proptest's workloads on `storage`: `--cases`, else fewer on a real database.
+    pub fn cases_on(&self, storage: &Storage) -> u32 {
+        self.cases.unwrap_or(match storage.dialect() {
+            None => 64,
+            Some(Dialect::Sqlite) => 32,
+            Some(Dialect::Postgres) => 16,
+        })
+    }
+
+    /// The random and the PCT schedules proptest tries each workload under, on `storage`.
+    pub fn schedules_on(storage: &Storage) -> u64 {
+        match storage.dialect() {
+            None => 50,
+            Some(Dialect::Sqlite) => 10,
+            Some(Dialect::Postgres) => 5,
+        }
+    }
+
     /// The states the model checker may store at `sizes`, and whether the memory budget (rather
     /// than `--max-states`) is what sets that number.
     pub fn model_states(&self, sizes: Sizes) -> (Option<u64>, bool) {
@@ -119,11 +154,21 @@ impl Settings {
             }
         };
         let (engines, all_engines) = args::engines(&args.engine);
+        let real_code = engines.iter().any(|engine| *engine != Engine::Model);
+        let databases = match real_code {
+            true => database_arg::databases(&args.database)?,
+            false => database_arg::Databases {
+                storages: Vec::new(),
+                left_out: None,
+            },
+        };
         let threads = args.threads.map(usize::from).unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         });
         Ok(Settings {
             protocols: protocol_arg::chosen(&args.protocol),
+            databases: databases.storages,
+            databases_left_out: databases.left_out,
             engines,
             all_engines,
             sizes,

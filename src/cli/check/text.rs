@@ -7,10 +7,10 @@ use super::plan::{generated_workloads, Skipped};
 use super::settings::Settings;
 use crate::cli::input;
 use crate::cli::output::{thousands, Style};
-use joincheck::protocols;
+use joincheck::protocols::{self, Storage};
 use joincheck::trace;
 use joincheck_models::verdict::{Engine, Verdict};
-use joincheck_models::Protocol;
+use joincheck::protocols::CatalogueProtocol;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -48,6 +48,26 @@ pub fn header(settings: &Settings, engines: &[Engine]) -> String {
     if engines.contains(&Engine::Proptest) {
         let _ = writeln!(out, "proptest: {}", generated_workloads(sizes));
     }
+    if engines.iter().any(|engine| *engine != Engine::Model) {
+        let places: Vec<String> = settings
+            .databases
+            .iter()
+            .map(|database| match database {
+                Storage::Memory => "memory".to_string(),
+                Storage::Sql(target) => format!("{} ({target})", database.name()),
+            })
+            .collect();
+        let _ = writeln!(out, "the real code runs on: {}", places.join(", "));
+        if let Some(left_out) = &settings.databases_left_out {
+            let _ = writeln!(out, "{left_out}");
+        }
+        if settings.databases.iter().any(|d| d.dialect().is_some()) {
+            let _ = writeln!(
+                out,
+                "on a database, each whole SQL statement is one step, its result the database's"
+            );
+        }
+    }
     let _ = writeln!(out);
     out
 }
@@ -60,7 +80,7 @@ pub struct Table {
 
 impl Table {
     /// A table for rows of `protocols`.
-    pub fn new(protocols: &[Protocol], style: Style) -> Table {
+    pub fn new(protocols: &[CatalogueProtocol], style: Style) -> Table {
         let protocol_width = protocols
             .iter()
             .map(|p| p.name().len())
@@ -76,8 +96,9 @@ impl Table {
     /// The column headings.
     pub fn heading(&self) -> String {
         format!(
-            "{:w$}  {:8}  {:12}  {:8}  {:>10}  {:>10}  {:>5}  {:>7}  {:>8}\n",
+            "{:w$}  {:8}  {:8}  {:12}  {:8}  {:>10}  {:>10}  {:>5}  {:>7}  {:>8}\n",
             "protocol",
+            "database",
             "engine",
             "verdict",
             "expected",
@@ -106,8 +127,9 @@ impl Table {
             Status::Inconclusive => style.warn("? inconclusive"),
         };
         format!(
-            "{:w$}  {:8}  {verdict}  {:8}  {:>10}  {:>10}  {:>5}  {:>7}  {:>8.2}  {status}\n",
+            "{:w$}  {:8}  {:8}  {verdict}  {:8}  {:>10}  {:>10}  {:>5}  {:>7}  {:>8.2}  {status}\n",
             outcome.protocol.name(),
+            outcome.database_name(),
             outcome.engine().name(),
             outcome.expected.name(),
             figure(stats.unique_states),
@@ -135,22 +157,16 @@ pub struct Ending<'a> {
 pub fn footer(outcomes: &[Outcome], ending: &Ending, style: Style) -> String {
     let mut out = String::new();
     for skip in ending.skipped {
-        let _ = writeln!(out, "{} skipped: {}", skip.engine, skip.reason);
+        let _ = writeln!(out, "{}", skip.line());
     }
     let _ = writeln!(out);
     for outcome in outcomes {
-        let _ = writeln!(
-            out,
-            "{} · {}: {}",
-            outcome.protocol,
-            outcome.engine(),
-            outcome.scope_line()
-        );
+        let _ = writeln!(out, "{}: {}", outcome.label(), outcome.scope_line());
     }
     for outcome in outcomes {
         if let Some(found) = outcome.verdict.counterexample() {
             let _ = writeln!(out);
-            let heading = format!("── {} · {}: ", outcome.protocol, outcome.engine());
+            let heading = format!("── {}: ", outcome.label());
             let heading = match outcome.status() {
                 Status::AsExpected => style.bold(&format!("{heading}a violation, as expected ──")),
                 _ => style.bad(&format!(
@@ -188,9 +204,8 @@ fn verdicts(outcomes: &[Outcome], skipped: &[Skipped], style: Style) -> String {
         .filter(|o| o.status() == Status::Unexpected)
         .map(|o| {
             format!(
-                "{} · {} (expected {}, got {})",
-                o.protocol,
-                o.engine(),
+                "{} (expected {}, got {})",
+                o.label(),
                 o.expected.name(),
                 o.verdict.kind()
             )
@@ -231,7 +246,8 @@ fn verdicts(outcomes: &[Outcome], skipped: &[Skipped], style: Style) -> String {
     };
     let mut explained = Vec::new();
     for outcome in outcomes {
-        let why = protocols::known(outcome.protocol).why_broken();
+        let dialect = outcome.database.as_ref().and_then(Storage::dialect);
+        let why = protocols::known(outcome.protocol, dialect).why_broken();
         if let (Some(why), protocols::Expected::Violated) = (why, outcome.expected) {
             let note = format!("{} is {why}: its violation is expected", outcome.protocol);
             if !explained.contains(&note) {
@@ -243,7 +259,7 @@ fn verdicts(outcomes: &[Outcome], skipped: &[Skipped], style: Style) -> String {
         line.push_str(&format!(" ({})", explained.join("; ")));
     }
     for skip in skipped {
-        line.push_str(&format!("; {} not run: {}", skip.engine, skip.reason));
+        line.push_str(&format!("; {}", skip.line()));
     }
     style.good(&line)
 }

@@ -6,6 +6,7 @@
 mod compare;
 mod rerun;
 
+use crate::cli::database_arg;
 use crate::cli::input;
 use crate::cli::output::{self, ReportFormat, REPORT_VERSION};
 use crate::cli::{EXIT_INCONCLUSIVE, EXIT_OK, EXIT_UNEXPECTED};
@@ -41,6 +42,12 @@ pub struct ReplayArgs {
     /// model's, step for step. Example: joincheck replay out/naive-model.json --on-implementation
     #[arg(long)]
     on_implementation: bool,
+    /// Where to rerun a counterexample the real code showed on a database: sqlite (a fresh file
+    /// in a temporary directory, the default for a file found on SQLite), sqlite:DIR, or a
+    /// postgres://… URL (default: DATABASE_URL, for a file found on PostgreSQL).
+    /// Example: --database postgres://root@127.0.0.1/test
+    #[arg(long, value_name = "NAME")]
+    database: Option<String>,
     /// Output: text (the trace), or json (one document, see the README). Example: --format json
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     format: ReportFormat,
@@ -67,10 +74,12 @@ pub fn run(args: &ReplayArgs) -> Result<i32, String> {
     let file = CounterexampleFile::from_json(&text).map_err(|error| bad(error.to_string()))?;
     let protocol =
         protocols::named(&file.protocol).map_err(|error| bad(format!("`protocol`: {error}")))?;
+    let database = database_arg::for_replay(file.database.as_deref(), args.database.as_deref())
+        .map_err(|why| format!("{name}: {why}"))?;
     let rerun = if args.on_implementation {
-        rerun::on_implementation(&file, protocol)
+        rerun::on_implementation(&file, protocol, &database)
     } else {
-        rerun::rerun(&file, protocol)
+        rerun::rerun(&file, protocol, &database)
     };
     let rerun = rerun.map_err(|refusal| refusal.message(&name))?;
     let ending = match rerun {
@@ -125,7 +134,7 @@ impl Ending {
 fn print_text(
     ending: &Ending,
     on_implementation: bool,
-    protocol: joincheck_models::Protocol,
+    protocol: joincheck::protocols::CatalogueProtocol,
     hint: Option<String>,
 ) {
     // Replaying the same file again would not reproduce it either: no hint for a rerun that

@@ -8,6 +8,7 @@ use joincheck::check::{first_broken_step, Invariants, Scenario};
 use joincheck::trace::file::{CounterexampleFile, ReplayRecord};
 use joincheck_models::operation::Step;
 use joincheck_models::verdict::{Counterexample, Engine, Replay, Verdict};
+use joincheck::protocols::{CatalogueProtocol, Storage};
 use joincheck_models::{plural, requests_in_words, Action, Protocol, ProtocolModel, Sizes};
 
 /// How a rerun ended.
@@ -44,18 +45,24 @@ fn unreadable(why: impl ToString) -> Refusal {
     Refusal::Unreadable(why.to_string())
 }
 
-/// Reruns `file` the way its engine found it.
-pub fn rerun(file: &CounterexampleFile, protocol: Protocol) -> Result<Rerun, Refusal> {
+/// Reruns `file` the way its engine found it, the real code on `database`.
+pub fn rerun(
+    file: &CounterexampleFile,
+    protocol: CatalogueProtocol,
+    database: &Storage,
+) -> Result<Rerun, Refusal> {
+    let service = (protocol, database);
     match &file.replay {
         ReplayRecord::ModelPath { sizes, actions } => {
-            let model = model_of(file, protocol, sizes_of(*sizes)?, actions)?;
+            let model = model_of(file, modelled(protocol)?, sizes_of(*sizes)?, actions)?;
             let steps = model.replay(actions).map_err(unreadable)?;
             Ok(model_outcome(&model, actions, steps))
         }
         ReplayRecord::ShuttleSchedule { schedule, found_by } => {
             let scenario = workload(file)?;
             let encoded = EncodedSchedule(schedule.clone());
-            let execution = services::shuttle_replay(protocol, &scenario, &encoded)
+            let execution = services::shuttle_replay(service, &scenario, &encoded)
+                .map_err(Refusal::Impossible)?
                 .map_err(|bad| unreadable(format!("`replay.schedule`: {bad}")))?;
             let replay = Replay::ShuttleSchedule {
                 schedule: schedule.clone(),
@@ -80,7 +87,7 @@ pub fn rerun(file: &CounterexampleFile, protocol: Protocol) -> Result<Rerun, Ref
             let mut options = LoomOptions::default();
             options.preemption_bound = file.loom.and_then(|loom| loom.preemption_bound);
             let executions = services::Executions::default();
-            match services::loom(protocol, &scenario, &options, &executions).map_err(unreadable)? {
+            match services::loom(service, &scenario, &options, &executions).map_err(unreadable)? {
                 Verdict::Violated { counterexample, .. } => Ok(Rerun::Broke(*counterexample)),
                 Verdict::Holds { .. } => Ok(Rerun::Held),
                 Verdict::Inconclusive { reason, .. } => Ok(Rerun::Inconclusive(format!(
@@ -96,8 +103,13 @@ pub fn rerun(file: &CounterexampleFile, protocol: Protocol) -> Result<Rerun, Ref
     }
 }
 
-/// Runs `file`'s model path on the real service, operations admitted in the path's order.
-pub fn on_implementation(file: &CounterexampleFile, protocol: Protocol) -> Result<Rerun, Refusal> {
+/// Runs `file`'s model path on the real service on `database`, operations admitted in the
+/// path's order.
+pub fn on_implementation(
+    file: &CounterexampleFile,
+    protocol: CatalogueProtocol,
+    database: &Storage,
+) -> Result<Rerun, Refusal> {
     let ReplayRecord::ModelPath { sizes, actions } = &file.replay else {
         return Err(Refusal::Impossible(
             "--on-implementation replays model counterexamples; this one was found on the \
@@ -105,15 +117,25 @@ pub fn on_implementation(file: &CounterexampleFile, protocol: Protocol) -> Resul
                 .to_string(),
         ));
     };
-    let model = model_of(file, protocol, sizes_of(*sizes)?, actions)?;
+    let model = model_of(file, modelled(protocol)?, sizes_of(*sizes)?, actions)?;
     // The path must be one of the model's before the implementation is held to it.
     model.replay(actions).map_err(unreadable)?;
-    match services::on_implementation(protocol, &model, actions) {
+    match services::on_implementation(database, &model, actions).map_err(Refusal::Impossible)? {
         Ok(execution) => Ok(model_outcome(&model, actions, execution.history)),
         Err(mismatch) => Ok(Rerun::NotConforming(format!(
             "the implementation did not follow the model path: {mismatch}"
         ))),
     }
+}
+
+/// The model of `protocol`, which a model path needs.
+fn modelled(protocol: CatalogueProtocol) -> Result<Protocol, Refusal> {
+    protocol.model().ok_or_else(|| {
+        unreadable(format!(
+            "`protocol`: {protocol} exists only as SQL and has no model, so no model path is one \
+             of its"
+        ))
+    })
 }
 
 /// The model `file`'s path was found on: the one with leaves when the file says its check had

@@ -52,8 +52,9 @@ impl fmt::Debug for PgServer {
 impl PgServer {
     /// The server at `url`, checked: it answers, and this user may create and drop a schema.
     /// Schemas a killed run of joincheck on this machine left behind are dropped.
-    pub(crate) fn connect(url: &str) -> Result<Arc<PgServer>, String> {
-        let mut config: Config = url
+    pub(crate) fn connect(given: &str) -> Result<Arc<PgServer>, String> {
+        let url = &without_password(given);
+        let mut config: Config = given
             .parse()
             .map_err(|error| format!("{url} is not a PostgreSQL URL: {error}"))?;
         config.connect_timeout(CONNECT_TIMEOUT);
@@ -86,7 +87,7 @@ impl PgServer {
         Ok(Arc::new(server))
     }
 
-    /// The URL, as given.
+    /// The URL, as given but for its password.
     pub(crate) fn url(&self) -> &str {
         &self.url
     }
@@ -148,6 +149,21 @@ impl PgServer {
             schema: name,
             monitor: Some(monitor),
         })
+    }
+}
+
+/// `url` with its password, if it has one, shown as `***`: reports and errors print the URL.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
     }
 }
 
@@ -571,4 +587,18 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_not_shown() {
+        let shown = without_password("postgres://root:secret@127.0.0.1:5432/test");
+        assert_eq!(shown, "postgres://root:***@127.0.0.1:5432/test");
+        let plain = "postgres://root@127.0.0.1:5432/test";
+        assert_eq!(without_password(plain), plain);
+        assert_eq!(without_password("host=x"), "host=x");
+    }
 }

@@ -37,6 +37,10 @@ pub struct CounterexampleFile {
     pub version: u32,
     /// The protocol's name.
     pub protocol: String,
+    /// The database the real code ran on, `sqlite` or `postgres`; absent for the in-memory
+    /// stores and the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
     /// What was checked, in words.
     pub parameters: String,
     /// The engine that found it.
@@ -99,6 +103,7 @@ impl CounterexampleFile {
         CounterexampleFile {
             version: FILE_VERSION,
             protocol: found.protocol.clone(),
+            database: None,
             parameters: found.parameters.clone(),
             engine: found.engine,
             violation: ViolationRecord::of(&found.violation),
@@ -107,6 +112,12 @@ impl CounterexampleFile {
             scenario: workload.map(Workload::of),
             loom: (found.engine == Engine::Loom).then_some(LoomRecord { preemption_bound }),
         }
+    }
+
+    /// The same file, found on `database` (`sqlite` or `postgres`).
+    pub fn on_database(mut self, database: &str) -> CounterexampleFile {
+        self.database = Some(database.to_string());
+        self
     }
 
     /// The file as JSON (keys in alphabetical order).
