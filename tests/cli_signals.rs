@@ -276,6 +276,8 @@ fn the_real_code_engines_show_executions_and_executions_per_second() {
     for engine in ["loom", "shuttle", "proptest"] {
         let mut running = Running::start(joincheck().args([
             "check",
+            "--database",
+            "memory",
             "--protocol",
             "lease-lock-fenced-reads",
             "--engine",

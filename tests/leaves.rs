@@ -64,14 +64,18 @@ impl WithBuiltin for Conform<'_> {
     type Output = (ConformanceReport, ConformanceReport);
 
     fn run<S: Service>(self, builtin: Builtin<S>) -> Self::Output {
-        let model = model_with_leaves(builtin.protocol, self.scenario);
+        let protocol = builtin
+            .protocol
+            .model()
+            .expect("an in-memory service has a model");
+        let model = model_with_leaves(protocol, self.scenario);
         let mut scheduled = ConformanceReport::default();
         for strategy in [Strategy::Random, Strategy::Pct { depth: 3 }] {
             let options = ShuttleOptions::default()
                 .strategy(strategy)
                 .seed(7)
                 .iterations(100);
-            let report = conform::shuttle(builtin.service, model, self.scenario, &options);
+            let report = conform::shuttle(builtin.service.clone(), model, self.scenario, &options);
             scheduled.merge(report);
         }
         let limits = Limits::default();

@@ -9,7 +9,8 @@ use joincheck::store::sql::SqlTarget;
 use std::path::Path;
 
 /// What `--database` takes, for help and errors.
-pub const VALUES: &str = "memory, sqlite, sqlite:DIR, postgres (DATABASE_URL) or a postgres://… URL";
+pub const VALUES: &str =
+    "memory, sqlite, sqlite:DIR, postgres (DATABASE_URL) or a postgres://… URL";
 
 /// The databases a run uses, and why one of the defaults was left out.
 pub struct Databases {
@@ -115,13 +116,13 @@ fn open(name: &str, url: Option<&str>) -> Result<Storage, String> {
             .map_err(|error| format!("--database sqlite: {error}")),
         "postgres" => match url {
             Some(url) => postgres(url),
-            None => Err("--database postgres: DATABASE_URL is not set; set it or give the \
+            None => Err(
+                "--database postgres: DATABASE_URL is not set; set it or give the \
                  server's postgres://… URL"
-                .to_string()),
+                    .to_string(),
+            ),
         },
-        _ if name.starts_with("postgres://") || name.starts_with("postgresql://") => {
-            postgres(name)
-        }
+        _ if name.starts_with("postgres://") || name.starts_with("postgresql://") => postgres(name),
         _ => match name.strip_prefix("sqlite:") {
             Some("") => Err("--database sqlite: needs a directory after the colon".to_string()),
             Some(directory) => {
@@ -133,7 +134,9 @@ fn open(name: &str, url: Option<&str>) -> Result<Storage, String> {
                 let _ = std::fs::remove_file(probe);
                 Ok(Storage::Sql(target))
             }
-            None => Err(format!("--database: unknown database `{name}`; give {VALUES}")),
+            None => Err(format!(
+                "--database: unknown database `{name}`; give {VALUES}"
+            )),
         },
     }
 }

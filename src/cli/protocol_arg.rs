@@ -82,15 +82,13 @@ impl ValueEnum for OneProtocol {
     }
 }
 
-/// The protocols known to break somewhere, in words: `naive, naive-transaction, …`.
-pub fn known_broken() -> String {
+/// The protocols known to break in memory (`None`): `naive, event-sourced-per-team, lease-lock
+/// and lease-lock-fenced`; or those without a model known to break on `dialect`, in words.
+pub fn known_broken(dialect: Option<Dialect>) -> String {
     let names: Vec<&str> = protocols::CATALOGUE
         .into_iter()
-        .filter(|protocol| {
-            [None, Some(Dialect::Postgres)]
-                .into_iter()
-                .any(|dialect| protocols::known(*protocol, dialect).why_broken().is_some())
-        })
+        .filter(|protocol| protocol.model().is_some() == dialect.is_none())
+        .filter(|protocol| protocols::known(*protocol, dialect).why_broken().is_some())
         .map(|protocol| protocol.name())
         .collect();
     match names.split_last() {

@@ -60,7 +60,7 @@ Exit status: 0 no service known to be correct broke (those known to break may, a
 may-break in the JSON report: {}); 1 a service known to be correct broke; 2 bad usage, or a
 report that could not be written; 3 inconclusive (stopped early, or a run could not be judged
 step by step).",
-        protocol_arg::known_broken()
+        protocol_arg::known_broken(None)
     )
 }
 
@@ -75,7 +75,9 @@ impl Row {
     /// A protocol known to be broken may break (at least two servers always race here); a
     /// protocol known to be correct must not.
     fn status(&self) -> &'static str {
-        let may_break = protocols::known(self.protocol.into(), None).why_broken().is_some();
+        let may_break = protocols::known(self.protocol.into(), None)
+            .why_broken()
+            .is_some();
         match &self.verdict {
             Verdict::Violated { .. } if !may_break => "unexpected",
             Verdict::Inconclusive { .. } => "inconclusive",

@@ -3,36 +3,70 @@
 use super::util::*;
 use serde_json::Value;
 
+/// Without arguments: every protocol, the model once, the real code in memory and on SQLite
+/// (PostgreSQL only with DATABASE_URL, which the tests here unset), each where it exists.
 #[test]
 fn check_without_arguments_runs_everything_and_exits_0() {
+    use joincheck::protocols::CATALOGUE;
+    use joincheck::store::sql::Dialect;
     let output = run(&["check"]);
     let out = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{out}\n{}", stderr(&output));
-    for protocol in protocol_names() {
-        for engine in ["model", "loom", "shuttle", "proptest"] {
-            let row = out
-                .lines()
-                .find(|line| {
-                    let words: Vec<&str> = line.split_whitespace().collect();
-                    words.len() > 2 && words[0] == protocol && words[1] == engine
-                })
-                .unwrap_or_else(|| panic!("no row for {protocol} · {engine}:\n{out}"));
-            let expected = if breaks_at_the_articles_sizes(protocol) {
-                "violated"
-            } else {
-                "holds"
-            };
-            assert!(
-                row.contains(&format!("{expected:12}  {expected:8}")),
-                "{row}"
-            );
-            assert!(row.ends_with("✓ as expected"), "{row}");
+    assert!(
+        out.contains("postgres not used: DATABASE_URL is not set"),
+        "{out}"
+    );
+    let article = joincheck_models::Sizes::new(2, 1, 2, 1).unwrap();
+    let mut verdicts = 0;
+    for protocol in CATALOGUE {
+        let lease = protocol.name().starts_with("lease-lock");
+        let mut places = Vec::new();
+        if protocol.model().is_some() {
+            places.push(("-", None, vec!["model"]));
+            places.push(("memory", None, vec!["loom", "shuttle", "proptest"]));
+        }
+        if !lease {
+            places.push((
+                "sqlite",
+                Some(Dialect::Sqlite),
+                vec!["loom", "shuttle", "proptest"],
+            ));
+        }
+        for (database, dialect, engines) in places {
+            for engine in engines {
+                let name = protocol.name();
+                let row = out
+                    .lines()
+                    .find(|line| {
+                        let words: Vec<&str> = line.split_whitespace().collect();
+                        words.len() > 3
+                            && (words[0], words[1], words[2]) == (name, database, engine)
+                    })
+                    .unwrap_or_else(|| panic!("no row for {name} · {database} · {engine}:\n{out}"));
+                let expected = match protocol.breaks_at(dialect, article) {
+                    true => "violated",
+                    false => "holds",
+                };
+                assert!(
+                    row.contains(&format!("{expected:12}  {expected:8}")),
+                    "{row}"
+                );
+                assert!(row.ends_with("✓ as expected"), "{row}");
+                verdicts += 1;
+            }
         }
     }
+    assert_eq!(verdicts, 69);
     assert!(out.contains(NAIVE_MODEL_TRACE), "{out}");
-    let verdicts = protocol_names().len() * 4;
     assert!(
         out.contains(&format!("all {verdicts} verdicts as expected")),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "sqlite skipped for lease-lock, lease-lock-fenced, lease-lock-fenced-reads: exists in \
+             memory only: a lease needs a clock, which the SQL services do not have"
+        ),
         "{out}"
     );
     assert!(
@@ -217,7 +251,7 @@ fn mermaid_format_is_markdown_with_a_sequence_diagram() {
     let out = stdout(&output);
     assert!(out.starts_with("### joincheck · 2 servers, 1 user, 2 teams, 1 request each\n"));
     assert!(
-        out.contains("| naive | model | violated | violated | 24 | 4 | - |"),
+        out.contains("| naive | - | model | violated | violated | 24 | 4 | - |"),
         "{out}"
     );
     assert!(out.contains(
@@ -284,64 +318,120 @@ fn every_bad_input_is_one_line_and_exit_2() {
     // Every protocol of the registry is offered, whatever it holds.
     let all_protocols_refusal = format!(
         "invalid value 'mongo' for '--protocol <NAMES>' [possible values: {}, all]",
-        protocol_names().join(", ")
+        catalogue_names().join(", ")
     );
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["check", "--protocol", "mongo"], &all_protocols_refusal),
         (
-            vec!["check", "--protocol", "naive,mongo"],
+            vec!["check", "--database", "mongo"],
+            "--database: unknown database `mongo`; give memory, sqlite, sqlite:DIR, postgres \
+             (DATABASE_URL) or a postgres://… URL",
+        ),
+        (
+            vec!["check", "--database", "memory,,sqlite"],
+            "--database has an empty name",
+        ),
+        (
+            vec!["check", "--database", "sqlite,sqlite"],
+            "--database names sqlite twice: give each database once",
+        ),
+        (
+            vec!["check", "--database", "postgres"],
+            "--database postgres: DATABASE_URL is not set",
+        ),
+        (
+            vec!["check", "--database", "postgres://root@127.0.0.1:1/test"],
+            "--database: PostgreSQL at postgres://root@127.0.0.1:1/test does not answer",
+        ),
+        (
+            vec![
+                "check",
+                "--database",
+                "postgres://root:secret@127.0.0.1:1/test",
+            ],
+            "PostgreSQL at postgres://root:***@127.0.0.1:1/test does not answer",
+        ),
+        (
+            vec![
+                "check",
+                "--database",
+                "postgres://root@127.0.0.1:5432/test?x=%zz",
+            ],
+            "is not a PostgreSQL URL",
+        ),
+        (
+            vec!["check", "--database", "memory", "--protocol", "mongo"],
+            &all_protocols_refusal,
+        ),
+        (
+            vec!["check", "--database", "memory", "--protocol", "naive,mongo"],
             "invalid value 'mongo' for '--protocol <NAMES>'",
         ),
         (
-            vec!["check", "--engine", "model,tla"],
+            vec!["check", "--database", "memory", "--engine", "model,tla"],
             "invalid value 'tla' for '--engine <NAMES>'",
         ),
         (
-            vec!["check", "--engine", "model,loom", "--servers", "5"],
+            vec![
+                "check",
+                "--database",
+                "memory",
+                "--engine",
+                "model,loom",
+                "--servers",
+                "5",
+            ],
             "5 servers is more than loom can check (at most 4)",
         ),
         (
-            vec!["check", "--engine", "tla"],
+            vec!["check", "--database", "memory", "--engine", "tla"],
             "invalid value 'tla' for '--engine",
         ),
         (
-            vec!["check", "--servers", "0"],
+            vec!["check", "--database", "memory", "--servers", "0"],
             "invalid value '0' for '--servers <S>': expected a whole number from 1 to 8",
         ),
         (
-            vec!["check", "--teams", "0"],
+            vec!["check", "--database", "memory", "--teams", "0"],
             "invalid value '0' for '--teams <T>': expected a whole number from 1 to 8",
         ),
         (
-            vec!["check", "--users", "9"],
+            vec!["check", "--database", "memory", "--users", "9"],
             "invalid value '9' for '--users <U>': expected a whole number from 1 to 8",
         ),
         (
-            vec!["check", "--requests", "1000"],
+            vec!["check", "--database", "memory", "--requests", "1000"],
             "invalid value '1000' for '--requests <N>': expected a whole number from 1 to 15",
         ),
         (
-            vec!["check", "--servers", "-3"],
+            vec!["check", "--database", "memory", "--servers", "-3"],
             "invalid value '-3' for '--servers <S>': expected a whole number from 1 to 8",
         ),
         (
-            vec!["check", "--servers", "two"],
+            vec!["check", "--database", "memory", "--servers", "two"],
             "invalid value 'two' for '--servers <S>': expected a whole number from 1 to 8",
         ),
         (
-            vec!["check", "--cases", "0"],
+            vec!["check", "--database", "memory", "--cases", "0"],
             "invalid value '0' for '--cases <K>': expected a whole number from 1 to 1,000,000",
         ),
         (
-            vec!["check", "--protocol", ",naive"],
+            vec!["check", "--database", "memory", "--protocol", ",naive"],
             "--protocol has an empty name: give one or more names separated by single commas",
         ),
         (
-            vec!["check", "--engine", "model,,loom"],
+            vec!["check", "--database", "memory", "--engine", "model,,loom"],
             "--engine has an empty name: give one or more names separated by single commas",
         ),
         (
-            vec!["check", "--engine", "loom", "--servers", "5"],
+            vec![
+                "check",
+                "--database",
+                "memory",
+                "--engine",
+                "loom",
+                "--servers",
+                "5",
+            ],
             "at most 4",
         ),
         (
@@ -361,26 +451,49 @@ fn every_bad_input_is_one_line_and_exit_2() {
             "one state of the naive protocol at these sizes needs 160 bits",
         ),
         (
-            vec!["check", "--engine", "proptest", "--servers", "1"],
+            vec![
+                "check",
+                "--database",
+                "memory",
+                "--engine",
+                "proptest",
+                "--servers",
+                "1",
+            ],
             "proptest cannot check 1 server",
         ),
         (
-            vec!["check", "--timeout", "0"],
+            vec!["check", "--database", "memory", "--timeout", "0"],
             "the timeout must be positive",
         ),
         (
-            vec!["check", "--timeout", "-1"],
+            vec!["check", "--database", "memory", "--timeout", "-1"],
             "the timeout must be positive",
         ),
-        (vec!["check", "--format", "xml"], "invalid value 'xml'"),
-        (vec!["check", "--expect", "maybe"], "invalid value 'maybe'"),
-        (vec!["check", "--iterations", "0"], "'0'"),
         (
-            vec!["check", "--out", unwritable.to_str().unwrap()],
+            vec!["check", "--database", "memory", "--format", "xml"],
+            "invalid value 'xml'",
+        ),
+        (
+            vec!["check", "--database", "memory", "--expect", "maybe"],
+            "invalid value 'maybe'",
+        ),
+        (
+            vec!["check", "--database", "memory", "--iterations", "0"],
+            "'0'",
+        ),
+        (
+            vec![
+                "check",
+                "--database",
+                "memory",
+                "--out",
+                unwritable.to_str().unwrap(),
+            ],
             "cannot write to --out",
         ),
         (
-            vec!["check", "--frobnicate"],
+            vec!["check", "--database", "memory", "--frobnicate"],
             "unexpected argument '--frobnicate'",
         ),
         (vec!["replay"], "FILE"),
@@ -400,7 +513,7 @@ fn every_bad_input_is_one_line_and_exit_2() {
 
 #[test]
 fn help_documents_every_flag_with_an_example() {
-    let output = run(&["check", "--help"]);
+    let output = run(&["check", "--database", "memory", "--help"]);
     assert_eq!(output.status.code(), Some(0));
     let help = stdout(&output);
     for flag in [
@@ -519,7 +632,15 @@ fn a_state_limit_is_inconclusive_with_exit_3() {
 
 #[test]
 fn a_bounded_loom_search_that_misses_the_expected_violation_is_inconclusive() {
-    let bounded = ["check", "--protocol", "naive", "--engine", "loom"];
+    let bounded = [
+        "check",
+        "--database",
+        "memory",
+        "--protocol",
+        "naive",
+        "--engine",
+        "loom",
+    ];
     let output = run(&[
         &bounded[..],
         &["--preemption-bound", "0", "--format", "json"],
@@ -546,6 +667,8 @@ fn a_bounded_loom_search_that_misses_the_expected_violation_is_inconclusive() {
 fn loom_is_skipped_not_faked_beyond_four_servers() {
     let output = run(&[
         "check",
+        "--database",
+        "memory",
         "--protocol",
         "event-sourced",
         "--servers",
@@ -565,7 +688,15 @@ fn loom_is_skipped_not_faked_beyond_four_servers() {
 
 #[test]
 fn on_one_server_check_then_act_is_correct() {
-    let output = run(&["check", "--servers", "1", "--iterations", "20"]);
+    let output = run(&[
+        "check",
+        "--database",
+        "memory",
+        "--servers",
+        "1",
+        "--iterations",
+        "20",
+    ]);
     let out = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{out}\n{}", stderr(&output));
     assert!(
@@ -579,8 +710,8 @@ fn on_one_server_check_then_act_is_correct() {
     assert!(out.contains("proptest skipped: it generates workloads of at least 2 servers"));
     assert!(
         out.contains(&format!(
-            "all {} verdicts as expected; proptest not run: it generates workloads of at \
-                 least 2 servers\n",
+            "all {} verdicts as expected; proptest skipped: it generates workloads of at \
+                 least 2 servers; ",
             protocol_names().len() * 3
         )),
         "{out}"
@@ -616,6 +747,8 @@ fn why_names_the_step_that_changed_what_was_read() {
     // sue's push (step 5) does.
     let output = run(&[
         "check",
+        "--database",
+        "memory",
         "--protocol",
         "naive",
         "--engine",
@@ -652,6 +785,8 @@ fn a_check_that_cannot_run_is_skipped_for_its_protocol_alone_not_inconclusive() 
     // loom runs 4 threads besides its own; the lease locks' clock takes one of them.
     let output = run(&[
         "check",
+        "--database",
+        "memory",
         "--protocol",
         "naive,lease-lock",
         "--engine",
@@ -669,6 +804,8 @@ fn a_check_that_cannot_run_is_skipped_for_its_protocol_alone_not_inconclusive() 
         report["skipped"],
         serde_json::json!([{
             "engine": "loom",
+            "database": null,
+            "protocols": [],
             "reason": "lease-lock: 4 servers is more than loom can check (at most 3): its \
                        service's environment (a lease's clock) takes a thread"
         }])
@@ -703,13 +840,15 @@ fn a_check_that_cannot_run_is_skipped_for_its_protocol_alone_not_inconclusive() 
         "{out}"
     );
     assert!(
-        out.contains("\nnaive                   model     violated"),
+        out.contains("\nnaive                   -         model     violated"),
         "{out}"
     );
     // A plan with no check left is refused.
     assert_bad_input(
         &[
             "check",
+            "--database",
+            "memory",
             "--protocol",
             "lease-lock",
             "--engine",

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 fn a_proptest_counterexample_names_proptest_and_its_seed() {
     let output = run(&[
         "check",
+        "--database",
+        "memory",
         "--protocol",
         "naive",
         "--engine",
@@ -40,6 +42,8 @@ fn the_job_summary_starts_on_its_own_line_with_scopes_reasons_and_the_summary() 
     let output = joincheck()
         .args([
             "check",
+            "--database",
+            "memory",
             "--protocol",
             "event-sourced",
             "--engine",
@@ -85,6 +89,8 @@ fn the_job_summary_starts_on_its_own_line_with_scopes_reasons_and_the_summary() 
 fn counts_read_with_separators_and_plurals() {
     let output = run(&[
         "check",
+        "--database",
+        "memory",
         "--protocol",
         "event-sourced",
         "--engine",
@@ -97,6 +103,8 @@ fn counts_read_with_separators_and_plurals() {
     );
     let output = run(&[
         "check",
+        "--database",
+        "memory",
         "--protocol",
         "event-sourced",
         "--engine",
@@ -266,7 +274,15 @@ fn a_workload_file_is_checked_by_loom_and_shuttle() {
         }),
     );
     let file = switching.to_str().unwrap();
-    let output = run(&["check", "--workload", file, "--protocol", "event-sourced"]);
+    let output = run(&[
+        "check",
+        "--database",
+        "memory",
+        "--workload",
+        file,
+        "--protocol",
+        "event-sourced",
+    ]);
     let out = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{out}\n{}", stderr(&output));
     assert!(
@@ -293,8 +309,14 @@ fn a_workload_file_is_checked_by_loom_and_shuttle() {
         .filter(|line| line.ends_with("✓ as expected"))
         .collect();
     assert_eq!(rows.len(), 2, "{out}");
-    assert!(rows[0].starts_with("event-sourced  loom "), "{out}");
-    assert!(rows[1].starts_with("event-sourced  shuttle "), "{out}");
+    assert!(
+        rows[0].starts_with("event-sourced  memory    loom "),
+        "{out}"
+    );
+    assert!(
+        rows[1].starts_with("event-sourced  memory    shuttle "),
+        "{out}"
+    );
     // The article's race as a file: the model checks its sizes, loom and shuttle the file, and
     // a workload that breaks a protocol is reported (exit 1).
     let race = write_file(
@@ -306,6 +328,8 @@ fn a_workload_file_is_checked_by_loom_and_shuttle() {
     );
     let output = run(&[
         "check",
+        "--database",
+        "memory",
         "--workload",
         race.to_str().unwrap(),
         "--protocol",
@@ -314,11 +338,11 @@ fn a_workload_file_is_checked_by_loom_and_shuttle() {
     assert_eq!(output.status.code(), Some(1));
     let out = stdout(&output);
     assert!(
-        out.contains("naive     model     violated      violated "),
+        out.contains("naive     -         model     violated      violated "),
         "{out}"
     );
     assert!(
-        out.contains("naive     loom      violated      holds "),
+        out.contains("naive     memory    loom      violated      holds "),
         "{out}"
     );
     let cases: Vec<(Vec<&str>, String)> = vec![
@@ -327,11 +351,27 @@ fn a_workload_file_is_checked_by_loom_and_shuttle() {
             "the model cannot check this workload: the workload starts with members".to_string(),
         ),
         (
-            vec!["check", "--workload", file, "--engine", "proptest"],
+            vec![
+                "check",
+                "--database",
+                "memory",
+                "--workload",
+                file,
+                "--engine",
+                "proptest",
+            ],
             "proptest cannot check a --workload".to_string(),
         ),
         (
-            vec!["check", "--workload", file, "--servers", "3"],
+            vec![
+                "check",
+                "--database",
+                "memory",
+                "--workload",
+                file,
+                "--servers",
+                "3",
+            ],
             "'--workload <FILE>' cannot be used with '--servers <S>'".to_string(),
         ),
     ];
@@ -342,7 +382,7 @@ fn a_workload_file_is_checked_by_loom_and_shuttle() {
     std::fs::write(&bad, r#"{"users": 1}"#).unwrap();
     let bad = bad.to_str().unwrap();
     assert_bad_input(
-        &["check", "--workload", bad],
+        &["check", "--database", "memory", "--workload", bad],
         &format!("--workload {bad}: not a workload: missing field `teams`"),
     );
     let unknown = write_file(
@@ -351,7 +391,13 @@ fn a_workload_file_is_checked_by_loom_and_shuttle() {
         &serde_json::json!({ "users": 1, "teams": 2, "servers": [[join("bob", "team-A")]] }),
     );
     assert_bad_input(
-        &["check", "--workload", unknown.to_str().unwrap()],
+        &[
+            "check",
+            "--database",
+            "memory",
+            "--workload",
+            unknown.to_str().unwrap(),
+        ],
         "not a workload: `servers[0][0]`: `bob` is not a user: the users are sue, john, mary, \
          omar, lena, raj, ines, kofi, user-9, … in order",
     );
@@ -382,11 +428,28 @@ fn a_workload_file_is_checked_by_loom_and_shuttle() {
     for (workload, needle) in cases {
         let file = dir.join("case.json");
         std::fs::write(&file, workload).unwrap();
-        assert_bad_input(&["check", "--workload", file.to_str().unwrap()], needle);
+        assert_bad_input(
+            &[
+                "check",
+                "--database",
+                "memory",
+                "--workload",
+                file.to_str().unwrap(),
+            ],
+            needle,
+        );
     }
     // Standard input, as for replay.
     let mut piped = joincheck()
-        .args(["check", "--workload", "-", "--protocol", "event-sourced"])
+        .args([
+            "check",
+            "--database",
+            "memory",
+            "--workload",
+            "-",
+            "--protocol",
+            "event-sourced",
+        ])
         .args(["--engine", "shuttle", "--iterations", "10"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -405,6 +468,8 @@ fn a_workload_file_is_checked_by_loom_and_shuttle() {
     assert_bad_input(
         &[
             "check",
+            "--database",
+            "memory",
             "--workload",
             dir.join("missing.json").to_str().unwrap(),
         ],
@@ -508,7 +573,7 @@ fn the_readme_sample_is_what_check_prints() {
             .map(|line| {
                 let words: Vec<String> = line.split_whitespace().map(String::from).collect();
                 // Everything but the seconds, which vary.
-                [&words[..8], &words[9..]].concat()
+                [&words[..9], &words[10..]].concat()
             })
             .collect()
     };

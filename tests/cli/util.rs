@@ -12,6 +12,14 @@ pub fn protocol_names() -> Vec<&'static str> {
     joincheck::protocols::ALL.iter().map(|p| p.name()).collect()
 }
 
+/// The names of every protocol `check` takes, the SQL-only ones too, in the registry's order.
+pub fn catalogue_names() -> Vec<&'static str> {
+    joincheck::protocols::CATALOGUE
+        .iter()
+        .map(|p| p.name())
+        .collect()
+}
+
 /// Whether the model of the protocol named `name` breaks at the article's sizes.
 pub fn breaks_at_the_articles_sizes(name: &str) -> bool {
     let protocol = joincheck_models::Protocol::parse(name).unwrap();
@@ -24,6 +32,7 @@ pub fn joincheck() -> Command {
     command
         .env_remove("NO_COLOR")
         .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("DATABASE_URL")
         .env_remove("SHUTTLE_RANDOM_SEED");
     command
 }
@@ -80,7 +89,15 @@ why: server-2 acted at step 4 on what it read at step 2; step 3 made that read s
 /// The replay file `check --out` writes for `protocol` under `engine`, as JSON.
 pub fn saved_file(dir: &Path, protocol: &str, engine: &str) -> Value {
     let out = dir.join("saved");
-    let args = ["check", "--protocol", protocol, "--engine", engine];
+    let args = [
+        "check",
+        "--database",
+        "memory",
+        "--protocol",
+        protocol,
+        "--engine",
+        engine,
+    ];
     let output = run(&[&args[..], &["--out", out.to_str().unwrap()]].concat());
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let file = out.join(format!("{protocol}-{engine}.json"));

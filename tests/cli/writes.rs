@@ -57,7 +57,7 @@ fn a_report_on_a_full_disk_is_one_line_and_exit_2_for_every_command() {
     let port = free.local_addr().unwrap().port().to_string();
     drop(free);
     for args in [
-        &["check", "--protocol", "naive"][..],
+        &["check", "--database", "memory", "--protocol", "naive"][..],
         &[
             "check",
             "--protocol",
@@ -89,7 +89,7 @@ fn a_report_on_a_full_disk_is_one_line_and_exit_2_for_every_command() {
     }
     for (args, what) in [
         (&["--help"][..], "help"),
-        (&["check", "--help"], "help"),
+        (&["check", "--database", "memory", "--help"], "help"),
         (&["--version"], "version"),
     ] {
         let line = format!("joincheck: cannot write the {what} to standard output: {full}");
@@ -125,7 +125,15 @@ fn names(dir: &Path) -> Vec<String> {
 fn counterexample_files_are_written_whole_or_not_at_all() {
     let dir = scratch("small-files");
     let out = dir.join("out");
-    let args = ["check", "--protocol", "naive", "--engine", "model,loom"];
+    let args = [
+        "check",
+        "--database",
+        "memory",
+        "--protocol",
+        "naive",
+        "--engine",
+        "model,loom",
+    ];
     let args = [&args[..], &["--out", out.to_str().unwrap()]].concat();
     let output = with_small_files(&args);
     let line = format!(

@@ -10,6 +10,7 @@ use crate::cli::values::{whole, ListItem};
 use clap::builder::PossibleValue;
 use clap::{Args, ValueEnum};
 use joincheck::check::loom::MAX_LOOM_SERVERS;
+use joincheck::store::sql::Dialect;
 use joincheck_models::verdict::Engine;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -87,10 +88,11 @@ pub enum ExpectArg {
     ))),
     mut_arg("expect", |arg| arg.help(format!(
         "The verdict every check must reach [default: violated for the protocols known to break \
-         ({}) with 2 or more servers and 2 or more teams, holds otherwise; on a --workload, loom \
-         and shuttle expect holds, so that a workload that breaks a protocol is reported]. \
-         Example: --expect holds",
-        protocol_arg::known_broken()
+         ({}) with 2 or more servers and 2 or more teams, holds otherwise, and on PostgreSQL for \
+         {} too; on a --workload, loom and shuttle expect holds, so that a workload that breaks \
+         a protocol is reported]. Example: --expect holds",
+        protocol_arg::known_broken(None),
+        protocol_arg::known_broken(Some(Dialect::Postgres))
     ))),
 )]
 pub struct CheckArgs {

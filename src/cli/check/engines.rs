@@ -9,8 +9,8 @@ use joincheck::check::loom::LoomOptions;
 use joincheck::check::proptest::ProptestOptions;
 use joincheck::check::shuttle::{ShuttleOptions, Strategy};
 use joincheck::check::{Limits, Scenario};
-use joincheck_models::verdict::{Engine, Stats, Verdict};
 use joincheck::protocols::{CatalogueProtocol, Storage};
+use joincheck_models::verdict::{Engine, Stats, Verdict};
 use joincheck_models::{CheckOptions, Progress};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -92,7 +92,10 @@ impl Job {
                 options.max_states = max_states;
                 options.timeout = limits.timeout;
                 let Some(protocol) = self.protocol.model() else {
-                    return Ran::without_workload(not_run(format!("{} has no model", self.protocol)));
+                    return Ran::without_workload(not_run(format!(
+                        "{} has no model",
+                        self.protocol
+                    )));
                 };
                 let verdict = joincheck_models::check(protocol, sizes, &options);
                 let budget = limits.memory.filter(|_| by_memory);

@@ -82,9 +82,11 @@ pub fn run(args: &CheckArgs, given: &[String]) -> Result<i32, String> {
     let rest = match settings.format {
         Format::Text => text::footer(&outcomes, &ending, settings.style),
         Format::Json => {
-            let databases = (&settings.databases[..], settings.databases_left_out.as_deref());
-            let document =
-                json::report(sizes, scenario, databases, &outcomes, &plan.skipped, code);
+            let databases = (
+                &settings.databases[..],
+                settings.databases_left_out.as_deref(),
+            );
+            let document = json::report(sizes, scenario, databases, &outcomes, &plan.skipped, code);
             format!("{document:#}\n")
         }
         Format::Mermaid => markdown.clone(),

@@ -5,9 +5,9 @@ use super::plan::Check;
 use crate::cli::{EXIT_INCONCLUSIVE, EXIT_OK, EXIT_UNEXPECTED};
 use joincheck::figures::count;
 use joincheck::protocols::Expected;
+use joincheck::protocols::{CatalogueProtocol, Storage};
 use joincheck::trace::CounterexampleFile;
 use joincheck_models::verdict::{Engine, Verdict};
-use joincheck::protocols::{CatalogueProtocol, Storage};
 use std::path::PathBuf;
 
 /// One check's result, with what it was expected to be.
@@ -95,11 +95,17 @@ impl Outcome {
         self.database.as_ref().map_or("-", Storage::name)
     }
 
-    /// `naive · model`, `naive · sqlite · loom`: the check, as headings name it.
+    /// `naive · model`, `naive · loom` (in memory), `naive · sqlite · loom`: the check, as
+    /// headings name it.
     pub fn label(&self) -> String {
-        match &self.database {
+        match self.database.as_ref().filter(|d| d.dialect().is_some()) {
             None => format!("{} · {}", self.protocol, self.engine()),
-            Some(database) => format!("{} · {} · {}", self.protocol, database.name(), self.engine()),
+            Some(database) => format!(
+                "{} · {} · {}",
+                self.protocol,
+                database.name(),
+                self.engine()
+            ),
         }
     }
 
@@ -120,7 +126,8 @@ impl Outcome {
     /// The line under the table: what exactly was covered, or why it stopped.
     pub fn scope_line(&self) -> String {
         match &self.verdict {
-            Verdict::Holds { scope, .. } => match self.database.as_ref().and_then(Storage::dialect) {
+            Verdict::Holds { scope, .. } => match self.database.as_ref().and_then(Storage::dialect)
+            {
                 Some(dialect) => format!(
                     "holds — {scope}; on {dialect}, each whole SQL statement one step, its result \
                      the database's"

@@ -183,7 +183,13 @@ impl Plan {
             }
         }
         if checks.is_empty() {
-            let reasons: Vec<String> = skipped.iter().map(Skipped::line).collect();
+            let reasons: Vec<String> = skipped
+                .iter()
+                .map(|skip| match skip.protocols.is_empty() {
+                    true => skip.reason.clone(),
+                    false => skip.line(),
+                })
+                .collect();
             return Err(format!("no check can run: {}", reasons.join("; ")));
         }
         Ok(Plan { checks, skipped })

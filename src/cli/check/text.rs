@@ -7,10 +7,11 @@ use super::plan::{generated_workloads, Skipped};
 use super::settings::Settings;
 use crate::cli::input;
 use crate::cli::output::{thousands, Style};
+use joincheck::protocols::CatalogueProtocol;
 use joincheck::protocols::{self, Storage};
+use joincheck::store::sql::Dialect;
 use joincheck::trace;
 use joincheck_models::verdict::{Engine, Verdict};
-use joincheck::protocols::CatalogueProtocol;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -48,25 +49,29 @@ pub fn header(settings: &Settings, engines: &[Engine]) -> String {
     if engines.contains(&Engine::Proptest) {
         let _ = writeln!(out, "proptest: {}", generated_workloads(sizes));
     }
-    if engines.iter().any(|engine| *engine != Engine::Model) {
+    let databases = settings.databases.iter().filter(|d| d.dialect().is_some());
+    if databases.count() > 0 || settings.databases_left_out.is_some() {
         let places: Vec<String> = settings
             .databases
             .iter()
-            .map(|database| match database {
-                Storage::Memory => "memory".to_string(),
-                Storage::Sql(target) => format!("{} ({target})", database.name()),
+            .map(|database| match database.dialect() {
+                Some(Dialect::Postgres) => {
+                    let Storage::Sql(target) = database else {
+                        unreachable!("a dialect is a database's")
+                    };
+                    format!("{} ({target})", database.name())
+                }
+                _ => database.name().to_string(),
             })
             .collect();
         let _ = writeln!(out, "the real code runs on: {}", places.join(", "));
         if let Some(left_out) = &settings.databases_left_out {
             let _ = writeln!(out, "{left_out}");
         }
-        if settings.databases.iter().any(|d| d.dialect().is_some()) {
-            let _ = writeln!(
-                out,
-                "on a database, each whole SQL statement is one step, its result the database's"
-            );
-        }
+        let _ = writeln!(
+            out,
+            "on a database, each whole SQL statement is one step, its result the database's"
+        );
     }
     let _ = writeln!(out);
     out

@@ -5,10 +5,10 @@ use crate::cli::services;
 use joincheck::check::loom::LoomOptions;
 use joincheck::check::shuttle::EncodedSchedule;
 use joincheck::check::{first_broken_step, Invariants, Scenario};
+use joincheck::protocols::{CatalogueProtocol, Storage};
 use joincheck::trace::file::{CounterexampleFile, ReplayRecord};
 use joincheck_models::operation::Step;
 use joincheck_models::verdict::{Counterexample, Engine, Replay, Verdict};
-use joincheck::protocols::{CatalogueProtocol, Storage};
 use joincheck_models::{plural, requests_in_words, Action, Protocol, ProtocolModel, Sizes};
 
 /// How a rerun ended.
