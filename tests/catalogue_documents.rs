@@ -464,25 +464,41 @@ fn traces_and_replay_files_show_the_new_operations() {
     assert_eq!(CounterexampleFile::from_json(&json.to_string()), Ok(file));
 }
 
-/// The command a user runs, with every engine: exit 0, every verdict as expected.
+/// The command a user runs, with every engine, in memory and on SQLite: exit 0, every verdict
+/// as expected.
 #[test]
 fn the_command_checks_each_with_every_engine_and_exits_0() {
     for protocol in ["unique-membership", "user-document"] {
         let output = Command::new(env!("CARGO_BIN_EXE_joincheck"))
-            .args(["check", "--protocol", protocol])
+            .args([
+                "check",
+                "--protocol",
+                protocol,
+                "--database",
+                "memory,sqlite",
+            ])
             .env_remove("SHUTTLE_RANDOM_SEED")
             .output()
             .unwrap();
         let out = String::from_utf8_lossy(&output.stdout);
         assert_eq!(output.status.code(), Some(0), "{out}");
-        for engine in ["model", "loom", "shuttle", "proptest"] {
+        let mut checks = vec![("-", "model")];
+        for database in ["memory", "sqlite"] {
+            for engine in ["loom", "shuttle", "proptest"] {
+                checks.push((database, engine));
+            }
+        }
+        for (database, engine) in checks {
             assert!(
-                out.lines().any(|line| line.starts_with(protocol)
-                    && line.split_whitespace().nth(1) == Some(engine)
-                    && line.ends_with("✓ as expected")),
-                "{protocol} · {engine}:\n{out}"
+                out.lines().any(|line| {
+                    let words: Vec<&str> = line.split_whitespace().collect();
+                    line.starts_with(protocol)
+                        && words.get(1..3) == Some(&[database, engine][..])
+                        && line.ends_with("✓ as expected")
+                }),
+                "{protocol} · {database} · {engine}:\n{out}"
             );
         }
-        assert!(out.contains("all 4 verdicts as expected"), "{out}");
+        assert!(out.contains("all 7 verdicts as expected"), "{out}");
     }
 }

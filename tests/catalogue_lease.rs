@@ -259,6 +259,7 @@ fn the_command_gives_the_expected_verdict_for_each() {
     for (_, protocol) in SERVICES {
         let output = Command::new(env!("CARGO_BIN_EXE_joincheck"))
             .args(["check", "--protocol", protocol.name(), "--color", "never"])
+            .args(["--database", "memory"])
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);

@@ -179,7 +179,7 @@ fn sigint_sigterm_and_sighup_each_keep_the_report_and_exit_3() {
         assert_eq!(code, Some(3), "SIG{name}: {out}");
         let row = out.lines().next().unwrap_or_default();
         assert!(
-            row.starts_with("event-sourced  model     inconclusive  holds"),
+            row.starts_with("event-sourced  -         model     inconclusive  holds"),
             "SIG{name}: {row}"
         );
         assert!(
@@ -240,7 +240,7 @@ fn each_row_is_printed_as_its_check_completes() {
     let row = lines.last().unwrap();
     assert!(
         row.starts_with(
-            "naive          model     violated      violated     581,841   1,987,681      4"
+            "naive          -         model     violated      violated     581,841   1,987,681      4"
         ),
         "{row}"
     );
@@ -249,7 +249,7 @@ fn each_row_is_printed_as_its_check_completes() {
     let (out, code) = rest(running, stdout);
     assert_eq!(code, Some(3), "{out}");
     assert!(
-        out.starts_with("event-sourced  model     inconclusive  holds"),
+        out.starts_with("event-sourced  -         model     inconclusive  holds"),
         "{out}"
     );
 }

@@ -35,8 +35,9 @@ const COMMANDS: [&str; 12] = [
     "--color",
 ];
 
-const FLAGS: [&str; 31] = [
+const FLAGS: [&str; 32] = [
     "--protocol",
+    "--database",
     "--engine",
     "--servers",
     "--users",
@@ -146,6 +147,7 @@ fn ends_well(arguments: &[String], dir: &PathBuf) {
         .args(arguments)
         .current_dir(dir)
         .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("DATABASE_URL")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

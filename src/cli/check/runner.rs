@@ -47,8 +47,12 @@ pub fn run(check: &Check, settings: &Settings) -> Ran {
         Engine::Model => Gauge::States(progress),
         _ => Gauge::Executions(executions),
     };
-    let what = match &check.database {
-        Some(database) => format!("{engine} · {protocol} · {}", database.name()),
+    let what = match check
+        .database
+        .as_ref()
+        .and_then(|database| database.dialect())
+    {
+        Some(dialect) => format!("{engine} · {protocol} · {dialect}"),
         None => format!("{engine} · {protocol}"),
     };
     let ran = supervise(&what, gauge, move |stop| job.execute(stop));
