@@ -150,6 +150,8 @@ pub enum Gauge {
     States(Arc<Progress>),
     /// Executions begun.
     Executions(Arc<AtomicU64>),
+    /// Requests of a load test done, and violations seen so far.
+    Requests(Arc<joincheck::load::Progress>),
 }
 
 /// Progress of a running check on stderr, shown once it has run for a second: rewritten in place
@@ -210,6 +212,15 @@ impl Ticker {
                     "{what}: {} executions, {} executions/s, {seconds:.1} s",
                     thousands(executions),
                     rate(executions)
+                )
+            }
+            Gauge::Requests(progress) => {
+                let requests = progress.requests.load(Ordering::Relaxed);
+                format!(
+                    "{what}: {} requests, {} requests/s, {} violations so far, {seconds:.1} s",
+                    thousands(requests),
+                    rate(requests),
+                    thousands(progress.violations.load(Ordering::Relaxed))
                 )
             }
         };

@@ -8,8 +8,8 @@ use joincheck::check::loom::{self as loom_engine, LoomOptions};
 use joincheck::check::proptest::{self as proptest_engine, ProptestOptions};
 use joincheck::check::shuttle::ShuttleOptions;
 use joincheck::check::shuttle::{self as shuttle_engine, BadSchedule, EncodedSchedule};
-use joincheck::check::stress::{self as stress_engine, StressOptions, StressReport};
 use joincheck::check::{Execution, Scenario, ScenarioError};
+use joincheck::load::{self, LoadOptions, LoadReport, Progress};
 use joincheck::protocols::{
     with_builtin, with_service, Builtin, CatalogueProtocol, Service, Storage, WithBuiltin,
 };
@@ -173,19 +173,18 @@ pub fn environment_actors(protocol: Protocol) -> usize {
     with_builtin(protocol, Work)
 }
 
-/// Runs of `scenario` on real threads, as many as `options` say unless its limits stop them.
-pub fn stress(
-    protocol: Protocol,
-    scenario: &Scenario,
-    options: &StressOptions,
-    executions: &Executions,
-) -> StressReport {
-    struct Work<'a>(&'a Scenario, &'a StressOptions, &'a Executions);
+/// A load test of `protocol`'s service on `database` on real threads; or why not.
+pub fn load(
+    (protocol, database): (CatalogueProtocol, &Storage),
+    options: &LoadOptions,
+    progress: &Progress,
+) -> Result<LoadReport, String> {
+    struct Work<'a>(&'a LoadOptions, &'a Progress);
     impl WithBuiltin for Work<'_> {
-        type Output = StressReport;
-        fn run<S: Service>(self, builtin: Builtin<S>) -> StressReport {
-            stress_engine::run(&Counted::new(builtin.service, self.2), self.0, self.1)
+        type Output = LoadReport;
+        fn run<S: Service>(self, builtin: Builtin<S>) -> LoadReport {
+            load::run(&builtin.service, self.0, self.1)
         }
     }
-    with_builtin(protocol, Work(scenario, options, executions))
+    with_service(protocol, database, Work(options, progress))
 }

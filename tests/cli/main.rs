@@ -10,5 +10,6 @@ mod explore;
 mod flags;
 mod replay;
 mod reports;
+mod stress;
 mod util;
 mod writes;

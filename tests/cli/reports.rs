@@ -117,17 +117,21 @@ fn counts_read_with_separators_and_plurals() {
         "{}",
         stdout(&output)
     );
-    let output = run(&["stress", "--runs", "1"]);
+    let output = run(&[
+        "stress",
+        "--database",
+        "memory",
+        "--workers",
+        "1",
+        "--requests",
+        "1",
+    ]);
     let out = stdout(&output);
-    assert!(out.contains("runs per service: 1\n"), "{out}");
     assert!(
-        out.contains("\nevent-sourced: the invariant held in its 1 run (evidence, not proof)\n"),
+        out.starts_with("stress · 1 workers × 1 requests per protocol"),
         "{out}"
     );
-    let output = run(&["stress", "--runs", "2000", "--servers", "2", "--users", "1"]);
-    assert!(stdout(&output).contains("runs per service: 2,000\n"));
-    assert!(stdout(&output)
-        .contains("\nevent-sourced: the invariant held in all 2,000 runs (evidence, not proof)\n"));
+    assert!(out.contains("\nall 9 runs as expected; "), "{out}");
     let output = run(&[
         "conform",
         "--protocol",
@@ -500,11 +504,19 @@ fn conform_stress_bench_and_replay_speak_json() {
     assert_eq!(conform["sizes"]["servers"], 2);
     assert_eq!(conform["exit_code"], 0);
 
-    let output = run(&["stress", "--runs", "5", "--format", "json"]);
+    let output = run(&[
+        "stress",
+        "--database",
+        "memory",
+        "--requests",
+        "5",
+        "--format",
+        "json",
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let stress: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(stress["command"], "stress");
-    assert_eq!(stress["runs"], 5);
+    assert_eq!(stress["workers"], 4);
     let results = stress["results"].as_array().unwrap();
     let protocols: Vec<&str> = results
         .iter()
@@ -512,13 +524,22 @@ fn conform_stress_bench_and_replay_speak_json() {
         .collect();
     assert_eq!(protocols, protocol_names());
     for (result, name) in results.iter().zip(protocol_names()) {
-        assert_eq!(result["runs"], 5);
+        assert_eq!(result["database"], "memory");
+        assert_eq!(result["requests"], 20);
+        let outcomes = &result["outcomes"];
+        let answered: u64 = ["ok", "refused", "error", "unknown"]
+            .iter()
+            .map(|kind| outcomes[kind].as_u64().unwrap())
+            .sum();
+        assert_eq!(answered, 20, "{result}");
         assert_eq!(result["status"], "as-expected", "{result}");
         match breaks_at_the_articles_sizes(name) {
             true => assert_eq!(result["expected"], "may-break"),
             false => {
-                assert_eq!(result["verdict"], "holds");
-                assert_eq!(result["broken"], 0);
+                assert_eq!(result["expected"], "holds");
+                assert_eq!(result["invariant"]["verdict"], "holds");
+                assert_eq!(result["linearizability"]["verdict"], "linearizable");
+                assert_eq!(result["lost"], serde_json::json!([]));
             }
         }
     }
