@@ -4,6 +4,7 @@
 //! and real threads, are matched step by step against the protocol's model, in a supervised
 //! thread: progress on stderr, and a signal or `--timeout` ends it with what was validated.
 
+use super::database_arg;
 use super::memory::{Budget, Bytes, PROCESS};
 use super::output::{self, count, thousands, Gauge, ReportFormat, REPORT_VERSION};
 use super::protocol_arg::OneProtocol;
@@ -18,7 +19,7 @@ use joincheck::check::conform::{self, builtin_model, ConformanceReport, Divergen
 use joincheck::check::proptest::ProptestOptions;
 use joincheck::check::shuttle::{ShuttleOptions, Strategy};
 use joincheck::check::{Limits, Scenario};
-use joincheck::protocols::{with_builtin, Builtin, Service, WithBuiltin};
+use joincheck::protocols::{self, Builtin, Service, WithBuiltin};
 use joincheck::trace::file::StepRecord;
 use joincheck_models::{plural, Protocol, ProtocolModel};
 use serde_json::{json, Value};
@@ -37,6 +38,7 @@ Examples:
   joincheck conform --protocol naive --servers 3 --users 2 --iterations 2000 --seed 7
   joincheck conform --protocol event-sourced --timeout 60 --format json
   joincheck conform --protocol lease-lock --requests 2 --leaves
+  joincheck conform --protocol event-sourced --database sqlite --iterations 100
 
 Stopping: Ctrl-C, SIGTERM, SIGHUP, --timeout or --max-memory stops the run, within the matching
 of a history too; the report keeps what was validated so far (exit 3). Sizes `check` refuses are
@@ -64,6 +66,11 @@ pub struct ConformArgs {
     /// was validated so far. Example: --timeout 60
     #[arg(long, value_name = "SECS", value_parser = timeout::seconds, allow_negative_numbers = true)]
     timeout: Option<Duration>,
+    /// Where the implementation runs: memory (the in-memory stores), sqlite, sqlite:DIR, postgres
+    /// (DATABASE_URL) or a postgres://… URL; on a database its statements are matched in the
+    /// model's terms [default: memory]. Example: --database sqlite
+    #[arg(long, value_name = "NAME")]
+    database: Option<String>,
     /// Output: text, or json (one document at the end, see the README). Example: --format json
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     format: ReportFormat,
@@ -83,6 +90,10 @@ pub struct ConformArgs {
 /// that is not, 3 when part of the run could not be validated.
 pub fn run(args: &ConformArgs) -> Result<i32, String> {
     let protocol = args.protocol.0;
+    let database = database_arg::one(args.database.as_deref())?;
+    if let Some(why) = protocols::unavailable(protocol.into(), &database) {
+        return Err(format!("{protocol} on {}: {why}", database.name()));
+    }
     let sizes = args.sizes.sizes()?;
     if sizes.servers < 2 {
         return Err("conform needs at least 2 servers: one server has nothing to race".into());
@@ -125,12 +136,17 @@ pub fn run(args: &ConformArgs) -> Result<i32, String> {
         timeout: args.timeout,
         memory,
     };
-    let what = format!("conform · {protocol}");
+    let what = match database.dialect() {
+        Some(dialect) => format!("conform · {protocol} · {dialect}"),
+        None => format!("conform · {protocol}"),
+    };
     let started = Instant::now();
     let executions = Executions::default();
     let counted = executions.clone();
+    let database_name = database.name();
     let validated = supervise(&what, Gauge::Executions(executions), move |stop| {
-        with_builtin(protocol, work.with(stop, counted))
+        protocols::with_service(protocol.into(), &database, work.with(stop, counted))
+            .expect("checked above: the protocol has a service on this database")
     })
     .unwrap_or_else(|unfinished| Validated {
         report: ConformanceReport {
@@ -169,6 +185,7 @@ pub fn run(args: &ConformArgs) -> Result<i32, String> {
     };
     let ran = Ran {
         model: &model,
+        database: database_name,
         scenario: &scenario,
         report: &report,
         workload_histories,
@@ -187,6 +204,8 @@ pub fn run(args: &ConformArgs) -> Result<i32, String> {
 /// What a run validated, and against what.
 struct Ran<'a> {
     model: &'a ProtocolModel,
+    /// `memory`, `sqlite` or `postgres`.
+    database: &'static str,
     scenario: &'a Scenario,
     report: &'a ConformanceReport,
     /// The histories of `scenario` among the report's; the others are of generated workloads.
@@ -222,9 +241,13 @@ fn text(ran: &Ran) -> String {
     let with = if model.leaves() { " with leaves" } else { "" };
     let runs = ran.iterations.min(MAX_RUNS_ON_THREADS);
     let mut out = format!(
-        "{protocol} · conformance · {}\nvalidated {}, {}, against the {protocol} model{with} ({} \
+        "{protocol} · conformance{} · {}\nvalidated {}, {}, against the {protocol} model{with} ({} \
          of them broke the invariant):\n  {} of this workload ({} random and {} PCT shuttle \
          schedules, {} on real threads)\n  {} of {} ({} PCT schedules each)\n",
+        match ran.database {
+            "memory" => String::new(),
+            database => format!(" on {database}"),
+        },
         ran.scenario,
         count(report.histories, "history"),
         count(report.steps, "step"),
@@ -257,6 +280,7 @@ fn report_json(ran: &Ran, seconds: f64, code: i32) -> Value {
         "version": REPORT_VERSION,
         "command": "conform",
         "protocol": model.protocol().name(),
+        "database": ran.database,
         "sizes": sizes_json(model.sizes().as_array()),
         "workload": scenario.to_string(),
         "status": status,

@@ -48,6 +48,17 @@ pub fn databases(given: &[String]) -> Result<Databases, String> {
     })
 }
 
+/// The one database `given` names (none: memory), for a command that runs on one.
+pub fn one(given: Option<&str>) -> Result<Storage, String> {
+    let url = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty());
+    match given {
+        None => Ok(Storage::Memory),
+        Some(name) => open(name.trim(), url.as_deref()),
+    }
+}
+
 /// Where `replay` reruns a file found on `recorded` (`sqlite`, `postgres`; none: in memory):
 /// `given` (`--database`) when it is a database of the same kind, else a fresh SQLite directory,
 /// or the server `DATABASE_URL` names.

@@ -204,3 +204,38 @@ fn conform_is_bounded_at_every_size() {
         "{text}"
     );
 }
+
+/// On SQLite the statements are matched in the model's terms: a history that is not a path of
+/// the model is never what a built-in SQL service shows (the run may stop at its timeout first,
+/// which says incomplete). A protocol without an SQL service is refused in one line.
+#[test]
+fn the_sql_services_conform_to_their_models_on_sqlite() {
+    let output = run(&[
+        "conform",
+        "--protocol",
+        "naive",
+        "--database",
+        "sqlite",
+        "--iterations",
+        "5",
+        "--timeout",
+        "3",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["database"], "sqlite");
+    assert_ne!(report["status"], "not-conforming", "{report}");
+    assert!(report["histories"].as_u64().unwrap() >= 15, "{report}");
+    assert!([Some(0), Some(3)].contains(&output.status.code()));
+    assert_bad_input(
+        &[
+            "conform",
+            "--protocol",
+            "lease-lock",
+            "--database",
+            "sqlite",
+        ],
+        "lease-lock on sqlite: exists in memory only: a lease needs a clock",
+    );
+}

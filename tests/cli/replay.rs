@@ -359,3 +359,46 @@ fn a_counterexample_found_with_leaves_replays_on_the_model_with_leaves() {
         );
     }
 }
+
+/// A counterexample found on SQLite names its database, and replay reruns its statements there
+/// (a fresh database file) and reproduces it; a file found in memory is not rerun on a database.
+#[test]
+fn a_counterexample_found_on_sqlite_replays_on_sqlite() {
+    let dir = scratch("sqlite-replay");
+    let out = dir.to_str().unwrap();
+    let output = run(&[
+        "check",
+        "--protocol",
+        "naive",
+        "--engine",
+        "loom,shuttle",
+        "--database",
+        "memory,sqlite",
+        "--out",
+        out,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for engine in ["loom", "shuttle"] {
+        let file = dir.join(format!("naive-sqlite-{engine}.json"));
+        let saved: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(saved["database"], "sqlite");
+        assert!(saved["steps"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("SELECT team FROM memberships WHERE user_id = 'sue'"));
+        let replayed = run(&["replay", file.to_str().unwrap()]);
+        assert_eq!(replayed.status.code(), Some(0), "{}", stderr(&replayed));
+    }
+    let in_memory = dir.join("naive-loom.json");
+    assert_bad_input(
+        &[
+            "replay",
+            in_memory.to_str().unwrap(),
+            "--database",
+            "sqlite",
+        ],
+        "the file was found in memory, and --database names sqlite",
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
