@@ -72,8 +72,11 @@ pub fn for_replay(recorded: Option<&str>, given: Option<&str>) -> Result<Storage
         (Some("postgres"), None) => match &url {
             Some(url) => open(url, None)?,
             None => {
-                return Err("the file was found on PostgreSQL: give --database postgres://… or                      set DATABASE_URL"
-                    .to_string())
+                return Err(
+                    "the file was found on PostgreSQL: give --database postgres://… or set \
+                     DATABASE_URL"
+                        .to_string(),
+                )
             }
         },
         (Some(other), None) => {
@@ -83,11 +86,12 @@ pub fn for_replay(recorded: Option<&str>, given: Option<&str>) -> Result<Storage
         }
         (_, Some(given)) => open(given.trim(), url.as_deref())?,
     };
-    let found_on = recorded.unwrap_or("memory");
-    match storage.name() == found_on {
+    match storage.name() == recorded.unwrap_or("memory") {
         true => Ok(storage),
         false => Err(format!(
-            "the file was found on {found_on}, and --database names {}: a replay reruns it where              it was found",
+            "the file was found {}, and --database names {}: a replay reruns it where it was \
+             found",
+            recorded.map_or("in memory".to_string(), |database| format!("on {database}")),
             storage.name()
         )),
     }
