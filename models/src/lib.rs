@@ -27,6 +27,7 @@ pub mod model;
 pub mod operation;
 pub mod protocol;
 pub mod protocols;
+mod renaming;
 pub mod sizes;
 pub mod state;
 pub mod statement;
@@ -44,7 +45,7 @@ pub use protocols::Protocol;
 pub use sizes::{plural, SizeError, Sizes};
 pub use state::{Phase, Server, State};
 pub use stateright_model::{stateright_model, StaterightModel};
-pub use symmetry::Renaming;
+pub use renaming::Renaming;
 pub use verdict::{Counterexample, Engine, Replay, Stats, Verdict};
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::domain::{Request, ServerId};
 use crate::operation::{OpResult, Operation};
 use crate::sizes::Sizes;
 use crate::state::State;
-use crate::symmetry::Renaming;
+use crate::renaming::Renaming;
 use std::fmt;
 
 /// A join protocol as a state machine over [`State`]: how a server turns "add user to team" into

@@ -12,7 +12,7 @@
 
 use crate::domain::{Event, OnSeveralTeams, ServerId, TeamId, UserId};
 use crate::sizes::{Sizes, MAX_DIMENSION};
-use crate::symmetry::Renaming;
+use crate::renaming::Renaming;
 use std::fmt;
 
 /// The most servers, users or teams a state has room for, and the most events its log holds.

@@ -13,7 +13,7 @@ use crate::protocols::Naive;
 use crate::reference::{reachable_in, sizes};
 use crate::sizes::Sizes;
 use crate::state::{Phase, State};
-use crate::symmetry::Renaming;
+use crate::renaming::Renaming;
 use crate::verdict::Verdict;
 use std::time::Instant;
 

@@ -22,7 +22,7 @@ use crate::operation::{OpResult, Operation};
 use crate::protocol::{Database, JoinProtocol};
 use crate::sizes::Sizes;
 use crate::state::{Phase, Server, State};
-use crate::symmetry::Renaming;
+use crate::renaming::Renaming;
 
 /// A join that is one conditional write: an insert under a unique index, or a conditional
 /// update.

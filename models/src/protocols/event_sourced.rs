@@ -27,7 +27,7 @@ use crate::operation::{OpResult, Operation, StreamKey};
 use crate::protocol::{Database, JoinProtocol};
 use crate::sizes::Sizes;
 use crate::state::{Phase, Server, State};
-use crate::symmetry::Renaming;
+use crate::renaming::Renaming;
 
 /// Read, append at the version read, retry on conflict: over one global stream, one stream per
 /// user or one stream per team.

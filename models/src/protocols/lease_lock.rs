@@ -41,7 +41,7 @@ use crate::operation::{OpResult, Operation};
 use crate::protocol::{Database, JoinProtocol};
 use crate::sizes::Sizes;
 use crate::state::{Phase, Server, State, Tokens, MAX};
-use crate::symmetry::Renaming;
+use crate::renaming::Renaming;
 
 /// Acquire, check, push, release, under a lease that may expire, fenced or not.
 #[derive(Clone, Copy, Debug)]

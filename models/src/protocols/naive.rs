@@ -15,7 +15,7 @@ use crate::operation::{OpResult, Operation};
 use crate::protocol::{Database, JoinProtocol};
 use crate::sizes::Sizes;
 use crate::state::{Phase, Server, State};
-use crate::symmetry::Renaming;
+use crate::renaming::Renaming;
 
 /// Check-then-act over each team's member set.
 #[derive(Clone, Copy, Debug)]
