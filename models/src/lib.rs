@@ -42,10 +42,10 @@ pub use layout::{StateTooWide, STATE_BITS};
 pub use model::{requests_in_words, ProtocolModel, ReplayError};
 pub use protocol::{Database, JoinProtocol};
 pub use protocols::Protocol;
+pub use renaming::Renaming;
 pub use sizes::{plural, SizeError, Sizes};
 pub use state::{Phase, Server, State};
 pub use stateright_model::{stateright_model, StaterightModel};
-pub use renaming::Renaming;
 pub use verdict::{Counterexample, Engine, Replay, Stats, Verdict};
 
 #[cfg(test)]
