@@ -181,7 +181,11 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
                         key
                     }
                 };
-                let part = self.part(hash(key));
+                // One part needs no hash here: storing hashes the key anyway.
+                let part = match self.parts {
+                    1 => 0,
+                    _ => self.part(hash(key)),
+                };
                 found.by_part[part].push(K::occupied(key));
             }
             // Stuck: requests are left and no action is enabled (one listed, such as a push
@@ -389,11 +393,15 @@ fn insert_all<K: Key>(
         if let Err(refused) = reserved {
             return (added, Some(Unstored::Refused(refused)));
         }
+        let Some(room) = room else {
+            added += insert_new(set, next, keys);
+            continue;
+        };
         for (i, key) in keys.iter().enumerate() {
             if let Some(ahead) = keys.get(i + PREFETCH_AHEAD) {
                 set.prefetch(hash(ahead.packed()));
             }
-            if room.is_some_and(|room| added == room) {
+            if added == room {
                 // Full: a state already stored costs no room, a new one ends the search.
                 match set.contains(*key, hash(key.packed())) {
                     true => continue,
@@ -407,6 +415,31 @@ fn insert_all<K: Key>(
         }
     }
     (added, None)
+}
+
+/// Inserts `keys` into `set` (room reserved), collecting the new ones in `next`; returns how
+/// many were new. Each key's hash is computed once, when its slot is prefetched, and kept in a
+/// ring until the key is inserted.
+fn insert_new<K: Key>(set: &mut StateSet<K>, next: &mut Vec<K>, keys: &[K]) -> u64 {
+    let mut hashes = [0u64; PREFETCH_AHEAD];
+    for (ring, key) in hashes.iter_mut().zip(keys) {
+        *ring = hash(key.packed());
+        set.prefetch(*ring);
+    }
+    let mut added = 0;
+    for (i, key) in keys.iter().enumerate() {
+        let ring = &mut hashes[i % PREFETCH_AHEAD];
+        let hash_of_key = *ring;
+        if let Some(ahead) = keys.get(i + PREFETCH_AHEAD) {
+            *ring = hash(ahead.packed());
+            set.prefetch(*ring);
+        }
+        if set.insert(*key, hash_of_key) {
+            next.push(*key);
+            added += 1;
+        }
+    }
+    added
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::cli::values::{whole, ListItem};
 use clap::builder::PossibleValue;
 use clap::{Args, ValueEnum};
 use joincheck::check::loom::MAX_LOOM_SERVERS;
+use joincheck::check::proptest::ProptestOptions;
 use joincheck_models::verdict::Engine;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -149,8 +150,8 @@ pub struct CheckArgs {
           value_parser = whole::<u64>(1, 1_000_000_000), allow_negative_numbers = true)]
     pub iterations: u64,
     /// proptest: how many workloads to generate, 1 to 1,000,000 (each tried under 50 random and
-    /// 50 PCT shuttle schedules). Example: --cases 256
-    #[arg(long, value_name = "K", default_value_t = 64,
+    /// 50 PCT shuttle schedules); the library's default (ProptestOptions). Example: --cases 1000
+    #[arg(long, value_name = "K", default_value_t = ProptestOptions::default().cases,
           value_parser = whole::<u32>(1, 1_000_000), allow_negative_numbers = true)]
     pub cases: u32,
     /// loom: explore only interleavings with at most B preemptions, 0 to 100 (a smaller, stated scope:
