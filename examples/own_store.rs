@@ -155,7 +155,7 @@ impl<R: Runtime> Connection<R> {
                 let profile = profiles.0.entry(user).or_default();
                 profile.teams.push(team);
                 profile.revision += 1;
-                ((), OpResult::Custom(String::new()))
+                ((), OpResult::teams_only())
             })
     }
 
@@ -169,7 +169,7 @@ impl<R: Runtime> Connection<R> {
                 let profile = profiles.0.entry(user).or_default();
                 profile.teams.retain(|t| *t != team);
                 profile.revision += 1;
-                ((), OpResult::Custom(String::new()))
+                ((), OpResult::teams_only())
             })
     }
 }

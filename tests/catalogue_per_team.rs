@@ -208,8 +208,8 @@ fn joincheck(args: &[&str]) -> Output {
 const MODEL_TRACE: &str = "\
 event-sourced-per-team · exhaustive model check · 2 servers, 1 user, 2 teams, 1 request each
 VIOLATED  a user is on at most one team — shortest counterexample, 4 steps
-   1  server-1  read    read the log                                                 0 events
-   2  server-2  read    read the log                                                 0 events
+   1  server-1  read    read every team's stream                                     0 events
+   2  server-2  read    read every team's stream                                     0 events
    3  server-1  append  append Joined(sue, team-A) to team-A's stream expecting v0   ok (now v1), sue ∈ {team-A}
    4  server-2  append  append Joined(sue, team-B) to team-B's stream expecting v0   ok (now v1), sue ∈ {team-A, team-B}   ✗
 broken: sue ∈ {team-A, team-B}

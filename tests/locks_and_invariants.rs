@@ -8,7 +8,8 @@ use joincheck::check::stress::{self, StressOptions};
 use joincheck::check::{Invariant, Scenario};
 use joincheck::runtime::{Mutex, Runtime};
 use joincheck::service::{JoinService, Server, UserDocument};
-use joincheck::store::{Database, Recording, TeamsCollection, TeamsConnection};
+use joincheck::store::{Database, EventStore, MembershipsCollection, Recording};
+use joincheck::store::{LeasedTeams, LockTokens, TeamsCollection, TeamsConnection, UserDocuments};
 use joincheck::trace::{self, CounterexampleFile};
 use joincheck_models::domain::{JoinError, Request, ServerId, TeamId, UserId};
 use joincheck_models::operation::Step;
@@ -46,18 +47,19 @@ impl<R: Runtime> Database for LockedTeams<R> {
 #[derive(Clone, Copy)]
 struct Locked<const WHOLE: bool>;
 
+/// It keeps no server id of its own: its connection says which server it is.
 struct LockedServer<R: Runtime, const WHOLE: bool> {
     database: Arc<LockedTeams<R>>,
     teams: TeamsConnection<R>,
-    id: ServerId,
 }
 
 impl<R: Runtime, const WHOLE: bool> Server for LockedServer<R, WHOLE> {
     fn join(&mut self, user: UserId, team: TeamId) -> Result<(), JoinError> {
         let database = &self.database;
-        let held = database
-            .lock
-            .lock_recorded(self.id, "the join lock", &*database.teams);
+        let held =
+            database
+                .lock
+                .lock_recorded(self.teams.server(), "the join lock", self.teams.log());
         if let Some(current) = self.teams.find_team_of(user) {
             return Err(JoinError::AlreadyOnTeam { team: current });
         }
@@ -72,9 +74,10 @@ impl<R: Runtime, const WHOLE: bool> Server for LockedServer<R, WHOLE> {
 
     fn leave(&mut self, user: UserId, team: TeamId) -> Result<(), JoinError> {
         let database = &self.database;
-        let _held = database
-            .lock
-            .lock_recorded(self.id, "the join lock", &*database.teams);
+        let _held =
+            database
+                .lock
+                .lock_recorded(self.teams.server(), "the join lock", self.teams.log());
         match self.teams.pull_member(team, user) {
             true => Ok(()),
             false => Err(JoinError::NotOnTeam),
@@ -105,7 +108,6 @@ impl<R: Runtime, const WHOLE: bool> JoinService<R> for Locked<WHOLE> {
         LockedServer {
             database: Arc::clone(database),
             teams: database.teams.connect(id),
-            id,
         }
     }
 }
@@ -162,6 +164,28 @@ broken: sue ∈ {team-A, team-B}
 why: server-1 acted at step 8 on what it read at step 2; step 7 made that read stale.
 "
     );
+}
+
+/// Every built-in connection says which server it is, so that a service records its own lock
+/// as that server without keeping the id apart.
+#[test]
+fn every_built_in_connection_says_which_server_it_is() {
+    type R = joincheck::runtime::Std;
+    let server = ServerId(2);
+    let none: &[(TeamId, UserId)] = &[];
+    let teams = Arc::new(TeamsCollection::<R>::with_members(none, Recording::On));
+    let events = Arc::new(EventStore::<R>::with_members(none, Recording::On));
+    let memberships = Arc::new(MembershipsCollection::<R>::with_members(
+        none,
+        Recording::On,
+    ));
+    let documents = Arc::new(UserDocuments::<R>::with_members(none, Recording::On));
+    assert_eq!(teams.connect(server).server(), server);
+    assert_eq!(events.connect(server).server(), server);
+    assert_eq!(memberships.connect(server).server(), server);
+    assert_eq!(documents.connect(server).server(), server);
+    let leased = LeasedTeams::<R>::with_members(none, Recording::On, LockTokens::Fencing);
+    assert_eq!(Arc::new(leased).connect(server).server(), server);
 }
 
 /// sue and john join team-A at once: one team per user holds, a capacity of one does not.

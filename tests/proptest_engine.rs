@@ -252,7 +252,7 @@ fn zero_random_schedules_leave_the_pct_ones() {
         panic!("expected holds, got {verdict:?}");
     };
     assert!(
-        scope.contains("each under 0 shuttle schedules (random, seed 42) and 50 (PCT depth 3"),
+        scope.contains("each under 50 shuttle schedules (PCT depth 3, seed 42): evidence"),
         "{scope}"
     );
 }

@@ -10,8 +10,10 @@
 //!   counterexample's length; the path itself is then rebuilt deterministically as the first
 //!   path of that length in action order ([`ProtocolModel::actions`]), the same on every run and
 //!   for any number of threads;
-//! - stores packed states in open-addressing hash sets, one per thread, each owning the states
-//!   whose hash falls in its part; threads expand their own frontier and hand successors over;
+//! - stores packed states in open-addressing hash sets, parts of the whole each owning the
+//!   states whose hash falls in it (eight parts a thread with several threads); each round,
+//!   whichever thread is free expands the next slice of the frontier, and then stores the next
+//!   part's successors, so a thread the system pauses holds the others up by little;
 //! - reports a run stopped by a state limit, a timeout or a stop request as
 //!   [`Verdict::Inconclusive`], saying how far it got.
 //!

@@ -27,6 +27,7 @@ pub mod model;
 pub mod operation;
 pub mod protocol;
 pub mod protocols;
+mod renaming;
 pub mod sizes;
 pub mod state;
 pub mod statement;
@@ -41,10 +42,10 @@ pub use layout::{StateTooWide, STATE_BITS};
 pub use model::{requests_in_words, ProtocolModel, ReplayError};
 pub use protocol::{Database, JoinProtocol};
 pub use protocols::Protocol;
+pub use renaming::Renaming;
 pub use sizes::{plural, SizeError, Sizes};
 pub use state::{Phase, Server, State};
 pub use stateright_model::{stateright_model, StaterightModel};
-pub use symmetry::Renaming;
 pub use verdict::{Counterexample, Engine, Replay, Stats, Verdict};
 
 #[cfg(test)]

@@ -57,7 +57,8 @@ pub enum Operation {
         /// The stream read.
         stream: StreamKey,
     },
-    /// Read every stream at once: all events, and each team stream's version.
+    /// Read every team's stream at once: all events, and each team stream's version ("read
+    /// every team's stream", where a read of the one global stream is "read the log").
     ReadAll,
     /// Append `events` to `stream` if it is still at version `expected`.
     Append {
@@ -145,7 +146,10 @@ pub struct CustomOperation {
     pub description: String,
     /// The users whose team the operation reads.
     pub reads: Vec<UserId>,
-    /// The users whose team the operation may change.
+    /// The users whose team the operation may change: whose membership, what the invariants
+    /// judge. A trace shows their teams after a step that changed them. Data that is not the
+    /// membership (a user's document that only records a request, a cache, a counter) is not
+    /// written in this sense, even when the operation changes it: say so in the description.
     pub writes: Vec<UserId>,
 }
 
@@ -167,7 +171,8 @@ impl CustomOperation {
         self
     }
 
-    /// The operation may also change `user`'s team.
+    /// The operation may also change `user`'s team (its membership; a write of other data
+    /// about the user is not one, see [`CustomOperation::writes`](#structfield.writes)).
     pub fn writes(mut self, user: UserId) -> Self {
         self.writes.push(user);
         self
@@ -262,10 +267,27 @@ pub enum OpResult {
         /// The newest token the store had seen for the lock.
         newest: u64,
     },
-    /// What an operation of a third-party store returned, in that store's words.
+    /// What an operation of a third-party store returned, in that store's words. Empty
+    /// ([`OpResult::teams_only`]): it answered nothing worth printing, and the trace shows the
+    /// teams of the user it writes alone.
     Custom(String),
     /// What an SQL database answered to a statement.
     Sql(Box<SqlAnswer>),
+}
+
+impl OpResult {
+    /// The answer of a third-party store's operation that says nothing beyond what it wrote:
+    /// the trace shows only the written user's teams after it (`sue ∈ {team-A}`), where another
+    /// answer comes first (`ok, sue ∈ {team-A}`). It is `OpResult::Custom` of an empty string.
+    ///
+    /// ```
+    /// use joincheck_models::operation::OpResult;
+    ///
+    /// assert_eq!(OpResult::teams_only(), OpResult::Custom(String::new()));
+    /// ```
+    pub fn teams_only() -> OpResult {
+        OpResult::Custom(String::new())
+    }
 }
 
 /// One recorded operation: who did what, what it returned, and membership right after.
@@ -331,7 +353,7 @@ impl fmt::Display for Operation {
             Operation::PushMember { team, user } => write!(f, "push {user} → {team}"),
             Operation::PullMember { team, user } => write!(f, "pull {user} ← {team}"),
             Operation::Read { stream } => write!(f, "read {stream}"),
-            Operation::ReadAll => write!(f, "read the log"),
+            Operation::ReadAll => write!(f, "read every team's stream"),
             Operation::Append {
                 stream,
                 events,

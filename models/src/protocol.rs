@@ -7,9 +7,9 @@
 use crate::action::Action;
 use crate::domain::{Request, ServerId};
 use crate::operation::{OpResult, Operation};
+use crate::renaming::Renaming;
 use crate::sizes::Sizes;
 use crate::state::State;
-use crate::symmetry::Renaming;
 use std::fmt;
 
 /// A join protocol as a state machine over [`State`]: how a server turns "add user to team" into

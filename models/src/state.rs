@@ -11,8 +11,8 @@
 //! what the checker stores and hashes.
 
 use crate::domain::{Event, OnSeveralTeams, ServerId, TeamId, UserId};
+use crate::renaming::Renaming;
 use crate::sizes::{Sizes, MAX_DIMENSION};
-use crate::symmetry::Renaming;
 use std::fmt;
 
 /// The most servers, users or teams a state has room for, and the most events its log holds.

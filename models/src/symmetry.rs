@@ -17,9 +17,9 @@
 //! is the same for the whole orbit; and the minimum is the image of the state under some
 //! permutation, so different orbits never share it.
 
-use crate::domain::{TeamId, UserId};
 use crate::model::ProtocolModel;
 use crate::protocol::JoinProtocol;
+use crate::renaming::Renaming;
 use crate::state::{Phase, Server, State, Tokens, MAX};
 use std::sync::OnceLock;
 
@@ -49,27 +49,6 @@ fn collect_orders(items: &mut Vec<u8>, at: usize, out: &mut Vec<[u8; MAX]>) {
         items.swap(at, i);
         collect_orders(items, at + 1, out);
         items.swap(at, i);
-    }
-}
-
-/// A renaming of users and teams, one of the permutations symmetry reduction tries.
-#[derive(Clone, Copy, Debug)]
-pub struct Renaming {
-    /// `users[old] = new`.
-    users: [u8; MAX],
-    /// `teams[old] = new`.
-    teams: [u8; MAX],
-}
-
-impl Renaming {
-    /// The new name of `user`.
-    pub fn user(&self, user: UserId) -> UserId {
-        UserId(self.users[usize::from(user.0)])
-    }
-
-    /// The new name of `team`.
-    pub fn team(&self, team: TeamId) -> TeamId {
-        TeamId(self.teams[usize::from(team.0)])
     }
 }
 

@@ -18,7 +18,7 @@ use std::fmt;
 pub struct Execution {
     /// The operations in the order they took effect (empty when not recording).
     pub history: Vec<Step>,
-    /// Membership at the end, as sorted `(team, user)` pairs.
+    /// Membership at the end, as sorted `(team, user)` pairs ([`Execution::final_membership`]).
     pub membership: Vec<(TeamId, UserId)>,
     /// Each server's answers, request by request.
     pub answers: Vec<Vec<Result<(), JoinError>>>,
@@ -130,8 +130,23 @@ impl Execution {
         }
     }
 
-    /// The broken invariant at the first step that broke it (or at the end), if it broke.
-    /// A run that cannot be judged has no violation to show; [`Execution::judge`] says why.
+    /// The membership the database holds at the end of the run, as sorted `(team, user)` pairs:
+    /// the end state, whatever happened on the way. (The same as the `membership` field.)
+    pub fn final_membership(&self) -> &[(TeamId, UserId)] {
+        &self.membership
+    }
+
+    /// The broken invariant in the end state ([`Execution::final_membership`]), if one is
+    /// broken there. A run can end well after breaking the invariant on the way (a user on two
+    /// teams, and then off one): [`Execution::violation`] tells that.
+    pub fn violation_at_end(&self) -> Option<Violation> {
+        Invariants::default().broken(&self.membership)
+    }
+
+    /// The broken invariant right after the **first step** that broke it (or at the end, when
+    /// only the end state shows it), if it broke at any step: the verdict's violation. A run
+    /// that cannot be judged has no violation to show; [`Execution::judge`] says why. For the
+    /// end state alone, [`Execution::violation_at_end`].
     pub fn violation(&self) -> Option<Violation> {
         match self.judge() {
             Judgement::Broke { violation, .. } => Some(violation),

@@ -31,7 +31,8 @@ use std::time::Instant;
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ProptestOptions {
-    /// Workloads to generate (shrinking steps come on top).
+    /// Workloads to generate (shrinking steps come on top): 256 by default, proptest's own
+    /// default, and `joincheck check --cases`'s too.
     pub cases: u32,
     /// Seed of the workload generator.
     pub seed: u64,
@@ -57,7 +58,10 @@ pub struct ProptestOptions {
     /// schedules (the default of `shuttle`) reach any bug of their depth with a known probability.
     /// 0 runs only the `shuttle` ones.
     pub random_schedules: u64,
-    /// The schedules tried on each workload after the random ones: PCT by default.
+    /// The schedules tried on each workload after the random ones: PCT by default. With
+    /// `shuttle.iterations` 0, only the random ones run
+    /// ([`ProptestOptions::random_schedules_only`]); with both 0, nothing is checked, and the
+    /// verdict says so (inconclusive).
     pub shuttle: ShuttleOptions,
     /// Stop early on a time limit or a stop request: the verdict is then inconclusive.
     pub limits: Limits,
@@ -89,6 +93,22 @@ option_builders! {
         shuttle: ShuttleOptions;
         /// Stops on these limits.
         limits: Limits;
+    }
+}
+
+impl ProptestOptions {
+    /// Tries `schedules` uniformly random schedules on each workload, and no others: no PCT.
+    ///
+    /// ```
+    /// use joincheck::check::proptest::ProptestOptions;
+    ///
+    /// let options = ProptestOptions::default().random_schedules_only(200);
+    /// assert_eq!((options.random_schedules, options.shuttle.iterations), (200, 0));
+    /// ```
+    pub fn random_schedules_only(mut self, schedules: u64) -> Self {
+        self.random_schedules = schedules;
+        self.shuttle.iterations = 0;
+        self
     }
 }
 
@@ -331,7 +351,9 @@ fn runner(options: &ProptestOptions) -> TestRunner {
     TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed))
 }
 
-/// Runs `scenario` under the random schedules and, if they find nothing, under the PCT ones.
+/// Runs `scenario` under the random schedules and, if they find nothing, under the PCT ones;
+/// a kind of schedule with none to try is skipped, unless both are (shuttle then says that
+/// zero schedules check nothing).
 fn check_workload<S>(
     service: &S,
     scenario: &Scenario,
@@ -351,11 +373,21 @@ where
     };
     if random.iterations > 0 {
         let verdict = check(random);
-        if !matches!(verdict, Verdict::Holds { .. }) {
+        if !matches!(verdict, Verdict::Holds { .. }) || pct.iterations == 0 {
             return verdict;
         }
     }
     check(pct)
+}
+
+/// The schedules tried on each workload, in words: `50 shuttle schedules (random, seed 42) and
+/// 50 (PCT depth 3, seed 42)`, or only the kind there were any of.
+fn schedules_tried(random: &ShuttleOptions, pct: &ShuttleOptions) -> String {
+    match (random.iterations, pct.iterations) {
+        (0, n) => format!("{n} shuttle schedules ({pct})"),
+        (n, 0) => format!("{n} shuttle schedules ({random})"),
+        (r, p) => format!("{r} shuttle schedules ({random}) and {p} ({pct})"),
+    }
 }
 
 /// Generates workloads, runs each under random and then PCT shuttle schedules, and shrinks the
@@ -521,16 +553,14 @@ where
             engine: Engine::Proptest,
             scope: whole_statements(
                 format!(
-                    "no violation in {} {}, each under {} shuttle schedules ({random}) and {} \
-                     ({pct}){}: evidence, not proof",
+                    "no violation in {} {}, each under {}{}: evidence, not proof",
                     options.cases,
                     // "1 generated workload (…)", "64 generated workloads (…)".
                     match options.cases {
                         1 => what.replacen("workloads", "workload", 1),
                         _ => what.to_string(),
                     },
-                    random.iterations,
-                    pct.iterations,
+                    schedules_tried(random, pct),
                     options.invariants.scope(),
                 ),
                 not_atomic.borrow().as_deref(),

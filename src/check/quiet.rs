@@ -25,6 +25,18 @@ thread_local! {
     static ENGINE_RUNS: Cell<u32> = const { Cell::new(0) };
 }
 
+/// shuttle's configuration for the harness's runs: the harness records and reports failing
+/// schedules itself, so shuttle does not also persist them. (shuttle's panic hook keeps the
+/// configuration of the first run in the process, so a program should start shuttle with this.)
+/// Defined here, where the hook is installed, and offered as
+/// [`check::shuttle::config`](crate::check::shuttle::config): the shuttle engine uses this
+/// module, not the other way round.
+pub fn config() -> shuttle::Config {
+    let mut config = shuttle::Config::new();
+    config.failure_persistence = shuttle::FailurePersistence::None;
+    config
+}
+
 /// An engine run on this thread; panics are silent until it is dropped.
 pub(crate) struct EngineRun(());
 
@@ -41,7 +53,7 @@ impl EngineRun {
             let under_shuttle = Arc::clone(&process);
             panic::set_hook(Box::new(move |info| under_shuttle(info)));
             let scheduler = shuttle::scheduler::RandomScheduler::new(1);
-            shuttle::Runner::new(scheduler, super::shuttle::config()).run(|| {});
+            shuttle::Runner::new(scheduler, config()).run(|| {});
             let shuttle_hook = panic::take_hook();
             panic::set_hook(Box::new(move |info| {
                 if ENGINE_RUNS.with(Cell::get) > 0 {

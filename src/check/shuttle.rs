@@ -4,6 +4,7 @@
 //! wraps shuttle's scheduler to record every scheduling decision itself, so a failing schedule is
 //! returned as a value (not only printed to stderr) and replays to the identical history.
 
+pub use super::quiet::config;
 use super::quiet::EngineRun;
 use super::schedule;
 use super::{panic_message, run_once, whole_statements, Execution, Invariants, Limits};
@@ -198,15 +199,6 @@ impl<S: Scheduler> Scheduler for Recorder<S> {
         lock(&self.current).push_random();
         self.inner.next_u64()
     }
-}
-
-/// shuttle's configuration for the harness's runs: the harness records and reports failing
-/// schedules itself, so shuttle does not also persist them. (shuttle's panic hook keeps the
-/// configuration of the first run in the process, so a program should start shuttle with this.)
-pub fn config() -> shuttle::Config {
-    let mut config = shuttle::Config::new();
-    config.failure_persistence = shuttle::FailurePersistence::None;
-    config
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

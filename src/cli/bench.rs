@@ -3,15 +3,20 @@
 //!
 //! Each configuration runs in a fresh child process (`joincheck bench-one`), so its peak memory
 //! (`VmHWM` in `/proc/self/status`) is its own and not the high-water mark of earlier runs.
+//!
+//! `bench --against FILE` is the guard against a slower checker: it runs a stored baseline's
+//! rows and fails when one is slower than the baseline says, or finds other state counts.
 
 use super::output::{self, count, thousands, ReportFormat, REPORT_VERSION};
 use super::sizes::{sizes_json, SizeArgs};
-use super::EXIT_OK;
+use super::{input, EXIT_OK, EXIT_UNEXPECTED};
 use crate::cli::values::whole;
 use clap::Args;
 use joincheck::protocols;
-use joincheck_models::{bench_grid, skip_without_symmetry, CheckOptions, Protocol};
+use joincheck_models::{bench_grid, skip_without_symmetry, CheckOptions, Protocol, Sizes};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Arguments of `joincheck bench`.
@@ -20,9 +25,12 @@ use std::process::Command;
 Examples:
   joincheck bench --quick
   joincheck bench --threads 1 --format json
+  joincheck bench --against benches/checker-baseline.json
 
-Exit status: 0 the table was printed (a configuration that failed says so in its row); 2 bad
-usage, or a report that could not be written.")]
+Exit status: 0 the table was printed (a configuration that failed says so in its row), or every
+row of --against's baseline is as fast as it says; 1 a row of the baseline is slower than its
+tolerance allows, found other states, or failed; 2 bad usage, a baseline that does not read, or a
+report that could not be written.")]
 pub struct BenchArgs {
     /// A small grid that runs in about a second, to see that the benchmark works.
     /// Example: joincheck bench --quick
@@ -35,6 +43,20 @@ pub struct BenchArgs {
     /// see the README). Example: --format json
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     format: ReportFormat,
+    /// Instead of the grid, run the rows of this baseline (JSON, see the README) --runs times
+    /// each, in fresh processes, and fail when the median states per CPU second of one is more
+    /// than the baseline's tolerance below its rate, or its states differ.
+    /// Example: --against benches/checker-baseline.json
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["quick", "threads", "format"])]
+    against: Option<PathBuf>,
+    /// With --against: runs of each row, whose median is compared, 1 to 99.
+    #[arg(long, value_name = "N", default_value_t = 3, requires = "against",
+          value_parser = whole::<u8>(1, 99), allow_negative_numbers = true)]
+    runs: u8,
+    /// With --against: write the medians measured into FILE as its rates, instead of comparing
+    /// (after a change that makes the checker faster, or on another machine).
+    #[arg(long, requires = "against")]
+    record: bool,
 }
 
 /// Arguments of `joincheck bench-one` (one configuration; prints a JSON line).
@@ -124,6 +146,9 @@ fn reference(config: &Config) -> &'static str {
 pub fn run(args: &BenchArgs) -> Result<i32, String> {
     let exe = std::env::current_exe()
         .map_err(|error| format!("cannot find the joincheck executable: {error}"))?;
+    if let Some(file) = &args.against {
+        return against(&exe, file, args.runs, args.record);
+    }
     let threads = args.threads.map(usize::from).unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
@@ -294,6 +319,7 @@ pub fn run_one(args: &BenchOneArgs) -> Result<i32, String> {
             "unique_states": stats.unique_states,
             "generated_states": stats.generated_states,
             "seconds": stats.seconds,
+            "cpu_seconds": cpu_seconds(),
             "peak_kb": peak_memory_kb(),
         })
     ));
@@ -305,4 +331,186 @@ fn peak_memory_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// This process's CPU time so far, user and system, over all its threads (those that ended
+/// too), where `/proc` has it: unlike the wall time, what other work on the machine leaves alone.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // After the command name (in parentheses, which may hold spaces): state, then 10 fields,
+    // then utime and stime in clock ticks (USER_HZ, 100 on Linux).
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// A stored baseline of the checker's speed: `bench --against` runs its rows and compares.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Baseline {
+    /// The baseline format's version: 1.
+    version: u32,
+    /// Where and how the rates were measured, in words.
+    machine: String,
+    /// How far below its rate a row may fall, in percent, before it counts as slower.
+    tolerance_percent: f64,
+    rows: Vec<BaselineRow>,
+}
+
+/// One configuration of a baseline, with what it found and how fast.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BaselineRow {
+    protocol: String,
+    sizes: BaselineSizes,
+    symmetry: bool,
+    threads: usize,
+    /// Distinct states: a change of the checker must find the same.
+    unique_states: u64,
+    /// Distinct states per second of CPU time (user and system), the median of the runs.
+    states_per_cpu_second: u64,
+}
+
+/// Sizes as every JSON report writes them.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BaselineSizes {
+    servers: u8,
+    users: u8,
+    teams: u8,
+    requests: u8,
+}
+
+/// Runs the rows of the baseline in `file` `runs` times each, and compares their medians with
+/// it, or, with `record`, writes them into it.
+fn against(exe: &Path, file: &Path, runs: u8, record: bool) -> Result<i32, String> {
+    let text = input::read(file).map_err(|error| format!("{}: {error}", input::name(file)))?;
+    let mut baseline: Baseline =
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
+            .map_err(|error| format!("{}: not a baseline: {error}", input::name(file)))?;
+    if baseline.version != 1 {
+        return Err(format!(
+            "{}: baseline version {} is not 1",
+            input::name(file),
+            baseline.version
+        ));
+    }
+    let tolerance = baseline.tolerance_percent;
+    if !(0.0..100.0).contains(&tolerance) {
+        return Err(format!(
+            "{}: tolerance_percent {tolerance} is not from 0 to under 100",
+            input::name(file)
+        ));
+    }
+    output::emit(&format!(
+        "model checker against {} · {} each, median of states per CPU second · tolerance {tolerance}%\n\
+         {:24} {:>9} {:>8} {:>7} {:>12} {:>14} {:>14} {:>8}\n",
+        input::name(file),
+        count(u64::from(runs), "run"),
+        "protocol",
+        "S,U,T,N",
+        "symmetry",
+        "threads",
+        "unique",
+        "baseline/s",
+        "now/s",
+        "change",
+    ));
+    let mut failures = Vec::new();
+    for row in &mut baseline.rows {
+        let named = protocols::named(&row.protocol)?;
+        let protocol = named
+            .model()
+            .ok_or_else(|| format!("{named} exists only as SQL and has no model to benchmark"))?;
+        let BaselineSizes {
+            servers,
+            users,
+            teams,
+            requests,
+        } = row.sizes;
+        let sizes = Sizes::new(servers, users, teams, requests).map_err(|e| e.to_string())?;
+        let config = Config {
+            protocol,
+            sizes: sizes.as_array(),
+            symmetry: row.symmetry,
+        };
+        let label = format!(
+            "{} at {servers},{users},{teams},{requests}{} on {}",
+            row.protocol,
+            if row.symmetry { " with symmetry" } else { "" },
+            count(row.threads as u64, "thread")
+        );
+        let mut rates = Vec::new();
+        let mut unique = None;
+        for _ in 0..runs {
+            let figures = match measure(exe, &config, row.threads)? {
+                Measured::Figures(figures) => figures,
+                Measured::Failed(why) | Measured::Skipped(why) => {
+                    failures.push(format!("{label} failed: {why}"));
+                    break;
+                }
+            };
+            let states = figures["unique_states"].as_u64().unwrap_or(0);
+            let cpu = figures["cpu_seconds"].as_f64();
+            let Some(cpu) = cpu else {
+                return Err("this system does not say how much CPU time a process took \
+                            (/proc/self/stat): --against needs it"
+                    .to_string());
+            };
+            unique = Some(states);
+            rates.push((states as f64 / cpu.max(0.01)) as u64);
+        }
+        let Some(unique) = unique.filter(|_| rates.len() == usize::from(runs)) else {
+            continue;
+        };
+        rates.sort_unstable();
+        let now = rates[rates.len() / 2];
+        let change = 100.0 * (now as f64 / row.states_per_cpu_second.max(1) as f64 - 1.0);
+        let [s, u, t, n] = config.sizes;
+        output::emit(&format!(
+            "{:24} {:>9} {:>8} {:>7} {:>12} {:>14} {:>14} {:>+7.1}%\n",
+            row.protocol,
+            format!("{s},{u},{t},{n}"),
+            if row.symmetry { "yes" } else { "no" },
+            row.threads,
+            thousands(unique),
+            thousands(row.states_per_cpu_second),
+            thousands(now),
+            change
+        ));
+        if unique != row.unique_states {
+            failures.push(format!(
+                "{label} found {} distinct states where the baseline found {}",
+                thousands(unique),
+                thousands(row.unique_states)
+            ));
+        } else if !record && change < -tolerance {
+            failures.push(format!(
+                "{label} is SLOWER: {} states per CPU second against the baseline's {} \
+                 ({change:+.1}%, more than the {tolerance}% allowed)",
+                thousands(now),
+                thousands(row.states_per_cpu_second)
+            ));
+        }
+        row.states_per_cpu_second = now;
+    }
+    if !failures.is_empty() {
+        let message = format!(
+            "THE MODEL CHECKER REGRESSED against {}:\n  {}\n",
+            input::name(file),
+            failures.join("\n  ")
+        );
+        output::emit(&message);
+        eprint!("{message}");
+        return Ok(EXIT_UNEXPECTED);
+    }
+    if record {
+        let mut json = serde_json::to_string_pretty(&baseline).map_err(|e| e.to_string())?;
+        json.push('\n');
+        output::write_whole(file, json.as_bytes())?;
+        output::emit(&format!("recorded the medians into {}\n", file.display()));
+    } else {
+        output::emit("no row is slower than the baseline allows\n");
+    }
+    Ok(EXIT_OK)
 }

@@ -150,6 +150,18 @@ impl<R: Runtime> fmt::Debug for EventStoreConnection<R> {
 }
 
 impl<R: Runtime> EventStoreConnection<R> {
+    /// The server this connection is, as its operations are recorded: what a service's own
+    /// recorded lock names too ([`Mutex::lock_recorded`](crate::runtime::Mutex::lock_recorded)),
+    /// so that a server needs to keep no id of its own.
+    pub fn server(&self) -> ServerId {
+        self.server
+    }
+
+    /// The database, as a history a service can write its own steps into (a recorded lock).
+    pub fn log(&self) -> &dyn StepLog {
+        self.store.as_ref()
+    }
+
     /// Reads a stream: its version and its events, in order.
     pub fn read(&self, stream: StreamKey) -> (u64, Vec<Event>) {
         let operation = Operation::Read { stream };

@@ -242,6 +242,18 @@ impl<R: Runtime> fmt::Debug for LeasedTeamsConnection<R> {
 }
 
 impl<R: Runtime> LeasedTeamsConnection<R> {
+    /// The server this connection is, as its operations are recorded: what a service's own
+    /// recorded lock names too ([`Mutex::lock_recorded`](crate::runtime::Mutex::lock_recorded)),
+    /// so that a server needs to keep no id of its own.
+    pub fn server(&self) -> ServerId {
+        self.server
+    }
+
+    /// The database, as a history a service can write its own steps into (a recorded lock).
+    pub fn log(&self) -> &dyn StepLog {
+        self.database.as_ref()
+    }
+
     /// Takes `user`'s lock, waiting while another server holds an unexpired lease on it.
     pub fn acquire(&self, user: UserId) -> Lease {
         let server = self.server;

@@ -138,6 +138,18 @@ impl<R: Runtime> fmt::Debug for MembershipsConnection<R> {
 }
 
 impl<R: Runtime> MembershipsConnection<R> {
+    /// The server this connection is, as its operations are recorded: what a service's own
+    /// recorded lock names too ([`Mutex::lock_recorded`](crate::runtime::Mutex::lock_recorded)),
+    /// so that a server needs to keep no id of its own.
+    pub fn server(&self) -> ServerId {
+        self.server
+    }
+
+    /// The database, as a history a service can write its own steps into (a recorded lock).
+    pub fn log(&self) -> &dyn StepLog {
+        self.collection.as_ref()
+    }
+
     /// insertOne `{user, team}`; the unique index refuses it when `user` has a membership.
     pub fn insert(&self, user: UserId, team: TeamId) -> Result<(), DuplicateKey> {
         let operation = Operation::InsertMembership { user, team };

@@ -134,6 +134,18 @@ impl<R: Runtime> fmt::Debug for TeamsConnection<R> {
 }
 
 impl<R: Runtime> TeamsConnection<R> {
+    /// The server this connection is, as its operations are recorded: what a service's own
+    /// recorded lock names too ([`Mutex::lock_recorded`](crate::runtime::Mutex::lock_recorded)),
+    /// so that a server needs to keep no id of its own.
+    pub fn server(&self) -> ServerId {
+        self.server
+    }
+
+    /// The database, as a history a service can write its own steps into (a recorded lock).
+    pub fn log(&self) -> &dyn StepLog {
+        self.collection.as_ref()
+    }
+
     /// findOne by member: the first team (in team order) that lists `user`.
     pub fn find_team_of(&self, user: UserId) -> Option<TeamId> {
         let operation = Operation::FindTeamOf { user };

@@ -109,6 +109,18 @@ impl<R: Runtime> fmt::Debug for UserDocumentsConnection<R> {
 }
 
 impl<R: Runtime> UserDocumentsConnection<R> {
+    /// The server this connection is, as its operations are recorded: what a service's own
+    /// recorded lock names too ([`Mutex::lock_recorded`](crate::runtime::Mutex::lock_recorded)),
+    /// so that a server needs to keep no id of its own.
+    pub fn server(&self) -> ServerId {
+        self.server
+    }
+
+    /// The database, as a history a service can write its own steps into (a recorded lock).
+    pub fn log(&self) -> &dyn StepLog {
+        self.documents.as_ref()
+    }
+
     /// updateOne: `set team = team where user = user and team is where_team` (`None`: no team).
     /// Returns how many documents it changed (0 or 1).
     pub fn update_team(

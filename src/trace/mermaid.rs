@@ -39,7 +39,8 @@ pub fn mermaid(counterexample: &Counterexample) -> String {
             escape(&step.operation.to_string())
         );
         let mark = if index + 1 == last { " ✗" } else { "" };
-        let _ = writeln!(out, "    DB-->>{who}: {}{mark}", escape(&outcome(step)));
+        let outcome = outcome(&counterexample.steps, index);
+        let _ = writeln!(out, "    DB-->>{who}: {}{mark}", escape(&outcome));
     }
     let _ = writeln!(
         out,

@@ -60,18 +60,31 @@ fn broken(counterexample: &Counterexample) -> String {
     }
 }
 
-/// What a step shows in its last column: the answer of a read, the user's teams after a write.
-fn outcome(step: &Step) -> String {
+/// What step `index` of `steps` shows in its last column: the answer of a read, the user's teams
+/// after a write. A third-party store's operation shows the teams of the user it writes only
+/// when that step changed them (or when it answered nothing else,
+/// [`OpResult::teams_only`](joincheck_models::operation::OpResult::teams_only)): "ok, sue ∈ {}"
+/// after a write that left sue's teams alone would read as if the write had failed. (Before the
+/// first step the membership is not in the trace, so a first step shows them.)
+fn outcome(steps: &[Step], index: usize) -> String {
+    let step = &steps[index];
     let written = match &step.operation {
-        Operation::Custom(custom) => Some(&custom.writes),
-        Operation::Sql(statement) => Some(&statement.writes),
+        Operation::Custom(custom) => Some((&custom.writes, true)),
+        Operation::Sql(statement) => Some((&statement.writes, false)),
         _ => None,
     };
-    if let Some(writes) = written {
+    if let Some((writes, custom)) = written {
         let result = step.result.to_string();
+        let unchanged = |user: UserId| {
+            let teams = |membership: &[(TeamId, UserId)]| teams_of(user, membership);
+            index
+                .checked_sub(1)
+                .is_some_and(|i| teams(&steps[i].membership_after) == teams(&step.membership_after))
+        };
         return match writes.first() {
             None => result,
             Some(user) if result.is_empty() => teams_of(*user, &step.membership_after),
+            Some(user) if custom && unchanged(*user) => result,
             Some(user) => format!("{result}, {}", teams_of(*user, &step.membership_after)),
         };
     }
@@ -204,7 +217,7 @@ mod tests {
             membership_after: vec![(a, sue)],
         };
         let joined = Event::Joined { user: sue, team: a };
-        assert_eq!(outcome(&read(vec![joined])), "v1, 1 event");
-        assert_eq!(outcome(&read(vec![joined, joined])), "v2, 2 events");
+        assert_eq!(outcome(&[read(vec![joined])], 0), "v1, 1 event");
+        assert_eq!(outcome(&[read(vec![joined, joined])], 0), "v2, 2 events");
     }
 }

@@ -52,7 +52,7 @@ pub fn text(counterexample: &Counterexample, replay_hint: Option<&str>) -> Strin
             step.server,
             step.operation.verb(),
             operation,
-            outcome(step),
+            outcome(steps, index),
         );
     }
     let _ = writeln!(out, "broken: {}", broken(counterexample));

@@ -747,6 +747,73 @@ fn bench_prints_the_table() {
     );
 }
 
+/// `bench --against` is the guard against a slower checker: a row below its baseline's rate, or
+/// one that finds other states, fails the command loudly; rates it meets pass; `--record`
+/// writes the medians measured. (No timing is asserted: the baselines ask for the impossible
+/// or the trivial.)
+#[test]
+fn bench_against_a_baseline_fails_loudly_on_a_slower_or_different_checker() {
+    let dir = scratch("bench-against");
+    let baseline = |unique: u64, rate: u64| {
+        serde_json::json!({
+            "version": 1,
+            "machine": "a test",
+            "tolerance_percent": 10.0,
+            "rows": [{
+                "protocol": "naive",
+                "sizes": {"servers": 2, "users": 1, "teams": 2, "requests": 1},
+                "symmetry": false,
+                "threads": 1,
+                "unique_states": unique,
+                "states_per_cpu_second": rate,
+            }],
+        })
+    };
+    let against = |file: &std::path::Path, more: &[&str]| {
+        let mut args = vec!["bench", "--against", file.to_str().unwrap(), "--runs", "1"];
+        args.extend_from_slice(more);
+        run(&args)
+    };
+    let slow = write_file(&dir, "impossible", &baseline(24, u64::MAX / 4));
+    let output = against(&slow, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(
+        err.starts_with("THE MODEL CHECKER REGRESSED against "),
+        "{err}"
+    );
+    assert!(
+        err.contains("naive at 2,1,2,1 on 1 thread is SLOWER: "),
+        "{err}"
+    );
+    let other = write_file(&dir, "other", &baseline(25, 1));
+    let output = against(&other, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains(
+            "naive at 2,1,2,1 on 1 thread found 24 distinct states where the baseline found 25"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    let easy = write_file(&dir, "easy", &baseline(24, 1));
+    let output = against(&easy, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).ends_with("no row is slower than the baseline allows\n"));
+    let output = against(&easy, &["--record"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(&easy).unwrap()).unwrap();
+    assert!(recorded["rows"][0]["states_per_cpu_second"].as_u64() > Some(1));
+    assert_bad_input(
+        &[
+            "bench",
+            "--against",
+            dir.join("missing.json").to_str().unwrap(),
+        ],
+        "missing.json",
+    );
+}
+
 #[test]
 fn why_names_the_step_that_changed_what_was_read() {
     // Three servers, two users: john's push (step 3) changes nothing server-1 read about sue;

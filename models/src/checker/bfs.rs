@@ -1,25 +1,60 @@
-//! The breadth-first search: level by level, each thread expanding the states it owns and
-//! handing their successors to the threads that own them.
+//! The breadth-first search: level by level. The states are stored in parts, each part owning
+//! the states whose hash falls in it; each level is explored in rounds, and each round in two
+//! phases that any free thread takes work from: expanding slices of the frontier, sorting each
+//! successor by its part, and then storing each part's successors in that part. A thread the
+//! system pauses (the machine is shared) holds the others up by one slice or one part, not by
+//! half a level.
 
 use super::state_set::{hash, key_of, room_for, Key, Refused, StateSet};
 use super::{thousands, CheckOptions};
 use crate::model::ProtocolModel;
 use crate::protocol::JoinProtocol;
 use crate::symmetry;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
-/// States a thread expands before the threads hand successors over (and limits are checked).
-const CHUNK: usize = 1 << 16;
+/// States in one slice: one piece of expansion work.
+const SLICE: usize = 1 << 13;
 
-/// What one thread found while expanding a chunk.
+/// Slices per thread expanded in a round, before their successors are stored (and limits are
+/// checked): the round's buffers stay small, and each thread has work for several turns.
+const SLICES_PER_THREAD: usize = 8;
+
+/// Parts per thread when several threads share the work: enough that one part is a small turn.
+const PARTS_PER_THREAD: usize = 8;
+
+/// Slots a part's table starts with.
+const FIRST_SLOTS: usize = 1 << 10;
+
+/// What expanding one slice found.
 struct Expansion<K> {
-    /// Successors, by the thread that owns them.
-    by_owner: Vec<Vec<K>>,
+    /// Successors, by the part that owns them.
+    by_part: Vec<Vec<K>>,
     generated: u64,
     violation: bool,
     joined: bool,
     stuck: bool,
+}
+
+impl<K> Expansion<K> {
+    fn new() -> Expansion<K> {
+        Expansion {
+            by_part: Vec::new(),
+            generated: 0,
+            violation: false,
+            joined: false,
+            stuck: false,
+        }
+    }
+}
+
+/// One part of the state set, with the states new to it in this level.
+struct Part<K> {
+    set: StateSet<K>,
+    next: Vec<K>,
+    /// What storing this round's successors gave: states added, and why some were left unstored.
+    stored: (u64, Option<Unstored>),
 }
 
 /// Where a search ended.
@@ -47,11 +82,16 @@ pub(super) fn search<P: JoinProtocol + ?Sized>(
     options: &CheckOptions,
     started: Instant,
 ) -> SearchEnd {
+    let threads = options.threads.max(1);
     let search = Search {
         model,
         options,
         started,
-        parts: options.threads.max(1),
+        threads,
+        parts: match threads {
+            1 => 1,
+            _ => threads.saturating_mul(PARTS_PER_THREAD).min(1 << 10),
+        },
     };
     if model.layout().bits() < u64::BITS {
         search.run::<u64>()
@@ -60,27 +100,52 @@ pub(super) fn search<P: JoinProtocol + ?Sized>(
     }
 }
 
-/// One search: the model, how to run it, and how many threads (parts of the state set) share it.
+/// One search: the model, how to run it, its threads, and how many parts the state set has.
 struct Search<'a, P: JoinProtocol + ?Sized> {
     model: &'a ProtocolModel<P>,
     options: &'a CheckOptions,
     started: Instant,
+    threads: usize,
     parts: usize,
 }
 
+/// Runs `work` on each of `items` items, `threads` at a time (the caller's thread among them),
+/// each thread taking the next item left as it becomes free.
+fn share_out<T: Send>(threads: usize, items: &mut [T], work: impl Fn(&mut T) + Sync) {
+    if threads <= 1 || items.len() <= 1 {
+        items.iter_mut().for_each(work);
+        return;
+    }
+    let taken = AtomicUsize::new(0);
+    let items: Vec<Mutex<&mut T>> = items.iter_mut().map(Mutex::new).collect();
+    let worker = || {
+        while let Some(item) = items.get(taken.fetch_add(1, Ordering::Relaxed)) {
+            // Each item is taken once: its lock is never contended, and never poisoned (a
+            // panic ends the whole search).
+            work(&mut item.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads.min(items.len()) {
+            scope.spawn(worker);
+        }
+        worker();
+    });
+}
+
 impl<P: JoinProtocol + ?Sized> Search<'_, P> {
-    /// The thread that owns the states with this hash.
-    fn owner(&self, hash: u64) -> usize {
+    /// The part that owns the states with this hash.
+    fn part(&self, hash: u64) -> usize {
         ((u128::from(hash) * self.parts as u128) >> 64) as usize
     }
 
-    /// Expands `states` into `found` (cleared first), sorting successors by owner.
+    /// Expands `states` into `found` (cleared first), sorting successors by part.
     fn expand<K: Key>(&self, states: &[K], found: &mut Expansion<K>) {
         let model = self.model;
         let layout = model.layout();
         let sizes = model.sizes();
-        found.by_owner.resize_with(self.parts, Vec::new);
-        found.by_owner.iter_mut().for_each(Vec::clear);
+        found.by_part.resize_with(self.parts, Vec::new);
+        found.by_part.iter_mut().for_each(Vec::clear);
         found.generated = 0;
         found.violation = false;
         found.joined = false;
@@ -116,8 +181,12 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
                         key
                     }
                 };
-                let owner = self.owner(hash(key));
-                found.by_owner[owner].push(K::occupied(key));
+                // One part needs no hash here: storing hashes the key anyway.
+                let part = match self.parts {
+                    1 => 0,
+                    _ => self.part(hash(key)),
+                };
+                found.by_part[part].push(K::occupied(key));
             }
             // Stuck: requests are left and no action is enabled (one listed, such as a push
             // that waits for another server, may be refused).
@@ -146,104 +215,74 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
 
     /// Runs the search, storing states as `K`: the smallest key type the layout fits in.
     fn run<K: Key>(&self) -> SearchEnd {
-        let parts = self.parts;
-        let mut sets: Vec<StateSet<K>> = (0..parts).map(|_| StateSet::new()).collect();
-        let mut frontier: Vec<Vec<K>> = vec![Vec::new(); parts];
-        // Reused from round to round: fresh large buffers would cost a page fault per page.
-        let mut expansions: Vec<Expansion<K>> = (0..parts)
-            .map(|_| Expansion {
-                by_owner: Vec::new(),
-                generated: 0,
-                violation: false,
-                joined: false,
-                stuck: false,
-            })
-            .collect();
-        let initial = self.model.initial_state();
-        let packed = key_of(self.model, self.options.symmetry, &initial);
-        let owner = self.owner(hash(packed));
-        sets[owner].insert(K::occupied(packed), hash(packed));
-        frontier[owner].push(K::occupied(packed));
         let mut so_far = SearchEnd {
-            unique: 1,
+            unique: 0,
             generated: 1,
             depth: 0,
-            violation_depth: initial.breaks_invariant().then_some(0),
+            violation_depth: None,
             stuck_depth: None,
-            someone_joined: initial.someone_joined(),
+            someone_joined: false,
             stopped_by: None,
         };
-        // The next level, kept from level to level like the round buffers: with two threads,
-        // freeing and faulting in big buffers also costs TLB shootdowns.
-        let mut next: Vec<Vec<K>> = vec![Vec::new(); parts];
-        while so_far.violation_depth.is_none() && frontier.iter().any(|f| !f.is_empty()) {
-            for (next, current) in next.iter_mut().zip(&frontier) {
-                next.clear();
-                if let Err(refused) = room_for(next, current.len() * 2) {
+        let mut parts = Vec::new();
+        for _ in 0..self.parts {
+            match StateSet::with_slots(FIRST_SLOTS) {
+                Ok(set) => parts.push(Part {
+                    set,
+                    next: Vec::new(),
+                    stored: (0, None),
+                }),
+                Err(refused) => {
                     so_far.stopped_by = Some(refused.to_string());
                     return so_far;
                 }
             }
-            let rounds = frontier
-                .iter()
-                .map(|f| f.len().div_ceil(CHUNK))
-                .max()
-                .unwrap_or(0);
+        }
+        let mut frontier: Vec<Vec<K>> = vec![Vec::new(); self.parts];
+        let initial = self.model.initial_state();
+        let packed = key_of(self.model, self.options.symmetry, &initial);
+        let part = self.part(hash(packed));
+        parts[part].set.insert(K::occupied(packed), hash(packed));
+        frontier[part].push(K::occupied(packed));
+        so_far.unique = 1;
+        so_far.violation_depth = initial.breaks_invariant().then_some(0);
+        so_far.someone_joined = initial.someone_joined();
+        // Reused from round to round: fresh large buffers would cost a page fault per page (and,
+        // with several threads, TLB shootdowns).
+        let slices_per_round = self.threads.saturating_mul(SLICES_PER_THREAD);
+        let mut expansions: Vec<Expansion<K>> =
+            (0..slices_per_round).map(|_| Expansion::new()).collect();
+        while so_far.violation_depth.is_none() && frontier.iter().any(|f| !f.is_empty()) {
+            for (part, current) in parts.iter_mut().zip(&frontier) {
+                part.next.clear();
+                if let Err(refused) = room_for(&mut part.next, current.len() * 2) {
+                    so_far.stopped_by = Some(refused.to_string());
+                    return so_far;
+                }
+            }
+            let slices: Vec<&[K]> = frontier.iter().flat_map(|f| f.chunks(SLICE)).collect();
             let mut violation = false;
             let mut stuck = false;
-            for round in 0..rounds {
+            for round in slices.chunks(slices_per_round) {
                 if let Some(limit) = self.limit_reached() {
                     so_far.stopped_by = Some(limit);
                     return so_far;
                 }
-                let chunk = |p: usize| {
-                    let states = &frontier[p];
-                    let start = (round * CHUNK).min(states.len());
-                    &states[start..(start + CHUNK).min(states.len())]
-                };
-                if parts == 1 {
-                    self.expand(chunk(0), &mut expansions[0]);
-                } else {
-                    std::thread::scope(|scope| {
-                        for (p, found) in expansions.iter_mut().enumerate() {
-                            let states = chunk(p);
-                            scope.spawn(move || self.expand(states, found));
-                        }
-                    });
-                }
-                for expansion in &expansions {
+                let mut work: Vec<(&[K], &mut Expansion<K>)> =
+                    round.iter().copied().zip(expansions.iter_mut()).collect();
+                share_out(self.threads, &mut work, |(states, found)| {
+                    self.expand(states, found)
+                });
+                let expanded = &expansions[..round.len()];
+                let mut successors = 0;
+                for expansion in expanded {
                     so_far.generated += expansion.generated;
+                    successors += expansion.generated;
                     violation |= expansion.violation;
                     stuck |= expansion.stuck;
                     so_far.someone_joined |= expansion.joined;
                 }
-                // The state limit is a limit on states stored: each part may add its share of
-                // the room left, and a part that runs out of room ends the search.
-                let room = self.options.max_states.map(|max| {
-                    let left = max.saturating_sub(so_far.unique);
-                    (left / parts as u64, left % parts as u64)
-                });
-                let share = |p: usize| room.map(|(each, extra)| each + u64::from(p == 0) * extra);
-                let (added, unstored): (u64, Option<Unstored>) = if parts == 1 {
-                    insert_all(&mut sets[0], &expansions, 0, &mut next[0], share(0))
-                } else {
-                    std::thread::scope(|scope| {
-                        let handles: Vec<_> = sets
-                            .iter_mut()
-                            .zip(next.iter_mut())
-                            .enumerate()
-                            .map(|(p, (set, next))| {
-                                let (expansions, room) = (&expansions, share(p));
-                                scope.spawn(move || insert_all(set, expansions, p, next, room))
-                            })
-                            .collect();
-                        handles
-                            .into_iter()
-                            .map(join)
-                            .fold((0, None), |(sum, first), (n, why)| (sum + n, first.or(why)))
-                    })
-                };
-                so_far.unique += added;
+                let unstored = self.store(&mut parts, expanded, successors, &mut so_far);
                 self.report_progress(&so_far);
                 if let Some(unstored) = unstored {
                     so_far.stopped_by = Some(match unstored {
@@ -259,7 +298,9 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
             if stuck && so_far.stuck_depth.is_none() {
                 so_far.stuck_depth = Some(so_far.depth);
             }
-            std::mem::swap(&mut frontier, &mut next);
+            for (part, frontier) in parts.iter_mut().zip(frontier.iter_mut()) {
+                std::mem::swap(&mut part.next, frontier);
+            }
             if frontier.iter().any(|f| !f.is_empty()) {
                 so_far.depth += 1;
             }
@@ -271,18 +312,53 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
         so_far
     }
 
+    /// Stores the `successors` of a round's `expanded` slices in their parts, adding the new ones
+    /// to `so_far`; says why some were left unstored, if some were. While the state limit is
+    /// out of the round's reach the parts store at once, each on whichever thread is free;
+    /// otherwise one after the other, so that exactly the limit is stored.
+    fn store<K: Key>(
+        &self,
+        parts: &mut [Part<K>],
+        expanded: &[Expansion<K>],
+        successors: u64,
+        so_far: &mut SearchEnd,
+    ) -> Option<Unstored> {
+        let left = self
+            .options
+            .max_states
+            .map(|max| max.saturating_sub(so_far.unique))
+            .filter(|left| *left < successors);
+        let Some(left) = left else {
+            let mut work: Vec<(usize, &mut Part<K>)> = parts.iter_mut().enumerate().collect();
+            share_out(self.threads, &mut work, |(index, part)| {
+                part.stored = insert_all(&mut part.set, &mut part.next, expanded, *index, None);
+            });
+            let mut unstored = None;
+            for part in parts.iter() {
+                so_far.unique += part.stored.0;
+                unstored = unstored.or(part.stored.1);
+            }
+            return unstored;
+        };
+        let mut added = 0;
+        for (index, part) in parts.iter_mut().enumerate() {
+            let room = Some(left - added);
+            let (stored, unstored) =
+                insert_all(&mut part.set, &mut part.next, expanded, index, room);
+            added += stored;
+            if unstored.is_some() {
+                so_far.unique += added;
+                return unstored;
+            }
+        }
+        so_far.unique += added;
+        None
+    }
+
     fn report_progress(&self, so_far: &SearchEnd) {
         if let Some(progress) = &self.options.progress {
             progress.publish(so_far.unique, so_far.generated, so_far.depth);
         }
-    }
-}
-
-/// Joins a worker, passing its panic on (a worker only panics on a bug in the checker).
-fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    match handle.join() {
-        Ok(value) => value,
-        Err(panic) => std::panic::resume_unwind(panic),
     }
 }
 
@@ -298,30 +374,34 @@ enum Unstored {
     Refused(Refused),
 }
 
-/// Inserts the successors owned by `part` into its set, collecting the new ones in `next`, and
+/// Inserts the successors `part` owns into its set, collecting the new ones in `next`, and
 /// stops once `room` new states have been added, or when the system refuses the memory to
 /// store more. Returns how many were added, and why successors were left unstored, if they were.
 fn insert_all<K: Key>(
     set: &mut StateSet<K>,
+    next: &mut Vec<K>,
     expansions: &[Expansion<K>],
     part: usize,
-    next: &mut Vec<K>,
     room: Option<u64>,
 ) -> (u64, Option<Unstored>) {
     let mut added = 0;
     for expansion in expansions {
-        let keys = &expansion.by_owner[part];
+        let keys = &expansion.by_part[part];
         let reserved = set
             .reserve(keys.len())
             .and_then(|()| room_for(next, keys.len()));
         if let Err(refused) = reserved {
             return (added, Some(Unstored::Refused(refused)));
         }
+        let Some(room) = room else {
+            added += insert_new(set, next, keys);
+            continue;
+        };
         for (i, key) in keys.iter().enumerate() {
             if let Some(ahead) = keys.get(i + PREFETCH_AHEAD) {
                 set.prefetch(hash(ahead.packed()));
             }
-            if room.is_some_and(|room| added == room) {
+            if added == room {
                 // Full: a state already stored costs no room, a new one ends the search.
                 match set.contains(*key, hash(key.packed())) {
                     true => continue,
@@ -335,6 +415,31 @@ fn insert_all<K: Key>(
         }
     }
     (added, None)
+}
+
+/// Inserts `keys` into `set` (room reserved), collecting the new ones in `next`; returns how
+/// many were new. Each key's hash is computed once, when its slot is prefetched, and kept in a
+/// ring until the key is inserted.
+fn insert_new<K: Key>(set: &mut StateSet<K>, next: &mut Vec<K>, keys: &[K]) -> u64 {
+    let mut hashes = [0u64; PREFETCH_AHEAD];
+    for (ring, key) in hashes.iter_mut().zip(keys) {
+        *ring = hash(key.packed());
+        set.prefetch(*ring);
+    }
+    let mut added = 0;
+    for (i, key) in keys.iter().enumerate() {
+        let ring = &mut hashes[i % PREFETCH_AHEAD];
+        let hash_of_key = *ring;
+        if let Some(ahead) = keys.get(i + PREFETCH_AHEAD) {
+            *ring = hash(ahead.packed());
+            set.prefetch(*ring);
+        }
+        if set.insert(*key, hash_of_key) {
+            next.push(*key);
+            added += 1;
+        }
+    }
+    added
 }
 
 #[cfg(test)]

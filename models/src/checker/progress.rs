@@ -4,7 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Live figures of a running check, for a CLI to show states per second, depth and so on.
 ///
-/// The checker updates them after every round (up to 65,536 states per thread) and every level;
+/// The checker updates them after every round (up to 65,536 states per thread, in slices of
+/// 8,192) and every level;
 /// read them from any thread.
 #[derive(Debug, Default)]
 pub struct Progress {

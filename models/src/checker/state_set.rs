@@ -23,8 +23,12 @@ pub(super) fn key_of<P: JoinProtocol + ?Sized>(
 /// A packed state as the hash set stores it: `u64` when the layout fits 63 bits (half the
 /// memory traffic, the cost that dominates), `u128` otherwise. The top bit marks an occupied
 /// slot, so an empty slot is all zeros.
-pub(super) trait Key: Copy + Eq + Send + Sync + 'static {
-    /// An empty slot.
+///
+/// # Safety
+///
+/// All zero bits must be a valid value, and [`Key::EMPTY`]: a table is allocated zeroed.
+pub(super) unsafe trait Key: Copy + Eq + Send + Sync + 'static {
+    /// An empty slot: all zero bits.
     const EMPTY: Self;
     /// `packed` (which fits) with the occupied bit set.
     fn occupied(packed: u128) -> Self;
@@ -32,7 +36,8 @@ pub(super) trait Key: Copy + Eq + Send + Sync + 'static {
     fn packed(self) -> u128;
 }
 
-impl Key for u64 {
+// SAFETY: zero is a `u64`, and `EMPTY`.
+unsafe impl Key for u64 {
     const EMPTY: u64 = 0;
     fn occupied(packed: u128) -> u64 {
         packed as u64 | 1 << 63
@@ -42,7 +47,8 @@ impl Key for u64 {
     }
 }
 
-impl Key for u128 {
+// SAFETY: zero is a `u128`, and `EMPTY`.
+unsafe impl Key for u128 {
     const EMPTY: u128 = 0;
     fn occupied(packed: u128) -> u128 {
         packed | 1 << 127
@@ -69,11 +75,12 @@ pub(super) struct StateSet<K> {
 }
 
 impl<K: Key> StateSet<K> {
-    pub(super) fn new() -> StateSet<K> {
-        StateSet {
-            slots: vec![K::EMPTY; 1 << 12],
+    /// An empty set of `slots` slots (a power of two), or [`Refused`].
+    pub(super) fn with_slots(slots: usize) -> Result<StateSet<K>, Refused> {
+        Ok(StateSet {
+            slots: empty_slots(slots)?,
             len: 0,
-        }
+        })
     }
 
     /// Makes room for `more` keys, so that inserting them never grows the table (and the slots
@@ -134,7 +141,7 @@ impl<K: Key> StateSet<K> {
     }
 
     fn grow(&mut self) -> Result<(), Refused> {
-        let doubled = filled(self.slots.len() * 2, K::EMPTY)?;
+        let doubled = empty_slots(self.slots.len() * 2)?;
         let old = std::mem::replace(&mut self.slots, doubled);
         let mask = self.slots.len() - 1;
         for key in old.into_iter().filter(|slot| *slot != K::EMPTY) {
@@ -163,13 +170,23 @@ impl std::fmt::Display for Refused {
     }
 }
 
-/// `len` copies of `value`, or [`Refused`] when the system does not give the memory.
-pub(super) fn filled<T: Copy>(len: usize, value: T) -> Result<Vec<T>, Refused> {
-    let mut vec = Vec::new();
-    vec.try_reserve_exact(len)
-        .map_err(|_| Refused(len.saturating_mul(std::mem::size_of::<T>())))?;
-    vec.resize(len, value);
-    Ok(vec)
+/// `len` empty slots, or [`Refused`] when the system does not give the memory. The memory comes
+/// zeroed from the allocator, which gets fresh zero pages from the system as they are first
+/// touched: filling the table instead would write all of it once more before the rehash does.
+fn empty_slots<K: Key>(len: usize) -> Result<Vec<K>, Refused> {
+    let refused = || Refused(len.saturating_mul(std::mem::size_of::<K>()));
+    let layout = std::alloc::Layout::array::<K>(len).map_err(|_| refused())?;
+    if layout.size() == 0 {
+        return Ok(Vec::new());
+    }
+    // SAFETY: the layout has a non-zero size.
+    let slots = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<K>();
+    if slots.is_null() {
+        return Err(refused());
+    }
+    // SAFETY: allocated by the global allocator with the layout of `len` keys, each all zero
+    // bits, which is a valid key (`Key`'s contract).
+    Ok(unsafe { Vec::from_raw_parts(slots, len, len) })
 }
 
 /// Makes room in `vec` for `more` items, or [`Refused`].
@@ -186,7 +203,7 @@ mod tests {
     /// is among them: the initial state packs to 0 (every server idle at 0 done, an empty
     /// database), and must not look like an empty slot.
     fn holds_each_key_once<K: Key>() {
-        let mut set = StateSet::<K>::new();
+        let mut set = StateSet::<K>::with_slots(1 << 6).unwrap();
         let keys: Vec<u128> = (0..20_000u128).map(|n| n * 7_919).collect();
         for round in 0..2 {
             set.reserve(keys.len()).unwrap();
@@ -211,7 +228,11 @@ mod tests {
     #[test]
     fn memory_refused_is_an_error_not_an_abort() {
         let asked = usize::MAX / 8;
-        assert_eq!(filled(asked, 0u128), Err(Refused(usize::MAX)));
+        assert_eq!(empty_slots::<u128>(asked).err(), Some(Refused(usize::MAX)));
+        assert!(empty_slots::<u64>(1 << 10)
+            .unwrap()
+            .iter()
+            .all(|&slot| slot == 0));
         let mut level: Vec<u64> = Vec::new();
         assert_eq!(room_for(&mut level, asked), Err(Refused(asked * 8)));
         assert_eq!(

@@ -11,9 +11,9 @@ use crate::operation::{OpResult, Operation};
 use crate::protocol::{Database, JoinProtocol};
 use crate::protocols::Naive;
 use crate::reference::{reachable_in, sizes};
+use crate::renaming::Renaming;
 use crate::sizes::Sizes;
 use crate::state::{Phase, State};
-use crate::symmetry::Renaming;
 use crate::verdict::Verdict;
 use std::time::Instant;
 

@@ -20,9 +20,9 @@ use crate::action::Action;
 use crate::domain::{Request, ServerId, TeamId, UserId};
 use crate::operation::{OpResult, Operation};
 use crate::protocol::{Database, JoinProtocol};
+use crate::renaming::Renaming;
 use crate::sizes::Sizes;
 use crate::state::{Phase, Server, State};
-use crate::symmetry::Renaming;
 
 /// A join that is one conditional write: an insert under a unique index, or a conditional
 /// update.

@@ -25,9 +25,9 @@ use crate::action::Action;
 use crate::domain::{Event, Request, ServerId, TeamId, UserId};
 use crate::operation::{OpResult, Operation, StreamKey};
 use crate::protocol::{Database, JoinProtocol};
+use crate::renaming::Renaming;
 use crate::sizes::Sizes;
 use crate::state::{Phase, Server, State};
-use crate::symmetry::Renaming;
 
 /// Read, append at the version read, retry on conflict: over one global stream, one stream per
 /// user or one stream per team.

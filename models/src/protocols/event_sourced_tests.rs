@@ -333,8 +333,8 @@ fn per_team_streams_put_sue_on_two_teams_in_four_steps() {
     assert_eq!(
         steps,
         [
-            "read the log → 0 events",
-            "read the log → 0 events",
+            "read every team's stream → 0 events",
+            "read every team's stream → 0 events",
             "append Joined(sue, team-A) to team-A's stream expecting v0 → ok (now v1)",
             "append Joined(sue, team-B) to team-B's stream expecting v0 → ok (now v1)",
         ]

@@ -39,9 +39,9 @@ use crate::action::Action;
 use crate::domain::{Request, ServerId, TeamId, UserId};
 use crate::operation::{OpResult, Operation};
 use crate::protocol::{Database, JoinProtocol};
+use crate::renaming::Renaming;
 use crate::sizes::Sizes;
 use crate::state::{Phase, Server, State, Tokens, MAX};
-use crate::symmetry::Renaming;
 
 /// Acquire, check, push, release, under a lease that may expire, fenced or not.
 #[derive(Clone, Copy, Debug)]

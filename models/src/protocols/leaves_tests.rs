@@ -214,10 +214,10 @@ fn a_per_team_leave_appends_to_its_teams_stream() {
     assert_eq!(
         words,
         [
-            "server-1 read the log → 0 events",
+            "server-1 read every team's stream → 0 events",
             "server-1 append Joined(sue, team-B) to team-B's stream expecting v0 → ok (now v1)",
-            "server-2 read the log → 1 event; team-B at v1",
-            "server-2 read the log → 1 event; team-B at v1",
+            "server-2 read every team's stream → 1 event; team-B at v1",
+            "server-2 read every team's stream → 1 event; team-B at v1",
             "server-2 append Left(sue, team-B) to team-B's stream expecting v1 → ok (now v2)",
         ]
     );
@@ -276,7 +276,7 @@ fn a_per_team_read_gives_every_teams_version() {
     let steps = replay(Protocol::EventSourcedPerTeam, sizes(2, 2, 2, 2), &actions).unwrap();
     assert_eq!(
         in_words(&steps[6]),
-        "server-2 read the log → 3 events; team-A at v1, team-B at v2"
+        "server-2 read every team's stream → 3 events; team-A at v1, team-B at v2"
     );
 }
 

@@ -13,9 +13,9 @@ use crate::action::Action;
 use crate::domain::{Request, ServerId, TeamId, UserId};
 use crate::operation::{OpResult, Operation};
 use crate::protocol::{Database, JoinProtocol};
+use crate::renaming::Renaming;
 use crate::sizes::Sizes;
 use crate::state::{Phase, Server, State};
-use crate::symmetry::Renaming;
 
 /// Check-then-act over each team's member set.
 #[derive(Clone, Copy, Debug)]

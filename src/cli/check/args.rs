@@ -160,9 +160,10 @@ pub struct CheckArgs {
     #[arg(long, value_name = "K",
           value_parser = whole::<u64>(1, 1_000_000_000), allow_negative_numbers = true)]
     pub iterations: Option<u64>,
-    /// proptest: how many workloads to generate, 1 to 1,000,000 [default: 64 in memory, each
-    /// tried under 50 random and 50 PCT shuttle schedules; 32 on SQLite, each under 10 and 10;
-    /// 16 on PostgreSQL, each under 5 and 5]. Example: --cases 256
+    /// proptest: how many workloads to generate, 1 to 1,000,000 [default: the library's 256
+    /// in memory, each tried under 50 random and 50 PCT shuttle schedules; 32 on SQLite, each
+    /// under 10 and 10; 16 on PostgreSQL, each under 5 and 5: there every statement is a round
+    /// trip]. Example: --cases 1000
     #[arg(long, value_name = "K",
           value_parser = whole::<u32>(1, 1_000_000), allow_negative_numbers = true)]
     pub cases: Option<u32>,

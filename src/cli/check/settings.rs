@@ -11,6 +11,7 @@ use crate::cli::output::count;
 use crate::cli::output::Style;
 use crate::cli::protocol_arg;
 use crate::cli::sizes;
+use joincheck::check::proptest::ProptestOptions;
 use joincheck::check::Scenario;
 use joincheck::protocols::{CatalogueProtocol, Expected, Storage};
 use joincheck::store::sql::Dialect;
@@ -91,7 +92,7 @@ impl EngineLimits {
     /// proptest's workloads on `storage`: `--cases`, else fewer on a real database.
     pub fn cases_on(&self, storage: &Storage) -> u32 {
         self.cases.unwrap_or(match storage.dialect() {
-            None => 64,
+            None => ProptestOptions::default().cases,
             Some(Dialect::Sqlite) => 32,
             Some(Dialect::Postgres) => 16,
         })

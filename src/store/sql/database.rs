@@ -812,7 +812,9 @@ impl<R: Runtime> fmt::Debug for SqlConnection<R> {
 }
 
 impl<R: Runtime> SqlConnection<R> {
-    /// The server this connection belongs to.
+    /// The server this connection is, as its operations are recorded: what a service's own
+    /// recorded lock names too ([`Mutex::lock_recorded`](crate::runtime::Mutex::lock_recorded)),
+    /// so that a server needs to keep no id of its own.
     pub fn server(&self) -> ServerId {
         self.server
     }
