@@ -6,6 +6,7 @@
 //! serves both.
 
 use crate::domain::{Event, ServerId, TeamId, UserId};
+use crate::footprint::{Access, Datum, Footprint};
 use crate::statement::{SqlAnswer, SqlStatement};
 use std::fmt;
 
@@ -147,6 +148,8 @@ pub struct CustomOperation {
     pub reads: Vec<UserId>,
     /// The users whose team the operation may change.
     pub writes: Vec<UserId>,
+    /// The data it reads and writes, as declared ([`CustomOperation::footprint`]).
+    pub data: Footprint,
 }
 
 impl CustomOperation {
@@ -158,7 +161,21 @@ impl CustomOperation {
             description: description.into(),
             reads: Vec::new(),
             writes: Vec::new(),
+            data: Footprint::default(),
         }
+    }
+
+    /// The operation reads `datum`: with [`CustomOperation::writes_datum`], its footprint, which
+    /// tells the DPOR engine which operations of other servers it commutes with.
+    pub fn reads_datum(mut self, datum: Datum) -> Self {
+        self.data.add(Access::Read, datum);
+        self
+    }
+
+    /// The operation may change `datum`.
+    pub fn writes_datum(mut self, datum: Datum) -> Self {
+        self.data.add(Access::Write, datum);
+        self
     }
 
     /// The operation also reads `user`'s team.
