@@ -5,7 +5,7 @@
 //! protocol the models know but the registry does not is a compile error, not a protocol some
 //! command silently leaves out. Adding one is one line there.
 
-use crate::runtime::{Loom, Shuttle, Std};
+use crate::runtime::{Dpor, Loom, Shuttle, Std};
 use crate::service::{EventSourced, JoinService, LeaseLock, Naive, UniqueMembership, UserDocument};
 use joincheck_models::Protocol;
 
@@ -15,12 +15,26 @@ pub const ALL: [Protocol; 9] = Protocol::ALL;
 /// The service behind a built-in protocol, for [`with_builtin`]: the engines take it by value,
 /// on any runtime, and copy it into every checked run.
 pub trait Service:
-    JoinService<Loom> + JoinService<Shuttle> + JoinService<Std> + Copy + Send + Sync + 'static
+    JoinService<Loom>
+    + JoinService<Shuttle>
+    + JoinService<Std>
+    + JoinService<Dpor>
+    + Copy
+    + Send
+    + Sync
+    + 'static
 {
 }
 
 impl<S> Service for S where
-    S: JoinService<Loom> + JoinService<Shuttle> + JoinService<Std> + Copy + Send + Sync + 'static
+    S: JoinService<Loom>
+        + JoinService<Shuttle>
+        + JoinService<Std>
+        + JoinService<Dpor>
+        + Copy
+        + Send
+        + Sync
+        + 'static
 {
 }
 

@@ -323,9 +323,11 @@ mod tests {
     #[test]
     fn the_clock_reading_every_lease_conflicts_with_each_acquire() {
         let sue = UserId(0);
-        let acquire = Operation::Acquire { user: sue }.footprint(&OpResult::Acquired { token: None });
+        let acquire =
+            Operation::Acquire { user: sue }.footprint(&OpResult::Acquired { token: None });
         assert!(Footprint::read(Datum::Lease(None)).conflicts(&acquire));
-        assert!(!Footprint::read(Datum::Lease(None)).conflicts(&Footprint::read(Datum::Lease(Some(sue)))));
+        assert!(!Footprint::read(Datum::Lease(None))
+            .conflicts(&Footprint::read(Datum::Lease(Some(sue)))));
         let undeclared = CustomOperation::new("read", "read sue's document").reads(sue);
         assert_eq!(undeclared.footprint(), Footprint::write(Datum::Database));
         assert!(undeclared.footprint().conflicts(&acquire));

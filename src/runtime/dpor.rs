@@ -96,7 +96,12 @@ struct State {
     cut: Option<Cut>,
     /// Operating-system threads of this run still alive.
     alive: usize,
+    /// What each thread of the run holds while it lives (the engine's quiet panics).
+    keep: Keep,
 }
+
+/// Made by each thread of a run when it starts, dropped when it ends.
+pub(crate) type Keep = Arc<dyn Fn() -> Box<dyn std::any::Any> + Send + Sync>;
 
 /// One run of the DPOR runtime.
 pub(crate) struct Run {
@@ -123,6 +128,7 @@ impl Run {
     /// what `body` returned (or its panic), why the run was cut short if it was, and the chooser.
     pub(crate) fn run<T>(
         chooser: Box<dyn Chooser>,
+        keep: Keep,
         body: impl FnOnce() -> T,
     ) -> (std::thread::Result<T>, Option<Cut>, Box<dyn Chooser>) {
         let run = Arc::new(Run {
@@ -134,6 +140,7 @@ impl Run {
                 chooser,
                 cut: None,
                 alive: 0,
+                keep,
             }),
             changed: Condvar::new(),
         });
@@ -156,7 +163,9 @@ impl Run {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn wait<'a>(&self, state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
@@ -250,7 +259,10 @@ impl State {
             self.cut = Some(Cut::Abandoned);
             return;
         };
-        assert!(enabled.contains(&chosen), "the chooser chose a thread that cannot run");
+        assert!(
+            enabled.contains(&chosen),
+            "the chooser chose a thread that cannot run"
+        );
         let Status::At(point) = self.threads[chosen] else {
             unreachable!("an enabled thread stands at a point")
         };
@@ -334,7 +346,9 @@ pub struct DporHandle<T> {
 }
 
 fn lock_value<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Runtime for Dpor {
@@ -394,7 +408,10 @@ impl Runtime for Dpor {
             if let Some(lock) = mutex.lock {
                 state.locks[lock as usize] = None;
             }
-            let event = state.event.as_mut().expect("a thread waits within an event");
+            let event = state
+                .event
+                .as_mut()
+                .expect("a thread waits within an event");
             if let Some(lock) = mutex.lock {
                 event.footprint.add(Access::Write, Datum::Lock(lock));
             }
@@ -424,13 +441,14 @@ impl Runtime for Dpor {
         T: Send + 'static,
     {
         let (run, _) = current();
-        let thread = {
+        let (thread, keep) = {
             let mut state = run.lock();
             state.threads.push(Status::Runnable);
             state.alive += 1;
-            state.threads.len() - 1
+            (state.threads.len() - 1, Arc::clone(&state.keep))
         };
         let os = std::thread::spawn(move || {
+            let _kept = keep();
             CURRENT.with(|current| *current.borrow_mut() = Some((Arc::clone(&run), thread)));
             let outcome = {
                 let mut state = run.lock();
