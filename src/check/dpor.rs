@@ -360,6 +360,98 @@ fn run_one<S: JoinService<Dpor>>(service: &S, scenario: &Scenario, search: &Shar
     }
 }
 
+/// What [`explore`] covered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Exploration {
+    /// Executions run to the end (each visited).
+    pub executions: u64,
+    /// Executions begun and abandoned because every thread that could run was asleep: their
+    /// orders were explored already.
+    pub abandoned: u64,
+    /// Why the exploration stopped before covering every class, if it did.
+    pub stopped: Option<String>,
+}
+
+/// Whether [`explore`] goes on after a visit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// On to the next execution.
+    Continue,
+    /// Stop here: enough is known.
+    Enough,
+    /// Stop here: nothing can be concluded, for this reason.
+    Stop(String),
+}
+
+/// Runs one execution of every class of equivalent interleavings of `scenario`, handing each to
+/// `visit` with its schedule ([`encode_schedule`]), until every class is covered, `visit` says
+/// stop, or a limit of `options` is reached.
+pub fn explore<S>(
+    service: &S,
+    scenario: &Scenario,
+    options: &DporOptions,
+    mut visit: impl FnMut(&super::Execution, &[usize]) -> Next,
+) -> Exploration
+where
+    S: JoinService<Dpor>,
+{
+    let _quiet = EngineRun::start();
+    let started = Instant::now();
+    let search = Shared(Arc::new(Mutex::new(Search {
+        whole_membership: !options.invariants.added().is_empty(),
+        ..Search::default()
+    })));
+    let mut explored = Exploration {
+        executions: 0,
+        abandoned: 0,
+        stopped: None,
+    };
+    loop {
+        let over = options
+            .max_executions
+            .is_some_and(|limit| explored.executions >= limit);
+        let memory = options
+            .limits
+            .memory
+            .is_some_and(|limit| search.lock().bytes() > limit);
+        let why = options.limits.reached(started).or(match (over, memory) {
+            (true, _) => Some("execution limit"),
+            (_, true) => Some("memory limit"),
+            _ => None,
+        });
+        if let Some(why) = why {
+            explored.stopped = Some(format!(
+                "stopped by the {why} after {}",
+                count(explored.executions, "execution")
+            ));
+            return explored;
+        }
+        match run_one(service, scenario, &search) {
+            Ended::Ran(execution) => {
+                explored.executions += 1;
+                let schedule = search.lock().schedule();
+                match visit(&execution, &schedule) {
+                    Next::Continue => {}
+                    Next::Enough => return explored,
+                    Next::Stop(why) => {
+                        explored.stopped = Some(why);
+                        return explored;
+                    }
+                }
+            }
+            Ended::Abandoned => explored.abandoned += 1,
+            Ended::Failed(why) => {
+                explored.stopped = Some(format!("execution {}: {why}", explored.executions + 1));
+                return explored;
+            }
+        }
+        if !search.lock().advance() {
+            return explored;
+        }
+    }
+}
+
 /// Explores one execution of every class of equivalent interleavings of `scenario`, judging the
 /// invariants after every step of every execution. After the first violation it explores up to
 /// [`SHORTENING_EXECUTIONS`] more and reports the shortest violation among them.
@@ -371,80 +463,50 @@ pub fn check<S>(
 where
     S: JoinService<Dpor>,
 {
-    let _quiet = EngineRun::start();
     let started = Instant::now();
     let protocol = service.name();
-    let search = Shared(Arc::new(Mutex::new(Search {
-        whole_membership: !options.invariants.added().is_empty(),
-        ..Search::default()
-    })));
-    let (mut executions, mut abandoned) = (0u64, 0u64);
     let mut shortest: Option<Counterexample> = None;
     let mut first_at: Option<u64> = None;
-    let stats = |executions: u64, abandoned: u64| Stats {
-        iterations: Some(executions),
-        generated_states: Some(executions + abandoned),
+    let mut executions = 0;
+    let explored = explore(&service, scenario, options, |execution, schedule| {
+        executions += 1;
+        let replay = Replay::DporSchedule {
+            schedule: encode_schedule(schedule),
+        };
+        let judged = execution.counterexample(
+            protocol.clone(),
+            scenario,
+            &options.invariants,
+            Engine::Dpor,
+            replay,
+        );
+        match judged {
+            Ok(None) => {}
+            Ok(Some(found)) => {
+                if shortest
+                    .as_ref()
+                    .is_none_or(|best| found.steps.len() < best.steps.len())
+                {
+                    shortest = Some(found);
+                }
+                first_at.get_or_insert(executions);
+            }
+            Err(Unjudged(why)) => {
+                return Next::Stop(format!(
+                    "execution {executions} cannot be judged step by step: {why}"
+                ))
+            }
+        }
+        match first_at.is_some_and(|at| executions >= at + SHORTENING_EXECUTIONS) {
+            true => Next::Enough,
+            false => Next::Continue,
+        }
+    });
+    let stats = Stats {
+        iterations: Some(explored.executions),
         seconds: started.elapsed().as_secs_f64(),
         ..Stats::default()
     };
-    let stopped = loop {
-        if first_at.is_some_and(|at| executions >= at + SHORTENING_EXECUTIONS) {
-            break None;
-        }
-        let over = options
-            .max_executions
-            .is_some_and(|limit| executions >= limit);
-        let memory = options
-            .limits
-            .memory
-            .is_some_and(|limit| search.lock().bytes() > limit);
-        let why = options.limits.reached(started).or(match (over, memory) {
-            (true, _) => Some("execution limit"),
-            (_, true) => Some("memory limit"),
-            _ => None,
-        });
-        if let Some(why) = why {
-            break Some(format!("stopped by the {why}"));
-        }
-        match run_one(&service, scenario, &search) {
-            Ended::Ran(execution) => {
-                executions += 1;
-                let schedule = encode_schedule(&search.lock().schedule());
-                let replay = Replay::DporSchedule { schedule };
-                let judged = execution.counterexample(
-                    protocol.clone(),
-                    scenario,
-                    &options.invariants,
-                    Engine::Dpor,
-                    replay,
-                );
-                match judged {
-                    Ok(None) => {}
-                    Ok(Some(found)) => {
-                        if shortest
-                            .as_ref()
-                            .is_none_or(|best| found.steps.len() < best.steps.len())
-                        {
-                            shortest = Some(found);
-                        }
-                        first_at.get_or_insert(executions);
-                    }
-                    Err(Unjudged(why)) => {
-                        break Some(format!(
-                            "execution {executions} cannot be judged step by step: {why}; \
-                             nothing is proved"
-                        ))
-                    }
-                }
-            }
-            Ended::Abandoned => abandoned += 1,
-            Ended::Failed(why) => break Some(format!("execution {}: {why}", executions + 1)),
-        }
-        if !search.lock().advance() {
-            break None;
-        }
-    };
-    let stats = stats(executions, abandoned);
     let scope = format!(
         "all interleavings of {scenario}{}, one per class of interleavings that differ only \
          in the order of operations that commute",
@@ -458,7 +520,7 @@ where
             stats,
         });
     }
-    Ok(match stopped {
+    Ok(match explored.stopped {
         None => Verdict::Holds {
             engine: Engine::Dpor,
             scope,
@@ -466,10 +528,7 @@ where
         },
         Some(why) if why.starts_with("stopped") => Verdict::Inconclusive {
             engine: Engine::Dpor,
-            reason: format!(
-                "{why} after {}, before covering {scope}",
-                count(executions, "execution")
-            ),
+            reason: format!("{why}, before covering {scope}"),
             stats,
         },
         Some(why) => Verdict::Inconclusive {

@@ -4,6 +4,7 @@
 //! executions in an [`Executions`] counter, which progress shows.
 
 use joincheck::check::conform::{replay_on_implementation, ReplayMismatch};
+use joincheck::check::dpor::{self as dpor_engine, DporOptions};
 use joincheck::check::loom::{self as loom_engine, LoomOptions};
 use joincheck::check::proptest::{self as proptest_engine, ProptestOptions};
 use joincheck::check::shuttle::ShuttleOptions;
@@ -85,6 +86,46 @@ pub fn loom(
         }
     }
     with_builtin(protocol, Work(scenario, options, executions))
+}
+
+/// DPOR: one interleaving of `scenario` per class of equivalent ones, on `protocol`'s service.
+pub fn dpor(
+    protocol: Protocol,
+    scenario: &Scenario,
+    options: &DporOptions,
+    executions: &Executions,
+) -> Verdict {
+    struct Work<'a>(&'a Scenario, &'a DporOptions, &'a Executions);
+    impl WithBuiltin for Work<'_> {
+        type Output = Verdict;
+        fn run<S: Service>(self, builtin: Builtin<S>) -> Verdict {
+            let service = Counted::new(builtin.service, self.2);
+            dpor_engine::check(service, self.0, self.1).unwrap_or_else(|error| {
+                Verdict::Inconclusive {
+                    engine: joincheck_models::verdict::Engine::Dpor,
+                    reason: format!("not run: {error}"),
+                    stats: Default::default(),
+                }
+            })
+        }
+    }
+    with_builtin(protocol, Work(scenario, options, executions))
+}
+
+/// DPOR again, following one recorded schedule.
+pub fn dpor_replay(
+    protocol: Protocol,
+    scenario: &Scenario,
+    schedule: &[usize],
+) -> Result<Execution, String> {
+    struct Work<'a>(&'a Scenario, &'a [usize]);
+    impl WithBuiltin for Work<'_> {
+        type Output = Result<Execution, String>;
+        fn run<S: Service>(self, builtin: Builtin<S>) -> Self::Output {
+            dpor_engine::replay(&builtin.service, self.0, self.1)
+        }
+    }
+    with_builtin(protocol, Work(scenario, schedule))
 }
 
 /// shuttle: schedules of `scenario` on `protocol`'s service.

@@ -26,9 +26,16 @@ pub enum EngineArg {
 impl ValueEnum for EngineArg {
     /// The engines `check` runs, in the order it runs them; `all` last.
     fn value_variants<'a>() -> &'a [Self] {
-        use Engine::{Loom, Model, Proptest, Shuttle};
+        use Engine::{Dpor, Loom, Model, Proptest, Shuttle};
         use EngineArg::{All, One};
-        &[One(Model), One(Loom), One(Shuttle), One(Proptest), All]
+        &[
+            One(Model),
+            One(Loom),
+            One(Dpor),
+            One(Shuttle),
+            One(Proptest),
+            All,
+        ]
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
@@ -40,6 +47,10 @@ impl ValueEnum for EngineArg {
                 "loom: every interleaving of the real code on one workload (at most \
                  {MAX_LOOM_SERVERS} servers)"
             ),
+            EngineArg::One(Engine::Dpor) => "dpor: every interleaving of the real code on one \
+                workload, one per class of interleavings that differ only in the order of \
+                operations that commute"
+                .to_string(),
             EngineArg::One(Engine::Shuttle) => "shuttle: PCT schedules of the real code on one \
                 workload (evidence, not proof)"
                 .to_string(),

@@ -5,6 +5,7 @@ use super::settings::{EngineLimits, Settings};
 use crate::cli::memory::Budget;
 use crate::cli::output::{count, thousands};
 use crate::cli::services::{self, Executions};
+use joincheck::check::dpor::DporOptions;
 use joincheck::check::loom::LoomOptions;
 use joincheck::check::proptest::ProptestOptions;
 use joincheck::check::shuttle::{ShuttleOptions, Strategy};
@@ -101,6 +102,17 @@ impl Job {
                             stats: Stats::default(),
                         }),
                 )
+            }
+            Engine::Dpor => {
+                let mut within = stop_at;
+                within.memory = limits.memory.map(|budget| budget.bytes.0);
+                let options = DporOptions::default().limits(within);
+                on_scenario(services::dpor(
+                    self.protocol,
+                    scenario,
+                    &options,
+                    &self.executions,
+                ))
             }
             Engine::Shuttle => {
                 let options = shuttle_options(sizes.servers, limits, stop_at);

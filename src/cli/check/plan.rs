@@ -107,7 +107,7 @@ fn expected(settings: &Settings, protocol: Protocol, engine: Engine) -> Expected
         return expected;
     }
     match (&settings.workload_file, engine) {
-        (Some(_), Engine::Loom | Engine::Shuttle) => Expected::Holds,
+        (Some(_), Engine::Loom | Engine::Dpor | Engine::Shuttle) => Expected::Holds,
         _ if protocol.spec().breaks_at(settings.sizes) => Expected::Violated,
         _ => Expected::Holds,
     }
