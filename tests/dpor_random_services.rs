@@ -241,7 +241,7 @@ fn access() -> impl Strategy<Value = Access> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn dpor_reaches_every_outcome_and_no_other(

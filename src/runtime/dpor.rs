@@ -5,8 +5,8 @@
 //! ([`Runtime::round_trip`]), taking a service's own lock, or waiting on a condition. The
 //! stretch from one point to the next is one *event*: one store operation (one critical
 //! section) and the server's own code after it. What the event read and wrote is its
-//! footprint: the store declares its operation's ([`Runtime::touch`]); taking or giving back a
-//! service's lock writes that lock. A store's own mutex (locked only inside an operation) and
+//! footprint: the store declares its operation's ([`Runtime::touch`]); taking a service's lock
+//! writes that lock. A store's own mutex (locked only inside an operation) and
 //! recording history are no points at all, so a recorded lock costs no more than the lock.
 //!
 //! Which thread runs at each point is asked of a [`Chooser`], which sees each event's
@@ -321,17 +321,16 @@ impl<T> DerefMut for DporGuard<'_, T> {
     }
 }
 
-/// Giving back a service's lock writes it, as taking it did.
+/// Giving back a service's lock touches nothing: taking it is what writes it, so that two
+/// takings race with each other directly (a release between them would hide that race, and
+/// a taking cannot be moved before the release that let it happen). The release enables the
+/// next taking, which is ordered after the previous taking already.
 impl<T> Drop for DporGuard<'_, T> {
     fn drop(&mut self) {
         self.guard = None;
         if let (Some(lock), true) = (self.mutex.lock, in_run()) {
             let (run, _) = current();
-            let mut state = run.lock();
-            state.locks[lock as usize] = None;
-            if let Some(event) = &mut state.event {
-                event.footprint.add(Access::Write, Datum::Lock(lock));
-            }
+            run.lock().locks[lock as usize] = None;
         }
     }
 }
@@ -410,12 +409,14 @@ impl Runtime for Dpor {
             }
             let event = state
                 .event
-                .as_mut()
+                .as_ref()
                 .expect("a thread waits within an event");
+            let mut reads = event.footprint.clone();
             if let Some(lock) = mutex.lock {
-                event.footprint.add(Access::Write, Datum::Lock(lock));
+                // Whoever changes what it waits for takes the lock first.
+                reads.add(Access::Read, Datum::Lock(lock));
             }
-            event.footprint.clone()
+            reads
         };
         if reads.is_empty() {
             reads.add(Access::Read, Datum::Database);
