@@ -5,7 +5,7 @@
 //! on every [`Storage`], so a protocol the models know but the registry does not is a compile
 //! error, not a protocol some command silently leaves out. Adding one is one line there.
 
-use crate::runtime::{Loom, Shuttle, Std};
+use crate::runtime::{Dpor, Loom, Shuttle, Std};
 use crate::service::sql::{self, Isolation, Streams};
 use crate::service::{EventSourced, JoinService, LeaseLock, Naive, UniqueMembership, UserDocument};
 use crate::store::sql::{Dialect, SqlTarget};
@@ -134,12 +134,26 @@ impl Storage {
 /// The service behind a built-in protocol, for [`with_service`]: the engines take it by value,
 /// on any runtime, and clone it into every checked run.
 pub trait Service:
-    JoinService<Loom> + JoinService<Shuttle> + JoinService<Std> + Clone + Send + Sync + 'static
+    JoinService<Loom>
+    + JoinService<Shuttle>
+    + JoinService<Std>
+    + JoinService<Dpor>
+    + Clone
+    + Send
+    + Sync
+    + 'static
 {
 }
 
 impl<S> Service for S where
-    S: JoinService<Loom> + JoinService<Shuttle> + JoinService<Std> + Clone + Send + Sync + 'static
+    S: JoinService<Loom>
+        + JoinService<Shuttle>
+        + JoinService<Std>
+        + JoinService<Dpor>
+        + Clone
+        + Send
+        + Sync
+        + 'static
 {
 }
 

@@ -265,6 +265,11 @@ fn read_and_rerun(text: &str) {
                 }
             }
         }
+        ReplayRecord::DporSchedule { schedule } => {
+            if let Err(refused) = joincheck::check::dpor::decode_schedule(schedule) {
+                in_words(&refused);
+            }
+        }
         ReplayRecord::LoomExecution { .. } | ReplayRecord::StressRun { .. } => {}
     }
 }

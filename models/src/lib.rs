@@ -22,6 +22,7 @@ pub mod action;
 pub mod bench;
 pub mod checker;
 pub mod domain;
+pub mod footprint;
 mod layout;
 pub mod model;
 pub mod operation;

@@ -6,6 +6,7 @@
 //! serves both.
 
 use crate::domain::{Event, ServerId, TeamId, UserId};
+use crate::footprint::{Access, Datum, Footprint};
 use crate::statement::{SqlAnswer, SqlStatement};
 use std::fmt;
 
@@ -151,6 +152,8 @@ pub struct CustomOperation {
     /// membership (a user's document that only records a request, a cache, a counter) is not
     /// written in this sense, even when the operation changes it: say so in the description.
     pub writes: Vec<UserId>,
+    /// The data it reads and writes, as declared ([`CustomOperation::footprint`]).
+    pub data: Footprint,
 }
 
 impl CustomOperation {
@@ -162,7 +165,21 @@ impl CustomOperation {
             description: description.into(),
             reads: Vec::new(),
             writes: Vec::new(),
+            data: Footprint::default(),
         }
+    }
+
+    /// The operation reads `datum`: with [`CustomOperation::writes_datum`], its footprint, which
+    /// tells the DPOR engine which operations of other servers it commutes with.
+    pub fn reads_datum(mut self, datum: Datum) -> Self {
+        self.data.add(Access::Read, datum);
+        self
+    }
+
+    /// The operation may change `datum`.
+    pub fn writes_datum(mut self, datum: Datum) -> Self {
+        self.data.add(Access::Write, datum);
+        self
     }
 
     /// The operation also reads `user`'s team.

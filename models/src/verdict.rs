@@ -20,6 +20,9 @@ pub enum Engine {
     Proptest,
     /// Real std threads under a stress workload. Evidence, not proof.
     Stress,
+    /// Dynamic partial-order reduction: one interleaving of the real code per class of
+    /// equivalent ones.
+    Dpor,
 }
 
 impl Engine {
@@ -31,6 +34,7 @@ impl Engine {
             Engine::Shuttle => "shuttle",
             Engine::Proptest => "proptest",
             Engine::Stress => "stress",
+            Engine::Dpor => "dpor",
         }
     }
 }
@@ -137,6 +141,11 @@ pub enum Replay {
     LoomExecution {
         /// The iteration at which it failed.
         iteration: u64,
+    },
+    /// A DPOR execution of the real implementation: the thread that ran each event.
+    DporSchedule {
+        /// The threads by number (`1 2 2 1`: the servers from 1, then the environment).
+        schedule: String,
     },
     /// A run on real threads: the OS chose the interleaving, so only the history replays it.
     StressRun {

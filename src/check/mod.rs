@@ -34,6 +34,7 @@ macro_rules! option_builders {
 pub(crate) use option_builders;
 
 pub mod conform;
+pub mod dpor;
 mod execution;
 mod invariant;
 pub mod loom;

@@ -4,6 +4,7 @@
 //! executions in an [`Executions`] counter, which progress shows.
 
 use joincheck::check::conform::{replay_on_implementation, ReplayMismatch};
+use joincheck::check::dpor::{self as dpor_engine, DporOptions};
 use joincheck::check::loom::{self as loom_engine, LoomOptions};
 use joincheck::check::proptest::{self as proptest_engine, ProptestOptions};
 use joincheck::check::shuttle::ShuttleOptions;
@@ -88,6 +89,41 @@ pub fn loom(
     }
     with_service(protocol, database, Work(scenario, options, executions))?
         .map_err(|error: ScenarioError| error.to_string())
+}
+
+/// DPOR: one interleaving of `scenario` per class of equivalent ones, on `protocol`'s service on
+/// `database`; or why not.
+pub fn dpor(
+    (protocol, database): (CatalogueProtocol, &Storage),
+    scenario: &Scenario,
+    options: &DporOptions,
+    executions: &Executions,
+) -> Result<Verdict, String> {
+    struct Work<'a>(&'a Scenario, &'a DporOptions, &'a Executions);
+    impl WithBuiltin for Work<'_> {
+        type Output = Result<Verdict, String>;
+        fn run<S: Service>(self, builtin: Builtin<S>) -> Self::Output {
+            let service = Counted::new(builtin.service, self.2);
+            dpor_engine::check(service, self.0, self.1).map_err(|error| error.to_string())
+        }
+    }
+    with_service(protocol, database, Work(scenario, options, executions))?
+}
+
+/// DPOR again, following one recorded schedule; or why not.
+pub fn dpor_replay(
+    (protocol, database): (CatalogueProtocol, &Storage),
+    scenario: &Scenario,
+    schedule: &[usize],
+) -> Result<Execution, String> {
+    struct Work<'a>(&'a Scenario, &'a [usize]);
+    impl WithBuiltin for Work<'_> {
+        type Output = Result<Execution, String>;
+        fn run<S: Service>(self, builtin: Builtin<S>) -> Self::Output {
+            dpor_engine::replay(&builtin.service, self.0, self.1)
+        }
+    }
+    with_service(protocol, database, Work(scenario, schedule))?
 }
 
 /// shuttle: schedules of `scenario` on `protocol`'s service on `database`; or why not.

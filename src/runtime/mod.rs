@@ -10,13 +10,16 @@
 //! code never hands a pre-built store to an engine.
 
 mod backends;
+pub(crate) mod dpor;
 mod pace;
 
 pub use backends::{Loom, Shuttle, Std};
+pub use dpor::{Dpor, DporCondvar, DporGuard, DporHandle, DporMutex};
 pub use pace::pace_this_thread;
 
 use crate::store::StepLog;
 use joincheck_models::domain::ServerId;
+use joincheck_models::footprint::Footprint;
 use joincheck_models::operation::{CustomOperation, OpResult};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -34,6 +37,12 @@ pub trait Runtime: Sized + Send + Sync + 'static {
 
     /// Creates a mutex.
     fn new_mutex<T: Send + 'static>(value: T) -> Self::RawMutex<T>;
+    /// Creates a store's mutex, locked only within one operation (after
+    /// [`Runtime::round_trip`]) or to record a step: a runtime that schedules at operations
+    /// needs no point of its own there.
+    fn new_store_mutex<T: Send + 'static>(value: T) -> Self::RawMutex<T> {
+        Self::new_mutex(value)
+    }
     /// Locks it. A poisoned lock is taken anyway: the panic that poisoned it is reported already.
     fn lock<T: Send + 'static>(mutex: &Self::RawMutex<T>) -> Self::Guard<'_, T>;
     /// Creates a condition variable.
@@ -57,6 +66,16 @@ pub trait Runtime: Sized + Send + Sync + 'static {
     /// request spends on the network to the database. Real threads give way to the other
     /// servers here, as a real round trip would; loom and shuttle already schedule at every lock.
     fn round_trip() {}
+
+    /// Whether the runtime orders operations by what they touch: only then do stores work
+    /// out their operations' footprints for [`Runtime::touch`].
+    const FOOTPRINTS: bool = false;
+
+    /// Called by a store within an operation: the operation touches `footprint` (called again,
+    /// it touches that too).
+    fn touch(footprint: impl FnOnce() -> Footprint) {
+        let _ = footprint;
+    }
 }
 
 /// A mutex from runtime `R`.
@@ -81,6 +100,11 @@ impl<R: Runtime, T: Send + 'static> Mutex<R, T> {
     /// Creates a mutex holding `value`.
     pub fn new(value: T) -> Self {
         Mutex(R::new_mutex(value))
+    }
+
+    /// A store's mutex ([`Runtime::new_store_mutex`]).
+    pub(crate) fn for_store(value: T) -> Self {
+        Mutex(R::new_store_mutex(value))
     }
 
     /// Locks the mutex; everything done under the guard is one critical section.

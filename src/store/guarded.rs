@@ -3,6 +3,7 @@
 use super::{Recording, StepLog};
 use crate::runtime::{Condvar, Mutex, Runtime};
 use joincheck_models::domain::{ServerId, TeamId, UserId};
+use joincheck_models::footprint::{Access, Datum, Footprint};
 use joincheck_models::operation::{OpResult, Operation, Step};
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
@@ -66,6 +67,25 @@ impl Order {
             self.taken += 1;
         }
     }
+}
+
+/// What an operation touched: what its own footprint says, and the teams of every user whose
+/// membership it changed (written, so that the invariants, judged on membership, see every such
+/// change in the same order in every execution an engine takes as equivalent).
+fn footprint(
+    step: Option<(&Operation, &OpResult)>,
+    before: &[(TeamId, UserId)],
+    after: &[(TeamId, UserId)],
+) -> Footprint {
+    let mut footprint = step.map_or_else(Footprint::default, |(op, result)| op.footprint(result));
+    let changed = before
+        .iter()
+        .filter(|pair| !after.contains(pair))
+        .chain(after.iter().filter(|pair| !before.contains(pair)));
+    for (_, user) in changed {
+        footprint.add(Access::Write, Datum::TeamsOf(Some(*user)));
+    }
+    footprint
 }
 
 /// The mutable part of a collection: its state, its history and any enforced order.
@@ -174,7 +194,7 @@ impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
     pub fn new(state: S, recording: Recording) -> Self {
         let history = (recording == Recording::On).then(Vec::new);
         Guarded {
-            inner: Mutex::new(Inner {
+            inner: Mutex::for_store(Inner {
                 state,
                 history,
                 order: None,
@@ -202,7 +222,12 @@ impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
             });
         }
         let inner = &mut *guard;
+        let before = R::FOOTPRINTS.then(|| inner.state.membership());
         let (answer, result) = apply(&mut inner.state);
+        if let Some(before) = before {
+            let after = inner.state.membership();
+            R::touch(|| footprint(Some((&operation, &result)), &before, &after));
+        }
         inner.record(server, operation, result);
         if let Some(order) = &mut inner.order {
             order.took_effect(server);
@@ -228,7 +253,15 @@ impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
             ready(&inner.state) && inner.order.as_mut().is_none_or(|order| order.admits(actor))
         });
         let inner = &mut *guard;
+        let before = R::FOOTPRINTS.then(|| inner.state.membership());
         let performed = apply(&mut inner.state);
+        if let Some(before) = before {
+            let after = inner.state.membership();
+            let step = performed.step.as_ref().map(|(_, op, result)| (op, result));
+            if step.is_some() || before != after {
+                R::touch(|| footprint(step, &before, &after));
+            }
+        }
         if let Some((server, operation, result)) = performed.step {
             inner.record(server, operation, result);
         }

@@ -10,6 +10,7 @@ use super::teams::Teams;
 use super::{Database, Guarded, Membership, Performed, Recording, StepLog};
 use crate::runtime::Runtime;
 use joincheck_models::domain::{JoinError, ServerId, TeamId, UserId};
+use joincheck_models::footprint::{Datum, Footprint};
 use joincheck_models::operation::{OpResult, Operation, Step};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -169,6 +170,8 @@ impl<R: Runtime> LeasedTeams<R> {
             CLOCK,
             |_| true,
             |leased| {
+                // It looks at every lease to find the one held.
+                R::touch(|| Footprint::read(Datum::Lease(None)));
                 leased.expiries_due = leased.expiries_due.saturating_sub(1);
                 let held = leased
                     .locks
@@ -258,6 +261,7 @@ impl<R: Runtime> LeasedTeamsConnection<R> {
     pub fn acquire(&self, user: UserId) -> Lease {
         let server = self.server;
         let free = |leased: &Leased| {
+            R::touch(|| Footprint::read(Datum::Lease(Some(user))));
             leased
                 .locks
                 .get(&user)

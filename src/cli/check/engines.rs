@@ -5,6 +5,7 @@ use super::settings::{EngineLimits, Settings};
 use crate::cli::memory::Budget;
 use crate::cli::output::{count, thousands};
 use crate::cli::services::{self, Executions};
+use joincheck::check::dpor::DporOptions;
 use joincheck::check::loom::LoomOptions;
 use joincheck::check::proptest::ProptestOptions;
 use joincheck::check::shuttle::{ShuttleOptions, Strategy};
@@ -111,6 +112,17 @@ impl Job {
                 let mut options = LoomOptions::default().limits(stop_at);
                 options.preemption_bound = limits.preemption_bound;
                 on_scenario(services::loom(
+                    service,
+                    scenario,
+                    &options,
+                    &self.executions,
+                ))
+            }
+            Engine::Dpor => {
+                let mut within = stop_at;
+                within.memory = limits.memory.map(|budget| budget.bytes.0);
+                let options = DporOptions::default().limits(within);
+                on_scenario(services::dpor(
                     service,
                     scenario,
                     &options,

@@ -2,6 +2,7 @@
 //! shuttle schedule or the loom exploration on the real service, on the file's workload.
 
 use crate::cli::services;
+use joincheck::check::dpor;
 use joincheck::check::loom::LoomOptions;
 use joincheck::check::shuttle::EncodedSchedule;
 use joincheck::check::{first_broken_step, Invariants, Scenario};
@@ -92,6 +93,29 @@ pub fn rerun(
                 Verdict::Holds { .. } => Ok(Rerun::Held),
                 Verdict::Inconclusive { reason, .. } => Ok(Rerun::Inconclusive(format!(
                     "the loom rerun was inconclusive: {reason}"
+                ))),
+            }
+        }
+        ReplayRecord::DporSchedule { schedule } => {
+            let scenario = workload(file)?;
+            let threads = dpor::decode_schedule(schedule)
+                .map_err(|bad| unreadable(format!("`replay.schedule`: {bad}")))?;
+            let execution = services::dpor_replay(service, &scenario, &threads)
+                .map_err(|why| Refusal::Impossible(format!("the DPOR schedule: {why}")))?;
+            let replay = Replay::DporSchedule {
+                schedule: schedule.clone(),
+            };
+            let found = execution.counterexample(
+                protocol.name().to_string(),
+                &scenario,
+                &Invariants::default(),
+                file.engine,
+                replay,
+            );
+            match found {
+                Ok(found) => Ok(found.map_or(Rerun::Held, Rerun::Broke)),
+                Err(unjudged) => Ok(Rerun::Inconclusive(format!(
+                    "the DPOR rerun was inconclusive: {unjudged}"
                 ))),
             }
         }

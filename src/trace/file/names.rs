@@ -124,12 +124,13 @@ pub mod engine {
     use joincheck_models::verdict::Engine;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    const ENGINES: [Engine; 5] = [
+    const ENGINES: [Engine; 6] = [
         Engine::Model,
         Engine::Loom,
         Engine::Shuttle,
         Engine::Proptest,
         Engine::Stress,
+        Engine::Dpor,
     ];
 
     pub fn serialize<S: Serializer>(engine: &Engine, serializer: S) -> Result<S::Ok, S::Error> {

@@ -188,6 +188,11 @@ pub enum ReplayRecord {
         /// Which run it was.
         run: u64,
     },
+    /// The DPOR execution: the thread that ran each event (`1 2 2 1`).
+    DporSchedule {
+        /// The threads by number.
+        schedule: String,
+    },
 }
 
 /// The kinds of [`ReplayRecord`], by the name a file gives them.
@@ -198,6 +203,7 @@ enum ReplayKind {
     ShuttleSchedule,
     LoomExecution,
     StressRun,
+    DporSchedule,
 }
 
 /// A replay record as read: every field of every kind, so that a wrong one is named by its path
@@ -254,12 +260,17 @@ impl TryFrom<RawReplay> for ReplayRecord {
                     &["iteration"],
                 ),
                 ReplayKind::StressRun => (run.map(|run| ReplayRecord::StressRun { run }), &["run"]),
+                ReplayKind::DporSchedule => (
+                    schedule.map(|schedule| ReplayRecord::DporSchedule { schedule }),
+                    &["schedule"],
+                ),
             };
         let kind = match kind {
             ReplayKind::ModelPath => "model-path",
             ReplayKind::ShuttleSchedule => "shuttle-schedule",
             ReplayKind::LoomExecution => "loom-execution",
             ReplayKind::StressRun => "stress-run",
+            ReplayKind::DporSchedule => "dpor-schedule",
         };
         let fields = |names: &[&str]| -> String {
             let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
@@ -404,6 +415,7 @@ impl ReplayRecord {
             }
             Replay::LoomExecution { iteration } => ReplayRecord::LoomExecution { iteration },
             Replay::StressRun { run } => ReplayRecord::StressRun { run },
+            Replay::DporSchedule { schedule } => ReplayRecord::DporSchedule { schedule },
         }
     }
 }
@@ -417,6 +429,7 @@ impl ReplayRecord {
             ReplayRecord::ShuttleSchedule { .. } => &[Engine::Shuttle, Engine::Proptest],
             ReplayRecord::LoomExecution { .. } => &[Engine::Loom],
             ReplayRecord::StressRun { .. } => &[Engine::Stress],
+            ReplayRecord::DporSchedule { .. } => &[Engine::Dpor],
         }
     }
 
@@ -427,6 +440,7 @@ impl ReplayRecord {
             ReplayRecord::ShuttleSchedule { .. } => "shuttle schedule",
             ReplayRecord::LoomExecution { .. } => "loom execution",
             ReplayRecord::StressRun { .. } => "run on real threads",
+            ReplayRecord::DporSchedule { .. } => "DPOR schedule",
         }
     }
 }
