@@ -21,6 +21,10 @@ const SLICE: usize = 1 << 13;
 /// checked): the round's buffers stay small, and each thread has work for several turns.
 const SLICES_PER_THREAD: usize = 8;
 
+/// At most this many slices a round, whatever the threads: each slice's buffer has a list per
+/// part, and hundreds of threads must not make that millions of lists.
+const MAX_SLICES_PER_ROUND: usize = 256;
+
 /// Parts per thread when several threads share the work: enough that one part is a small turn.
 const PARTS_PER_THREAD: usize = 8;
 
@@ -249,7 +253,10 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
         so_far.someone_joined = initial.someone_joined();
         // Reused from round to round: fresh large buffers would cost a page fault per page (and,
         // with several threads, TLB shootdowns).
-        let slices_per_round = self.threads.saturating_mul(SLICES_PER_THREAD);
+        let slices_per_round = self
+            .threads
+            .saturating_mul(SLICES_PER_THREAD)
+            .min(MAX_SLICES_PER_ROUND);
         let mut expansions: Vec<Expansion<K>> =
             (0..slices_per_round).map(|_| Expansion::new()).collect();
         while so_far.violation_depth.is_none() && frontier.iter().any(|f| !f.is_empty()) {
