@@ -25,7 +25,8 @@ impl WithBuiltin for Both {
     fn run<S: Service>(self, builtin: Builtin<S>) -> Self::Output {
         let Both(scenario, limits, with_loom) = self;
         let options = DporOptions::default().limits(limits.clone());
-        let dpor = dpor::check(builtin.service, &scenario, &options).expect("a valid scenario");
+        let dpor =
+            dpor::check(builtin.service.clone(), &scenario, &options).expect("a valid scenario");
         let loom = with_loom.then(|| {
             let options = LoomOptions::default().limits(limits);
             loom_engine::check(builtin.service, &scenario, &options).map_err(|e| e.to_string())

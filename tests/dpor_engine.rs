@@ -29,8 +29,8 @@ impl WithBuiltin for Compare {
     type Output = Compared;
     fn run<S: Service>(self, builtin: Builtin<S>) -> Compared {
         let (scenario, service) = (self.0, builtin.service);
-        let dpor = dpor::check(service, &scenario, &DporOptions::default()).unwrap();
-        let loom = loom_engine::check(service, &scenario, &LoomOptions::default()).unwrap();
+        let dpor = dpor::check(service.clone(), &scenario, &DporOptions::default()).unwrap();
+        let loom = loom_engine::check(service.clone(), &scenario, &LoomOptions::default()).unwrap();
         let mut dpor_ends = Memberships::new();
         let explored = dpor::explore(&service, &scenario, &DporOptions::default(), |run, _| {
             dpor_ends.insert(run.membership.clone());
