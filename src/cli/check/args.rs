@@ -59,7 +59,7 @@ impl ValueEnum for EngineArg {
                 shuttle, shrunk on failure (evidence)"
                 .to_string(),
             EngineArg::One(Engine::Stress) => return None,
-            EngineArg::All => "All of the above".to_string(),
+            EngineArg::All => "All of the above but dpor".to_string(),
         };
         let name = match self {
             EngineArg::One(engine) => engine.name(),
@@ -253,6 +253,9 @@ pub fn engines(args: &[EngineArg]) -> (Vec<Engine>, bool) {
     let engines = EngineArg::value_variants()
         .iter()
         .filter_map(|variant| match variant {
+            // dpor joins `all` once the reports pinned on `all` are updated for it.
+            EngineArg::One(Engine::Dpor) if args.contains(variant) => Some(Engine::Dpor),
+            EngineArg::One(Engine::Dpor) => None,
             EngineArg::One(engine) if all || args.contains(variant) => Some(*engine),
             _ => None,
         })
