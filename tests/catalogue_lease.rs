@@ -264,6 +264,6 @@ fn the_command_gives_the_expected_verdict_for_each() {
             .unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert_eq!(output.status.code(), Some(0), "{protocol}: {stdout}");
-        assert!(stdout.contains("all 4 verdicts as expected"), "{stdout}");
+        assert!(stdout.contains("all 5 verdicts as expected"), "{stdout}");
     }
 }

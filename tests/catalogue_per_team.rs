@@ -233,6 +233,7 @@ fn the_command_expects_the_violation_and_exits_0() {
     for (database, engine) in [
         ("-", "model"),
         ("memory", "loom"),
+        ("memory", "dpor"),
         ("memory", "shuttle"),
         ("memory", "proptest"),
     ] {
@@ -242,7 +243,7 @@ fn the_command_expects_the_violation_and_exits_0() {
     }
     assert!(out.contains(MODEL_TRACE), "{out}");
     assert!(out.contains(
-        "all 4 verdicts as expected (event-sourced-per-team is event sourcing whose expected \
+        "all 5 verdicts as expected (event-sourced-per-team is event sourcing whose expected \
          version does not cover the user: its violation is expected)"
     ));
 }

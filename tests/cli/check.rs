@@ -23,7 +23,7 @@ fn check_without_arguments_runs_everything_and_exits_0() {
         let mut places = Vec::new();
         if protocol.model().is_some() {
             places.push(("-", None, vec!["model"]));
-            places.push(("memory", None, vec!["loom", "shuttle", "proptest"]));
+            places.push(("memory", None, vec!["loom", "dpor", "shuttle", "proptest"]));
         }
         if !lease {
             places.push((
@@ -56,7 +56,7 @@ fn check_without_arguments_runs_everything_and_exits_0() {
             }
         }
     }
-    assert_eq!(verdicts, 69);
+    assert_eq!(verdicts, 78);
     assert!(out.contains(NAIVE_MODEL_TRACE), "{out}");
     assert!(
         out.contains(&format!("all {verdicts} verdicts as expected")),
@@ -718,7 +718,7 @@ fn on_one_server_check_then_act_is_correct() {
         out.contains(&format!(
             "all {} verdicts as expected; proptest skipped: it generates workloads of at \
                  least 2 servers; ",
-            protocol_names().len() * 3
+            protocol_names().len() * 4
         )),
         "{out}"
     );

@@ -428,13 +428,62 @@ fn a_state_too_wide_to_pack_skips_the_model_engine_not_the_others() {
         .iter()
         .map(|skip| format!("{}: {}", skip["engine"], skip["reason"]))
         .collect();
-    // loom; then the model for each protocol too wide, but for the SQL-only ones, which have
-    // no model and no service in memory (one line each for all five).
-    assert_eq!(skipped.len(), 3 + protocol_names().len(), "{skipped:?}");
+    // loom and dpor (--engine all runs it only where loom runs); then the model for each
+    // protocol too wide, but for the SQL-only ones, which have no model and no service in memory
+    // (one line each for all five).
+    assert_eq!(skipped.len(), 4 + protocol_names().len(), "{skipped:?}");
+    assert_eq!(
+        skipped[1],
+        "\"dpor\": \"--engine all runs it only where loom runs, at most 4 servers (these are \
+         8); --engine dpor runs it at any size\""
+    );
     assert!(
-        skipped[1].contains("naive: one state of the naive protocol"),
+        skipped[2].contains("naive: one state of the naive protocol"),
         "{skipped:?}"
     );
+}
+
+/// `--engine all` runs dpor only where loom runs: at 4 servers a lease's clock leaves loom no
+/// thread, so both are skipped for the lease locks, saying why, and dpor still runs naive.
+#[test]
+fn the_engines_of_all_run_dpor_only_where_loom_runs() {
+    let output = joincheck()
+        .args([
+            "check",
+            "--database",
+            "memory",
+            "--protocol",
+            "naive,lease-lock",
+        ])
+        .args(["--servers", "4", "--iterations", "10", "--cases", "2"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let skipped: Vec<String> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|skip| format!("{}: {}", skip["engine"], skip["reason"]))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            "\"loom\": \"lease-lock: 4 servers is more than loom can check (at most 3): its \
+             service's environment (a lease's clock) takes a thread\"",
+            "\"dpor\": \"lease-lock: --engine all runs it only where loom runs, and loom takes at \
+             most 3 servers here (a lease's clock takes a thread); --engine dpor runs it at any \
+             size\""
+        ]
+    );
+    let dpor: Vec<&str> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|result| result["engine"] == "dpor")
+        .map(|result| result["protocol"].as_str().unwrap())
+        .collect();
+    assert_eq!(dpor, ["naive"]);
 }
 
 /// With one team nobody can be on two teams: naive is expected to hold there, and does.
@@ -643,6 +692,8 @@ fn leaves_are_the_models_and_refused_where_the_log_cannot_hold_them() {
         skipped,
         [
             "\"loom\": \"5 servers is more than loom can check (at most 4)\"",
+            "\"dpor\": \"--engine all runs it only where loom runs, at most 4 servers (these are \
+             5); --engine dpor runs it at any size\"",
             "\"model\": \"event-sourced: with leaves, the log of the event-sourced protocol can \
              grow to 10 events at these sizes (one per request), more than the 8 a state has \
              room for; use fewer servers or requests\""

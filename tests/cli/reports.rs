@@ -291,7 +291,7 @@ fn a_workload_file_is_checked_by_loom_and_shuttle() {
     assert_eq!(output.status.code(), Some(0), "{out}\n{}", stderr(&output));
     assert!(
         out.starts_with(&format!(
-            "joincheck · the workload in {file}\nloom, shuttle: the workload server-1: join sue \
+            "joincheck · the workload in {file}\nloom, dpor, shuttle: the workload server-1: join sue \
              → team-A; server-2: leave john ← team-A, join john → team-B (initially john ∈ \
              team-A)\n"
         )),
@@ -312,15 +312,11 @@ fn a_workload_file_is_checked_by_loom_and_shuttle() {
         .lines()
         .filter(|line| line.ends_with("✓ as expected"))
         .collect();
-    assert_eq!(rows.len(), 2, "{out}");
-    assert!(
-        rows[0].starts_with("event-sourced  memory    loom "),
-        "{out}"
-    );
-    assert!(
-        rows[1].starts_with("event-sourced  memory    shuttle "),
-        "{out}"
-    );
+    assert_eq!(rows.len(), 3, "{out}");
+    for (row, engine) in rows.iter().zip(["loom", "dpor", "shuttle"]) {
+        let start = format!("event-sourced  memory    {engine:8}  holds ");
+        assert!(row.starts_with(&start), "{out}");
+    }
     // The article's race as a file: the model checks its sizes, loom and shuttle the file, and
     // a workload that breaks a protocol is reported (exit 1).
     let race = write_file(

@@ -59,7 +59,9 @@ impl ValueEnum for EngineArg {
                 shuttle, shrunk on failure (evidence)"
                 .to_string(),
             EngineArg::One(Engine::Stress) => return None,
-            EngineArg::All => "All of the above but dpor".to_string(),
+            EngineArg::All => format!(
+                "All of the above (dpor only where loom runs: at most {MAX_LOOM_SERVERS} servers)"
+            ),
         };
         let name = match self {
             EngineArg::One(engine) => engine.name(),
@@ -253,9 +255,6 @@ pub fn engines(args: &[EngineArg]) -> (Vec<Engine>, bool) {
     let engines = EngineArg::value_variants()
         .iter()
         .filter_map(|variant| match variant {
-            // dpor joins `all` once the reports pinned on `all` are updated for it.
-            EngineArg::One(Engine::Dpor) if args.contains(variant) => Some(Engine::Dpor),
-            EngineArg::One(Engine::Dpor) => None,
             EngineArg::One(engine) if all || args.contains(variant) => Some(*engine),
             _ => None,
         })

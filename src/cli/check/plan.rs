@@ -118,6 +118,7 @@ impl Plan {
         for (engine, cannot) in [
             (Engine::Model, model_cannot(settings)),
             (Engine::Loom, loom_cannot(settings)),
+            (Engine::Dpor, dpor_cannot(settings)),
             (Engine::Proptest, proptest_cannot(settings)),
         ] {
             let Some((reason, refusal)) = cannot else {
@@ -244,17 +245,26 @@ fn expected(
 }
 
 /// Whether the real code's `engine` can check `protocol` at these settings: only loom has a
-/// limit on threads that a protocol's own clock takes from the servers.
+/// limit on threads that a protocol's own clock takes from the servers, and `--engine all`
+/// runs dpor only where loom runs.
 fn fits(settings: &Settings, protocol: CatalogueProtocol, engine: Engine) -> Result<(), String> {
     let Some(model) = protocol.model() else {
         return Ok(());
     };
+    let room = MAX_LOOM_SERVERS - services::environment_actors(model);
+    let scenario = &settings.scenario;
+    let clock = "its service's environment (a lease's clock) takes a thread";
     match engine {
-        Engine::Loom => {
-            let room = MAX_LOOM_SERVERS - services::environment_actors(model);
-            let scenario = &settings.scenario;
-            scenario.at_most_servers(room, "loom").map_err(|error| {
-                format!("{error}: its service's environment (a lease's clock) takes a thread")
+        Engine::Loom => scenario
+            .at_most_servers(room, "loom")
+            .map_err(|error| format!("{error}: {clock}")),
+        Engine::Dpor if settings.all_engines => {
+            scenario.at_most_servers(room, "loom").map_err(|_| {
+                format!(
+                    "--engine all runs it only where loom runs, and loom takes at most {room} \
+                     servers here (a lease's clock takes a thread); --engine dpor runs it at any \
+                     size"
+                )
             })
         }
         _ => Ok(()),
@@ -303,6 +313,25 @@ fn loom_cannot(settings: &Settings) -> Option<(String, String)> {
         .at_most_servers(MAX_LOOM_SERVERS, "loom")
         .err()?;
     Some((error.to_string(), error.to_string()))
+}
+
+/// Why `--engine all` leaves dpor out: it runs there only where loom runs, which bounds the
+/// servers and so keeps the default check finite; it explores no more executions than loom, so
+/// it finishes wherever loom does. Asked for by name, it runs at any size (`--timeout` bounds
+/// it).
+fn dpor_cannot(settings: &Settings) -> Option<(String, String)> {
+    if !settings.all_engines {
+        return None;
+    }
+    let servers = settings.scenario.servers().len();
+    if servers <= MAX_LOOM_SERVERS {
+        return None;
+    }
+    let reason = format!(
+        "--engine all runs it only where loom runs, at most {MAX_LOOM_SERVERS} servers (these are \
+         {servers}); --engine dpor runs it at any size"
+    );
+    Some((reason.clone(), reason))
 }
 
 /// Why proptest cannot run: (the skip reason, the refusal).

@@ -43,8 +43,17 @@ pub fn header(settings: &Settings, engines: &[Engine]) -> String {
             None => writeln!(out, "model: every choice of {choice} for every request"),
         };
     }
-    if engines.contains(&Engine::Loom) || engines.contains(&Engine::Shuttle) {
-        let _ = writeln!(out, "loom, shuttle: the workload {scenario}");
+    let on_the_workload: Vec<&str> = [Engine::Loom, Engine::Dpor, Engine::Shuttle]
+        .into_iter()
+        .filter(|engine| engines.contains(engine))
+        .map(Engine::name)
+        .collect();
+    if !on_the_workload.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}: the workload {scenario}",
+            on_the_workload.join(", ")
+        );
     }
     if engines.contains(&Engine::Proptest) {
         let _ = writeln!(out, "proptest: {}", generated_workloads(sizes));
