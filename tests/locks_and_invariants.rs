@@ -42,24 +42,36 @@ impl<R: Runtime> Database for LockedTeams<R> {
     }
 }
 
-/// Check-then-act under the shared lock, recorded in the trace. `WHOLE`: the lock is held over
-/// the check and the act; otherwise only over the check, a plausible slip.
+/// Check-then-act under the shared lock, recorded in the trace unless `RECORDED` is false.
+/// `WHOLE`: the lock is held over the check and the act; otherwise only over the check, a
+/// plausible slip.
 #[derive(Clone, Copy)]
-struct Locked<const WHOLE: bool>;
+struct Locked<const WHOLE: bool, const RECORDED: bool = true>;
 
 /// It keeps no server id of its own: its connection says which server it is.
-struct LockedServer<R: Runtime, const WHOLE: bool> {
+struct LockedServer<R: Runtime, const WHOLE: bool, const RECORDED: bool> {
     database: Arc<LockedTeams<R>>,
     teams: TeamsConnection<R>,
 }
 
-impl<R: Runtime, const WHOLE: bool> Server for LockedServer<R, WHOLE> {
+impl<R: Runtime, const WHOLE: bool, const RECORDED: bool> LockedServer<R, WHOLE, RECORDED> {
+    /// Takes the join lock, recorded in the trace or not.
+    fn lock(&self) -> Box<dyn std::fmt::Debug + '_> {
+        let lock = &self.database.lock;
+        match RECORDED {
+            true => {
+                Box::new(lock.lock_recorded(self.teams.server(), "the join lock", self.teams.log()))
+            }
+            false => Box::new(lock.lock()),
+        }
+    }
+}
+
+impl<R: Runtime, const WHOLE: bool, const RECORDED: bool> Server
+    for LockedServer<R, WHOLE, RECORDED>
+{
     fn join(&mut self, user: UserId, team: TeamId) -> Result<(), JoinError> {
-        let database = &self.database;
-        let held =
-            database
-                .lock
-                .lock_recorded(self.teams.server(), "the join lock", self.teams.log());
+        let held = self.lock();
         if let Some(current) = self.teams.find_team_of(user) {
             return Err(JoinError::AlreadyOnTeam { team: current });
         }
@@ -73,11 +85,7 @@ impl<R: Runtime, const WHOLE: bool> Server for LockedServer<R, WHOLE> {
     }
 
     fn leave(&mut self, user: UserId, team: TeamId) -> Result<(), JoinError> {
-        let database = &self.database;
-        let _held =
-            database
-                .lock
-                .lock_recorded(self.teams.server(), "the join lock", self.teams.log());
+        let _held = self.lock();
         match self.teams.pull_member(team, user) {
             true => Ok(()),
             false => Err(JoinError::NotOnTeam),
@@ -85,9 +93,11 @@ impl<R: Runtime, const WHOLE: bool> Server for LockedServer<R, WHOLE> {
     }
 }
 
-impl<R: Runtime, const WHOLE: bool> JoinService<R> for Locked<WHOLE> {
+impl<R: Runtime, const WHOLE: bool, const RECORDED: bool> JoinService<R>
+    for Locked<WHOLE, RECORDED>
+{
     type Database = LockedTeams<R>;
-    type Server = LockedServer<R, WHOLE>;
+    type Server = LockedServer<R, WHOLE, RECORDED>;
 
     fn name(&self) -> String {
         match WHOLE {
@@ -285,4 +295,59 @@ fn an_invariant_of_ones_own_is_named_in_the_scope_when_it_holds() {
     let naive = loom::check(joincheck::service::Naive, &Scenario::article(), &options).unwrap();
     let found = naive.counterexample().unwrap();
     assert!(matches!(found.violation, Violation::OnSeveralTeams(_)));
+}
+
+/// Recording a lock adds no point where an engine switches servers: loom and DPOR explore as
+/// many executions with the lock recorded as without, and shuttle, drawing its choices at its
+/// points, takes the same store operations in the same order from the same seed.
+#[test]
+fn recording_a_lock_adds_no_scheduling_point_in_any_engine() {
+    use joincheck::check::dpor::{self, DporOptions};
+    use joincheck::check::shuttle::Strategy;
+    use std::ops::ControlFlow;
+    let scenario = Scenario::round_robin(3, 1, 2, 1).unwrap();
+    let loom_executions = |verdict: Verdict| verdict.stats().iterations.unwrap();
+    let options = LoomOptions::default();
+    assert_eq!(
+        loom_executions(loom::check(Locked::<true, true>, &scenario, &options).unwrap()),
+        loom_executions(loom::check(Locked::<true, false>, &scenario, &options).unwrap()),
+    );
+    let options = DporOptions::default();
+    let dpor_executions = |verdict: Verdict| verdict.stats().iterations.unwrap();
+    assert_eq!(
+        dpor_executions(dpor::check(Locked::<true, true>, &scenario, &options).unwrap()),
+        dpor_executions(dpor::check(Locked::<true, false>, &scenario, &options).unwrap()),
+    );
+    fn store_steps<S: JoinService<joincheck::runtime::Shuttle>>(
+        service: S,
+        scenario: &Scenario,
+    ) -> Vec<Vec<String>> {
+        let options = ShuttleOptions::default()
+            .strategy(Strategy::Random)
+            .seed(5)
+            .iterations(300);
+        let runs = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let collected = Arc::clone(&runs);
+        shuttle::explore(service, scenario, &options, move |execution, _| {
+            let steps = execution
+                .history
+                .iter()
+                .filter(|step| !["acquire", "release"].contains(&step.operation.verb()))
+                .map(|step| format!("{} {}", step.server, step.operation))
+                .collect();
+            collected.lock().unwrap().push(steps);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        let runs = runs.lock().unwrap().clone();
+        runs
+    }
+    let recorded = store_steps(Locked::<false, true>, &scenario);
+    let unrecorded = store_steps(Locked::<false, false>, &scenario);
+    assert_eq!((recorded.len(), unrecorded.len()), (300, 300));
+    let differs = recorded.iter().zip(&unrecorded).position(|(a, b)| a != b);
+    assert_eq!(
+        differs, None,
+        "schedule {differs:?} took other store operations"
+    );
 }

@@ -1,5 +1,6 @@
-//! The building block of every store: a collection's state and its history behind one mutex.
+//! The building block of every store: a collection's state behind one mutex, with its history.
 
+use super::recorder::Recorder;
 use super::{Recording, StepLog};
 use crate::runtime::{Condvar, Mutex, Runtime};
 use joincheck_models::domain::{ServerId, TeamId, UserId};
@@ -88,25 +89,10 @@ fn footprint(
     footprint
 }
 
-/// The mutable part of a collection: its state, its history and any enforced order.
+/// The mutable part of a collection: its state and any enforced order.
 struct Inner<S> {
     state: S,
-    history: Option<Vec<Step>>,
     order: Option<Order>,
-}
-
-impl<S: Membership> Inner<S> {
-    /// Appends a step with the membership now, when recording.
-    fn record(&mut self, server: ServerId, operation: Operation, result: OpResult) {
-        if let Some(history) = &mut self.history {
-            history.push(Step {
-                server,
-                operation,
-                result,
-                membership_after: self.state.membership(),
-            });
-        }
-    }
 }
 
 /// A collection's state with its history, behind one mutex: one lock is one operation.
@@ -156,6 +142,7 @@ impl<S: Membership> Inner<S> {
 pub struct Guarded<R: Runtime, S: Send + 'static> {
     inner: Mutex<R, Inner<S>>,
     turn: Condvar<R>,
+    history: Recorder,
 }
 
 impl<R: Runtime, S: Send + 'static> fmt::Debug for Guarded<R, S> {
@@ -168,7 +155,7 @@ impl<R: Runtime, S: Send + 'static> fmt::Debug for Guarded<R, S> {
 /// which orders the database's own operations.
 impl<R: Runtime, S: Membership + Send + 'static> StepLog for Guarded<R, S> {
     fn record(&self, server: ServerId, operation: Operation, result: OpResult) {
-        self.inner.lock().record(server, operation, result);
+        self.history.record(server, operation, result);
     }
 }
 
@@ -192,14 +179,12 @@ pub(crate) struct Performed<T> {
 impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
     /// A collection holding `state`, recording its operations when `recording` is on.
     pub fn new(state: S, recording: Recording) -> Self {
-        let history = (recording == Recording::On).then(Vec::new);
+        let history = Recorder::new(recording, Vec::new());
+        history.set_membership(|| state.membership());
         Guarded {
-            inner: Mutex::for_store(Inner {
-                state,
-                history,
-                order: None,
-            }),
+            inner: Mutex::for_store(Inner { state, order: None }),
             turn: Condvar::new(),
+            history,
         }
     }
 
@@ -228,7 +213,7 @@ impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
             let after = inner.state.membership();
             R::touch(|| footprint(Some((&operation, &result)), &before, &after));
         }
-        inner.record(server, operation, result);
+        self.record(&inner.state, server, operation, result);
         if let Some(order) = &mut inner.order {
             order.took_effect(server);
             self.turn.notify_all();
@@ -263,7 +248,7 @@ impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
             }
         }
         if let Some((server, operation, result)) = performed.step {
-            inner.record(server, operation, result);
+            self.record(&inner.state, server, operation, result);
         }
         if let Some(order) = &mut inner.order {
             order.took_effect(actor);
@@ -277,7 +262,21 @@ impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
     /// Changes the state without recording an operation: setting a run up, never a server's
     /// doing.
     pub(crate) fn set_up(&self, change: impl FnOnce(&mut S)) {
-        change(&mut self.inner.lock().state)
+        let mut inner = self.inner.lock();
+        change(&mut inner.state);
+        self.history.set_membership(|| inner.state.membership());
+    }
+
+    /// Records an operation that took effect on `state`, within its critical section.
+    fn record(&self, state: &S, server: ServerId, operation: Operation, result: OpResult) {
+        if self.history.is_on() {
+            self.history.operation(Step {
+                server,
+                operation,
+                result,
+                membership_after: state.membership(),
+            });
+        }
     }
 
     /// Reads the state without recording an operation (for snapshots and tests, not servers).
@@ -292,7 +291,7 @@ impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
 
     /// Every recorded operation, in the order they took effect (empty when not recording).
     pub fn history(&self) -> Vec<Step> {
-        self.inner.lock().history.clone().unwrap_or_default()
+        self.history.steps()
     }
 
     /// See [`Database::enforce_order`](super::Database::enforce_order).

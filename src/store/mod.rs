@@ -15,6 +15,7 @@ mod events;
 mod guarded;
 mod leases;
 mod memberships;
+mod recorder;
 pub mod sql;
 mod teams;
 mod user_documents;

@@ -19,6 +19,7 @@ use super::target::{Connector, Dialect, Fresh, SqlTarget};
 use super::value::{write_in, Row, Value};
 use crate::runtime::{Condvar, Mutex, Runtime};
 use crate::store::guarded::Order;
+use crate::store::recorder::Recorder;
 use crate::store::{Database, Recording, StepLog};
 use joincheck_models::domain::{DatabaseError, ServerId, TeamId, UserId};
 use joincheck_models::operation::{OpResult, Operation, Step};
@@ -31,6 +32,8 @@ use std::sync::Arc;
 /// A fresh SQL database for one execution, shared by the servers' connections.
 pub struct SqlDatabase<R: Runtime> {
     inner: Mutex<R, Inner>,
+    /// The statements' history, which a service's own steps join without taking `inner`.
+    history: Arc<Recorder>,
     turn: Condvar<R>,
     dialect: Dialect,
     connector: Connector,
@@ -115,7 +118,7 @@ struct Inner {
     servers: BTreeMap<ServerId, Connected>,
     fresh: Fresh,
     schema: Schema,
-    history: Option<Vec<Step>>,
+    history: Arc<Recorder>,
     order: Option<Order>,
     /// How many transactions have ended (SQLite: a server held back tries again after one).
     ended: u64,
@@ -148,7 +151,7 @@ impl<R: Runtime> SqlDatabase<R> {
             servers: BTreeMap::new(),
             fresh,
             schema,
-            history: (recording == Recording::On).then(Vec::new),
+            history: Arc::new(Recorder::new(recording, Vec::new())),
             order: None,
             ended: 0,
             membership: Vec::new(),
@@ -156,8 +159,10 @@ impl<R: Runtime> SqlDatabase<R> {
             released: false,
         };
         inner.membership = inner.read_membership()?;
+        inner.history.set_membership(|| inner.membership.clone());
         let connector = inner.fresh.connector();
         Ok(SqlDatabase {
+            history: Arc::clone(&inner.history),
             inner: Mutex::new(inner),
             turn: Condvar::new(),
             dialect: target.dialect(),
@@ -448,7 +453,7 @@ impl Inner {
         if let Some(order) = &mut self.order {
             order.took_effect(server);
         }
-        if self.history.is_none() {
+        if !self.history.is_on() {
             return;
         }
         // What is committed changes only when a transaction ends: every other statement runs
@@ -484,9 +489,7 @@ impl Inner {
             }),
             membership_after: self.membership.clone(),
         };
-        if let Some(history) = &mut self.history {
-            history.push(step);
-        }
+        self.history.operation(step);
     }
 
     /// Whether `server`'s connection is inside a transaction after `statement`.
@@ -733,7 +736,7 @@ impl<R: Runtime> Database for SqlDatabase<R> {
     }
 
     fn history(&self) -> Vec<Step> {
-        self.inner.lock().history.clone().unwrap_or_default()
+        self.history.steps()
     }
 
     fn enforce_order(&self, order: Vec<ServerId>) -> bool {
@@ -780,16 +783,7 @@ impl<R: Runtime> Database for SqlDatabase<R> {
 /// A step recorded here (a lock taken, say) changes nothing in the database.
 impl<R: Runtime> StepLog for SqlDatabase<R> {
     fn record(&self, server: ServerId, operation: Operation, result: OpResult) {
-        let mut inner = self.inner.lock();
-        let membership_after = inner.membership.clone();
-        if let Some(history) = &mut inner.history {
-            history.push(Step {
-                server,
-                operation,
-                result,
-                membership_after,
-            });
-        }
+        self.history.record(server, operation, result);
     }
 }
 
