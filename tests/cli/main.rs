@@ -4,6 +4,7 @@
 //! One binary, a module per command; shared helpers are in `util`. New tests go in the module of
 //! the command they run.
 
+mod bench;
 mod check;
 mod conform;
 mod explore;

@@ -6,17 +6,20 @@
 //!
 //! `bench --against FILE` is the guard against a slower checker: it runs a stored baseline's
 //! rows and fails when one is slower than the baseline says, or finds other state counts.
+//! `bench --spin` runs Spin beside the rows it has a model for ([`spin`]).
+
+mod against;
+mod spin;
 
 use super::output::{self, count, thousands, ReportFormat, REPORT_VERSION};
 use super::sizes::{sizes_json, SizeArgs};
-use super::{input, EXIT_OK, EXIT_UNEXPECTED};
+use super::{EXIT_OK, EXIT_UNEXPECTED};
 use crate::cli::values::whole;
 use clap::Args;
 use joincheck::protocols;
-use joincheck_models::{bench_grid, skip_without_symmetry, CheckOptions, Protocol, Sizes};
-use serde::{Deserialize, Serialize};
+use joincheck_models::{bench_grid, skip_without_symmetry, CheckOptions, Protocol};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 /// Arguments of `joincheck bench`.
@@ -25,12 +28,13 @@ use std::process::Command;
 Examples:
   joincheck bench --quick
   joincheck bench --threads 1 --format json
+  joincheck bench --threads 1 --spin
   joincheck bench --against benches/checker-baseline.json
 
 Exit status: 0 the table was printed (a configuration that failed says so in its row), or every
 row of --against's baseline is as fast as it says; 1 a row of the baseline is slower than its
-tolerance allows, found other states, or failed; 2 bad usage, a baseline that does not read, or a
-report that could not be written.")]
+tolerance allows, found other states, or failed, or Spin (--spin) found other states than ours;
+2 bad usage, a baseline that does not read, or a report that could not be written.")]
 pub struct BenchArgs {
     /// A small grid that runs in about a second, to see that the benchmark works.
     /// Example: joincheck bench --quick
@@ -43,11 +47,16 @@ pub struct BenchArgs {
     /// see the README). Example: --format json
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     format: ReportFormat,
+    /// Also run Spin (`spin` and `gcc` on PATH) on the rows it has a model for, the
+    /// event-sourced protocol without symmetry, each right after ours: its states (which must be
+    /// ours), its time, and ours as a fraction of it. Example: joincheck bench --threads 1 --spin
+    #[arg(long)]
+    spin: bool,
     /// Instead of the grid, run the rows of this baseline (JSON, see the README) --runs times
     /// each, in fresh processes, and fail when the median states per CPU second of one is more
     /// than the baseline's tolerance below its rate, or its states differ.
     /// Example: --against benches/checker-baseline.json
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["quick", "threads", "format"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["quick", "threads", "format", "spin"])]
     against: Option<PathBuf>,
     /// With --against: runs of each row, whose median is compared, 1 to 99.
     #[arg(long, value_name = "N", default_value_t = 3, requires = "against",
@@ -147,7 +156,7 @@ pub fn run(args: &BenchArgs) -> Result<i32, String> {
     let exe = std::env::current_exe()
         .map_err(|error| format!("cannot find the joincheck executable: {error}"))?;
     if let Some(file) = &args.against {
-        return against(&exe, file, args.runs, args.record);
+        return against::run(&exe, file, args.runs, args.record);
     }
     let threads = args.threads.map(usize::from).unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
@@ -157,6 +166,9 @@ pub fn run(args: &BenchArgs) -> Result<i32, String> {
     } else {
         full_grid()
     };
+    if args.spin {
+        spin::available()?;
+    }
     let text = args.format == ReportFormat::Text;
     if text {
         output::emit(&format!(
@@ -175,15 +187,28 @@ pub fn run(args: &BenchArgs) -> Result<i32, String> {
         ));
     }
     let mut rows = Vec::new();
+    let mut spin_differs = Vec::new();
     for (config, skip) in &grid {
         let measured = match skip {
             Some(why) => Measured::Skipped(why.to_string()),
             None => measure(&exe, config, threads)?,
         };
-        if text {
-            output::emit(&row_text(config, &measured));
+        let spin = match &measured {
+            Measured::Figures(_) if args.spin && spin::covers(config.protocol, config.symmetry) => {
+                Some(spin::measure(config.sizes))
+            }
+            _ => None,
+        };
+        if let (Some(Ok(spin)), Measured::Figures(ours)) = (&spin, &measured) {
+            if Some(spin.states) != ours["unique_states"].as_u64() {
+                let [s, u, t, n] = config.sizes;
+                spin_differs.push(format!("{} at {s},{u},{t},{n}", config.protocol.name()));
+            }
         }
-        rows.push(row_json(config, &measured));
+        if text {
+            output::emit(&row_text(config, &measured, spin.as_ref()));
+        }
+        rows.push(row_json(config, &measured, spin.as_ref()));
     }
     if !text {
         let document = json!({
@@ -191,10 +216,18 @@ pub fn run(args: &BenchArgs) -> Result<i32, String> {
             "command": "bench",
             "threads": threads,
             "quick": args.quick,
+            "spin": args.spin,
             "rows": rows,
-            "exit_code": EXIT_OK,
+            "exit_code": if spin_differs.is_empty() { EXIT_OK } else { EXIT_UNEXPECTED },
         });
         output::emit(&format!("{document:#}\n"));
+    }
+    if !spin_differs.is_empty() {
+        eprintln!(
+            "joincheck: Spin found other states than ours on {}: its model and ours differ",
+            spin_differs.join(", ")
+        );
+        return Ok(EXIT_UNEXPECTED);
     }
     Ok(EXIT_OK)
 }
@@ -246,8 +279,36 @@ fn rate(figures: &Value) -> u64 {
     (unique as f64 / seconds.max(1e-9)) as u64
 }
 
+/// Spin's run of a row: its figures, or why it gave none.
+type SpinRun = Result<spin::SpinFigures, String>;
+
+/// The reference column: Spin's run beside ours when there was one, else published figures.
+fn reference_text(config: &Config, ours: &Value, spin: Option<&SpinRun>) -> String {
+    let Some(spin) = spin else {
+        return reference(config).to_string();
+    };
+    let spin = match spin {
+        Ok(spin) => spin,
+        Err(why) => return why.clone(),
+    };
+    let memory = spin
+        .memory_mb
+        .map_or_else(String::new, |mb| format!(", {mb:.0} MB"));
+    let ours_unique = ours["unique_states"].as_u64().unwrap_or(0);
+    let ours_seconds = ours["seconds"].as_f64().unwrap_or(0.0);
+    let states = thousands(spin.states);
+    match spin.states == ours_unique {
+        true => format!(
+            "Spin now: {states} in {:.2} s{memory}; ours in {:.2}× its time",
+            spin.seconds,
+            ours_seconds / spin.seconds.max(1e-9)
+        ),
+        false => format!("Spin now: {states} states, NOT ours (its model and ours differ)"),
+    }
+}
+
 /// One row of the text table.
-fn row_text(config: &Config, measured: &Measured) -> String {
+fn row_text(config: &Config, measured: &Measured, spin: Option<&SpinRun>) -> String {
     let [s, u, t, n] = config.sizes;
     let label = format!("{s},{u},{t},{n}");
     let symmetry = if config.symmetry { "yes" } else { "no" };
@@ -268,14 +329,14 @@ fn row_text(config: &Config, measured: &Measured) -> String {
                 thousands(row["generated_states"].as_u64().unwrap_or(0)),
                 row["seconds"].as_f64().unwrap_or(0.0),
                 thousands(rate(row)),
-                reference(config)
+                reference_text(config, row, spin)
             )
         }
     }
 }
 
 /// One row of the JSON report (schema in the README).
-fn row_json(config: &Config, measured: &Measured) -> Value {
+fn row_json(config: &Config, measured: &Measured, spin: Option<&SpinRun>) -> Value {
     let mut value = json!({
         "protocol": config.protocol.name(),
         "sizes": sizes_json(config.sizes),
@@ -293,6 +354,17 @@ fn row_json(config: &Config, measured: &Measured) -> Value {
             value["states_per_second"] = json!(rate(row));
             value["peak_mb"] = json!(row["peak_kb"].as_u64().map(|kb| kb as f64 / 1024.0));
         }
+    }
+    match spin {
+        Some(Ok(spin)) => {
+            value["spin"] = json!({
+                "unique_states": spin.states,
+                "seconds": spin.seconds,
+                "peak_mb": spin.memory_mb,
+            });
+        }
+        Some(Err(why)) => value["spin"] = json!({ "failed": why }),
+        None => {}
     }
     value
 }
@@ -342,175 +414,4 @@ fn cpu_seconds() -> Option<f64> {
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     Some(ticks as f64 / 100.0)
-}
-
-/// A stored baseline of the checker's speed: `bench --against` runs its rows and compares.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Baseline {
-    /// The baseline format's version: 1.
-    version: u32,
-    /// Where and how the rates were measured, in words.
-    machine: String,
-    /// How far below its rate a row may fall, in percent, before it counts as slower.
-    tolerance_percent: f64,
-    rows: Vec<BaselineRow>,
-}
-
-/// One configuration of a baseline, with what it found and how fast.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BaselineRow {
-    protocol: String,
-    sizes: BaselineSizes,
-    symmetry: bool,
-    threads: usize,
-    /// Distinct states: a change of the checker must find the same.
-    unique_states: u64,
-    /// Distinct states per second of CPU time (user and system), the median of the runs.
-    states_per_cpu_second: u64,
-}
-
-/// Sizes as every JSON report writes them.
-#[derive(Clone, Copy, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BaselineSizes {
-    servers: u8,
-    users: u8,
-    teams: u8,
-    requests: u8,
-}
-
-/// Runs the rows of the baseline in `file` `runs` times each, and compares their medians with
-/// it, or, with `record`, writes them into it.
-fn against(exe: &Path, file: &Path, runs: u8, record: bool) -> Result<i32, String> {
-    let text = input::read(file).map_err(|error| format!("{}: {error}", input::name(file)))?;
-    let mut baseline: Baseline =
-        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
-            .map_err(|error| format!("{}: not a baseline: {error}", input::name(file)))?;
-    if baseline.version != 1 {
-        return Err(format!(
-            "{}: baseline version {} is not 1",
-            input::name(file),
-            baseline.version
-        ));
-    }
-    let tolerance = baseline.tolerance_percent;
-    if !(0.0..100.0).contains(&tolerance) {
-        return Err(format!(
-            "{}: tolerance_percent {tolerance} is not from 0 to under 100",
-            input::name(file)
-        ));
-    }
-    output::emit(&format!(
-        "model checker against {} · {} each, median of states per CPU second · tolerance {tolerance}%\n\
-         {:24} {:>9} {:>8} {:>7} {:>12} {:>14} {:>14} {:>8}\n",
-        input::name(file),
-        count(u64::from(runs), "run"),
-        "protocol",
-        "S,U,T,N",
-        "symmetry",
-        "threads",
-        "unique",
-        "baseline/s",
-        "now/s",
-        "change",
-    ));
-    let mut failures = Vec::new();
-    for row in &mut baseline.rows {
-        let named = protocols::named(&row.protocol)?;
-        let protocol = named
-            .model()
-            .ok_or_else(|| format!("{named} exists only as SQL and has no model to benchmark"))?;
-        let BaselineSizes {
-            servers,
-            users,
-            teams,
-            requests,
-        } = row.sizes;
-        let sizes = Sizes::new(servers, users, teams, requests).map_err(|e| e.to_string())?;
-        let config = Config {
-            protocol,
-            sizes: sizes.as_array(),
-            symmetry: row.symmetry,
-        };
-        let label = format!(
-            "{} at {servers},{users},{teams},{requests}{} on {}",
-            row.protocol,
-            if row.symmetry { " with symmetry" } else { "" },
-            count(row.threads as u64, "thread")
-        );
-        let mut rates = Vec::new();
-        let mut unique = None;
-        for _ in 0..runs {
-            let figures = match measure(exe, &config, row.threads)? {
-                Measured::Figures(figures) => figures,
-                Measured::Failed(why) | Measured::Skipped(why) => {
-                    failures.push(format!("{label} failed: {why}"));
-                    break;
-                }
-            };
-            let states = figures["unique_states"].as_u64().unwrap_or(0);
-            let cpu = figures["cpu_seconds"].as_f64();
-            let Some(cpu) = cpu else {
-                return Err("this system does not say how much CPU time a process took \
-                            (/proc/self/stat): --against needs it"
-                    .to_string());
-            };
-            unique = Some(states);
-            rates.push((states as f64 / cpu.max(0.01)) as u64);
-        }
-        let Some(unique) = unique.filter(|_| rates.len() == usize::from(runs)) else {
-            continue;
-        };
-        rates.sort_unstable();
-        let now = rates[rates.len() / 2];
-        let change = 100.0 * (now as f64 / row.states_per_cpu_second.max(1) as f64 - 1.0);
-        let [s, u, t, n] = config.sizes;
-        output::emit(&format!(
-            "{:24} {:>9} {:>8} {:>7} {:>12} {:>14} {:>14} {:>+7.1}%\n",
-            row.protocol,
-            format!("{s},{u},{t},{n}"),
-            if row.symmetry { "yes" } else { "no" },
-            row.threads,
-            thousands(unique),
-            thousands(row.states_per_cpu_second),
-            thousands(now),
-            change
-        ));
-        if unique != row.unique_states {
-            failures.push(format!(
-                "{label} found {} distinct states where the baseline found {}",
-                thousands(unique),
-                thousands(row.unique_states)
-            ));
-        } else if !record && change < -tolerance {
-            failures.push(format!(
-                "{label} is SLOWER: {} states per CPU second against the baseline's {} \
-                 ({change:+.1}%, more than the {tolerance}% allowed)",
-                thousands(now),
-                thousands(row.states_per_cpu_second)
-            ));
-        }
-        row.states_per_cpu_second = now;
-    }
-    if !failures.is_empty() {
-        let message = format!(
-            "THE MODEL CHECKER REGRESSED against {}:\n  {}\n",
-            input::name(file),
-            failures.join("\n  ")
-        );
-        output::emit(&message);
-        eprint!("{message}");
-        return Ok(EXIT_UNEXPECTED);
-    }
-    if record {
-        let mut json = serde_json::to_string_pretty(&baseline).map_err(|e| e.to_string())?;
-        json.push('\n');
-        output::write_whole(file, json.as_bytes())?;
-        output::emit(&format!("recorded the medians into {}\n", file.display()));
-    } else {
-        output::emit("no row is slower than the baseline allows\n");
-    }
-    Ok(EXIT_OK)
 }
