@@ -31,10 +31,15 @@ const PARTS_PER_THREAD: usize = 8;
 /// Slots a part's table starts with.
 const FIRST_SLOTS: usize = 1 << 10;
 
-/// What expanding one slice found.
+/// What expanding one slice found. Each thread writes its own, on cache lines of its own (two
+/// threads writing values that share a line take the line from each other at every write).
+#[repr(align(128))]
 struct Expansion<K> {
-    /// Successors, by the part that owns them.
-    by_part: Vec<Vec<K>>,
+    /// Successors in the order found, then sorted by the part that owns them into `by_part`.
+    found: Vec<K>,
+    /// The successors, part by part: part `p`'s are `by_part[starts[p]..starts[p + 1]]`.
+    by_part: Vec<K>,
+    starts: Vec<usize>,
     generated: u64,
     violation: bool,
     joined: bool,
@@ -44,7 +49,9 @@ struct Expansion<K> {
 impl<K> Expansion<K> {
     fn new() -> Expansion<K> {
         Expansion {
+            found: Vec::new(),
             by_part: Vec::new(),
+            starts: Vec::new(),
             generated: 0,
             violation: false,
             joined: false,
@@ -53,7 +60,9 @@ impl<K> Expansion<K> {
     }
 }
 
-/// One part of the state set, with the states new to it in this level.
+/// One part of the state set, with the states new to it in this level. Each thread stores into
+/// its own, on cache lines of its own.
+#[repr(align(128))]
 struct Part<K> {
     set: StateSet<K>,
     next: Vec<K>,
@@ -138,9 +147,12 @@ fn share_out<T: Send>(threads: usize, items: &mut [T], work: impl Fn(&mut T) + S
 }
 
 impl<P: JoinProtocol + ?Sized> Search<'_, P> {
-    /// The part that owns the states with this hash.
-    fn part(&self, hash: u64) -> usize {
-        ((u128::from(hash) * self.parts as u128) >> 64) as usize
+    /// The part that owns `key` (an occupied slot): a multiplicative hash, cheaper than the
+    /// table's (which needs its low bits mixed, this only its high ones).
+    fn part_of<K: Key>(&self, key: K) -> usize {
+        let packed = key.packed();
+        let mixed = (packed as u64 ^ (packed >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        ((u128::from(mixed) * self.parts as u128) >> 64) as usize
     }
 
     /// Expands `states` into `found` (cleared first), sorting successors by part.
@@ -148,8 +160,7 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
         let model = self.model;
         let layout = model.layout();
         let sizes = model.sizes();
-        found.by_part.resize_with(self.parts, Vec::new);
-        found.by_part.iter_mut().for_each(Vec::clear);
+        found.found.clear();
         found.generated = 0;
         found.violation = false;
         found.joined = false;
@@ -185,18 +196,46 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
                         key
                     }
                 };
-                // One part needs no hash here: storing hashes the key anyway.
-                let part = match self.parts {
-                    1 => 0,
-                    _ => self.part(hash(key)),
-                };
-                found.by_part[part].push(K::occupied(key));
+                found.found.push(K::occupied(key));
             }
             // Stuck: requests are left and no action is enabled (one listed, such as a push
             // that waits for another server, may be refused).
             if found.generated == generated && !state.all_requests_done(sizes) {
                 found.stuck = true;
             }
+        }
+        self.sort_by_part(found);
+    }
+
+    /// Sorts a slice's successors by part (a counting sort, in two tight passes: sorting them
+    /// one by one as they are found, into a list per part, made the expansion a third slower).
+    fn sort_by_part<K: Key>(&self, expansion: &mut Expansion<K>) {
+        let Expansion {
+            found,
+            by_part,
+            starts,
+            ..
+        } = expansion;
+        starts.clear();
+        starts.resize(self.parts + 1, 0);
+        if self.parts == 1 {
+            starts[1] = found.len();
+            std::mem::swap(found, by_part);
+            return;
+        }
+        for key in found.iter() {
+            starts[self.part_of(*key) + 1] += 1;
+        }
+        for part in 1..=self.parts {
+            starts[part] += starts[part - 1];
+        }
+        by_part.clear();
+        by_part.resize(found.len(), K::EMPTY);
+        let mut next = starts.clone();
+        for key in found.iter() {
+            let at = &mut next[self.part_of(*key)];
+            by_part[*at] = *key;
+            *at += 1;
         }
     }
 
@@ -245,7 +284,7 @@ impl<P: JoinProtocol + ?Sized> Search<'_, P> {
         let mut frontier: Vec<Vec<K>> = vec![Vec::new(); self.parts];
         let initial = self.model.initial_state();
         let packed = key_of(self.model, self.options.symmetry, &initial);
-        let part = self.part(hash(packed));
+        let part = self.part_of(K::occupied(packed));
         parts[part].set.insert(K::occupied(packed), hash(packed));
         frontier[part].push(K::occupied(packed));
         so_far.unique = 1;
@@ -393,7 +432,7 @@ fn insert_all<K: Key>(
 ) -> (u64, Option<Unstored>) {
     let mut added = 0;
     for expansion in expansions {
-        let keys = &expansion.by_part[part];
+        let keys = &expansion.by_part[expansion.starts[part]..expansion.starts[part + 1]];
         let reserved = set
             .reserve(keys.len())
             .and_then(|()| room_for(next, keys.len()));
