@@ -121,3 +121,41 @@ fn the_lease_locks_that_break_on_the_article_scenario() {
         .collect();
     assert_eq!(executions, [52, 52]);
 }
+
+/// Every catalogue protocol with a model at 3 servers, 2 users, 2 teams and 2 requests each, where
+/// loom does not finish: proven or refuted, in exactly these executions (a refuted protocol's
+/// count includes the up to 1,000 explored after the first violation for a shorter one).
+#[test]
+fn every_catalogue_protocol_at_three_servers_two_users_two_teams_and_two_requests() {
+    struct Dpor(Scenario);
+    impl WithBuiltin for Dpor {
+        type Output = Verdict;
+        fn run<S: Service>(self, builtin: Builtin<S>) -> Verdict {
+            dpor::check(builtin.service, &self.0, &DporOptions::default()).unwrap()
+        }
+    }
+    let verdicts: Vec<(Protocol, &str, u64)> = ALL
+        .iter()
+        .map(|protocol| {
+            let scenario = Scenario::round_robin(3, 2, 2, 2).unwrap();
+            let verdict = with_builtin(*protocol, Dpor(scenario));
+            let executions = verdict.stats().iterations.unwrap();
+            (*protocol, outcome(&verdict), executions)
+        })
+        .collect();
+    use Protocol::*;
+    assert_eq!(
+        verdicts,
+        [
+            (Naive, "violated", 109),
+            (EventSourced, "holds", 231),
+            (EventSourcedPerUser, "holds", 56),
+            (EventSourcedPerTeam, "violated", 645),
+            (UniqueMembership, "holds", 7),
+            (UserDocument, "holds", 7),
+            (LeaseLock, "violated", 1_463),
+            (LeaseLockFenced, "violated", 1_463),
+            (LeaseLockFencedReads, "holds", 31_180),
+        ]
+    );
+}

@@ -14,6 +14,7 @@
 //! something it read before waiting: every store wakes its waiters only after such a write,
 //! and a spurious wake only re-checks.
 
+use super::workers::{self, Running};
 use super::Runtime;
 use joincheck_models::footprint::{Access, Datum, Footprint};
 use std::cell::RefCell;
@@ -98,6 +99,9 @@ struct State {
     alive: usize,
     /// What each thread of the run holds while it lives (the engine's quiet panics).
     keep: Keep,
+    /// Each thread's own condition variable: handing the turn on wakes the thread that gets it,
+    /// not every thread of the run (which then all take the lock to go back to sleep).
+    wake: Vec<Arc<Condvar>>,
 }
 
 /// Made by each thread of a run when it starts, dropped when it ends.
@@ -106,7 +110,8 @@ pub(crate) type Keep = Arc<dyn Fn() -> Box<dyn std::any::Any> + Send + Sync>;
 /// One run of the DPOR runtime.
 pub(crate) struct Run {
     state: Mutex<State>,
-    changed: Condvar,
+    /// Signalled when a thread of the run ends: the run waits for all of them.
+    ended: Condvar,
 }
 
 thread_local! {
@@ -141,8 +146,9 @@ impl Run {
                 cut: None,
                 alive: 0,
                 keep,
+                wake: vec![Arc::new(Condvar::new())],
             }),
-            changed: Condvar::new(),
+            ended: Condvar::new(),
         });
         CURRENT.with(|current| *current.borrow_mut() = Some((Arc::clone(&run), 0)));
         let outcome = panic::catch_unwind(AssertUnwindSafe(body));
@@ -152,9 +158,12 @@ impl Run {
             // A panic reached the top while threads were stopped at points: let them unwind.
             state.cut = Some(Cut::Abandoned);
         }
-        run.changed.notify_all();
+        state.wake_up();
         while state.alive > 0 {
-            state = run.wait(state);
+            state = run
+                .ended
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
         let cut = state.cut.clone();
         let chooser = std::mem::replace(&mut state.chooser, Box::new(Nobody));
@@ -168,10 +177,19 @@ impl Run {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn wait<'a>(&self, state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        self.changed
-            .wait(state)
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Waits until thread `me` has the turn or the run is cut short.
+    fn wait_for_turn<'a>(
+        &self,
+        mut state: MutexGuard<'a, State>,
+        me: ThreadNumber,
+    ) -> MutexGuard<'a, State> {
+        while state.cut.is_none() && state.turn != me {
+            let wake = Arc::clone(&state.wake[me]);
+            state = wake
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        state
     }
 
     /// Thread `me` gives up the turn, as `status`, and waits until it has it again (its event,
@@ -181,10 +199,8 @@ impl Run {
         state.close_event();
         state.threads[me] = status;
         state.pass_turn();
-        self.changed.notify_all();
-        while state.cut.is_none() && state.turn != me {
-            state = self.wait(state);
-        }
+        state.wake_up();
+        let state = self.wait_for_turn(state, me);
         if state.cut.is_some() {
             drop(state);
             panic::resume_unwind(Box::new(Abandoned));
@@ -193,6 +209,14 @@ impl Run {
 }
 
 impl State {
+    /// Wakes the thread whose turn it is, or every thread when the run is cut short.
+    fn wake_up(&self) {
+        match self.cut {
+            Some(_) => self.wake.iter().for_each(|wake| wake.notify_one()),
+            None => self.wake[self.turn].notify_one(),
+        }
+    }
+
     /// Ends the running event, if one runs: the chooser learns its footprint, and threads
     /// waiting on something it wrote wake.
     fn close_event(&mut self) {
@@ -341,7 +365,7 @@ pub struct DporCondvar;
 /// A thread of a DPOR run.
 pub struct DporHandle<T> {
     thread: ThreadNumber,
-    os: std::thread::JoinHandle<std::thread::Result<T>>,
+    os: Running<std::thread::Result<T>>,
 }
 
 fn lock_value<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -445,17 +469,15 @@ impl Runtime for Dpor {
         let (thread, keep) = {
             let mut state = run.lock();
             state.threads.push(Status::Runnable);
+            state.wake.push(Arc::new(Condvar::new()));
             state.alive += 1;
             (state.threads.len() - 1, Arc::clone(&state.keep))
         };
-        let os = std::thread::spawn(move || {
+        let os = workers::start(move || {
             let _kept = keep();
             CURRENT.with(|current| *current.borrow_mut() = Some((Arc::clone(&run), thread)));
             let outcome = {
-                let mut state = run.lock();
-                while state.cut.is_none() && state.turn != thread {
-                    state = run.wait(state);
-                }
+                let state = run.wait_for_turn(run.lock(), thread);
                 match state.cut {
                     Some(_) => Err(Box::new(Abandoned) as Box<dyn std::any::Any + Send>),
                     None => {
@@ -472,7 +494,8 @@ impl Runtime for Dpor {
                 state.pass_turn();
             }
             state.alive -= 1;
-            run.changed.notify_all();
+            state.wake_up();
+            run.ended.notify_all();
             outcome
         });
         DporHandle { thread, os }
@@ -484,7 +507,8 @@ impl Runtime for Dpor {
         if !finished {
             run.stop(me, Status::Joining(handle.thread));
         }
-        handle.os.join().unwrap_or_else(Err)
+        let gone = || Err(Box::new("a DPOR thread ended without a result") as Box<_>);
+        handle.os.join().unwrap_or_else(gone)
     }
 
     fn round_trip() {

@@ -12,6 +12,7 @@
 mod backends;
 pub(crate) mod dpor;
 mod pace;
+mod workers;
 
 pub use backends::{Loom, Shuttle, Std};
 pub use dpor::{Dpor, DporCondvar, DporGuard, DporHandle, DporMutex};
