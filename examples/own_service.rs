@@ -5,6 +5,7 @@
 //! appended first, the join is refused. Run with `cargo run --example own_service`; `cargo test`
 //! runs it too (tests/examples.rs).
 
+use joincheck::check::dpor::{self, DporOptions};
 use joincheck::check::loom::{self, LoomOptions};
 use joincheck::check::proptest::{self, ProptestOptions};
 use joincheck::check::shuttle::{self, ShuttleOptions};
@@ -76,14 +77,16 @@ impl<R: Runtime> JoinService<R> for Claim {
     }
 }
 
-/// Checks `Claim` with loom, shuttle and proptest and prints the verdicts.
+/// Checks `Claim` with loom, dpor, shuttle and proptest and prints the verdicts.
 pub fn main() {
-    // Every interleaving of three servers racing for sue (loom), many schedules of eight
-    // servers (shuttle), and generated workloads (proptest).
+    // Every interleaving of three servers racing for sue (loom, and dpor, which explores one
+    // per class of interleavings that differ only in the order of operations that commute),
+    // many schedules of eight servers (shuttle), and generated workloads (proptest).
     let three = Scenario::contended(3, 1, 2).expect("a valid scenario");
     let eight = Scenario::contended(8, 3, 3).expect("a valid scenario");
     let verdicts = [
         loom::check(Claim, &three, &LoomOptions::default()).expect("at most 4 servers"),
+        dpor::check(Claim, &three, &DporOptions::default()).expect("a valid scenario"),
         shuttle::check(Claim, &eight, &ShuttleOptions::default()),
         proptest::check(Claim, &ProptestOptions::default()),
     ];

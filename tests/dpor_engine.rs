@@ -1,94 +1,30 @@
 //! The DPOR engine against loom on every built-in protocol: the same verdict, never more
 //! executions, and the same final memberships reached, at sizes loom finishes quickly.
 
-use joincheck::check::dpor::{self, DporOptions, Next};
-use joincheck::check::loom::{self as loom_engine, LoomOptions};
-use joincheck::check::{run_once, Scenario};
+#[path = "common/dpor_vs_loom.rs"]
+mod dpor_vs_loom;
+
+use dpor_vs_loom::{agree, outcome};
+use joincheck::check::dpor::{self, DporOptions};
+use joincheck::check::Scenario;
 use joincheck::protocols::{with_builtin, Builtin, Service, WithBuiltin, ALL};
-use joincheck::runtime::Loom;
-use joincheck::store::Recording;
-use joincheck_models::domain::{TeamId, UserId};
 use joincheck_models::verdict::Verdict;
 use joincheck_models::Protocol;
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
 
-type Memberships = BTreeSet<Vec<(TeamId, UserId)>>;
-
-/// Both engines' verdicts, and the final memberships each reached over a whole exploration.
-struct Compare(Scenario);
-
-struct Compared {
-    dpor: Verdict,
-    loom: Verdict,
-    dpor_ends: Memberships,
-    loom_ends: Memberships,
-}
-
-impl WithBuiltin for Compare {
-    type Output = Compared;
-    fn run<S: Service>(self, builtin: Builtin<S>) -> Compared {
-        let (scenario, service) = (self.0, builtin.service);
-        let dpor = dpor::check(service.clone(), &scenario, &DporOptions::default()).unwrap();
-        let loom = loom_engine::check(service.clone(), &scenario, &LoomOptions::default()).unwrap();
-        let mut dpor_ends = Memberships::new();
-        let explored = dpor::explore(&service, &scenario, &DporOptions::default(), |run, _| {
-            dpor_ends.insert(run.membership.clone());
-            Next::Continue
-        });
-        assert_eq!(explored.stopped, None);
-        let loom_ends = Arc::new(Mutex::new(Memberships::new()));
-        let ends = Arc::clone(&loom_ends);
-        let on = scenario.clone();
-        loom::model(move || {
-            let run = run_once::<Loom, S>(&service, &on, Recording::On);
-            ends.lock().unwrap().insert(run.membership);
-        });
-        let loom_ends = loom_ends.lock().unwrap().clone();
-        Compared {
-            dpor,
-            loom,
-            dpor_ends,
-            loom_ends,
+/// Both engines on `protocol` at `sizes`, which must agree: DPOR's executions.
+fn compare(protocol: Protocol, [s, u, t, n]: [u8; 4]) -> u64 {
+    struct Agree(Scenario, String);
+    impl WithBuiltin for Agree {
+        type Output = u64;
+        fn run<S: Service>(self, builtin: Builtin<S>) -> u64 {
+            agree(builtin.service, &self.0, &self.1)
         }
     }
-}
-
-fn outcome(verdict: &Verdict) -> &'static str {
-    match verdict {
-        Verdict::Holds { .. } => "holds",
-        Verdict::Violated { .. } => "violated",
-        Verdict::Inconclusive { .. } => "inconclusive",
-    }
-}
-
-/// Compares the engines on `protocol` at `sizes` and returns DPOR's executions.
-fn compare(protocol: Protocol, [s, u, t, n]: [u8; 4]) -> u64 {
     let scenario = Scenario::round_robin(s, u, t, n).unwrap();
-    let compared = with_builtin(protocol, Compare(scenario));
-    let at = format!("{protocol} at {s},{u},{t},{n}");
-    assert_eq!(outcome(&compared.dpor), outcome(&compared.loom), "{at}");
-    assert_ne!(outcome(&compared.dpor), "inconclusive", "{at}");
-    let executions = |verdict: &Verdict| verdict.stats().iterations.unwrap();
-    let (dpor, loom) = (executions(&compared.dpor), executions(&compared.loom));
-    assert!(dpor <= loom, "{at}: {dpor} DPOR executions, {loom} loom's");
-    assert_eq!(compared.dpor_ends, compared.loom_ends, "{at}");
-    if let (
-        Verdict::Violated {
-            counterexample: d, ..
-        },
-        Verdict::Violated {
-            counterexample: l, ..
-        },
-    ) = (&compared.dpor, &compared.loom)
-    {
-        assert_eq!(
-            d.steps.len(),
-            l.steps.len(),
-            "{at}: the shortest counterexample"
-        );
-    }
-    dpor
+    with_builtin(
+        protocol,
+        Agree(scenario, format!("{protocol} at {s},{u},{t},{n}")),
+    )
 }
 
 #[test]

@@ -2,6 +2,10 @@
 //! recorded inside their critical sections, and it follows an enforced order, so the harness can
 //! replay a model's counterexample on it, with no recording code of its own.
 
+#[path = "common/dpor_vs_loom.rs"]
+mod dpor_vs_loom;
+
+use dpor_vs_loom::agree;
 use joincheck::check::conform::replay_on_implementation;
 use joincheck::check::loom::{self, LoomOptions};
 use joincheck::check::Scenario;
@@ -163,4 +167,24 @@ fn a_store_built_on_guarded_follows_an_enforced_order_so_a_model_path_replays_on
         let execution = replay_on_implementation(&IndexedNaive, &model, actions).unwrap();
         assert_eq!(execution.history, found.steps);
     }
+}
+
+/// The DPOR engine agrees with loom on a store built on `Guarded` (the same verdict, never more
+/// executions, the same final memberships), in exactly these executions.
+#[test]
+fn dpor_agrees_with_loom_on_a_store_built_on_guarded() {
+    let executions = [
+        agree(IndexedNaive, &Scenario::article(), "the article"),
+        agree(
+            IndexedNaive,
+            &Scenario::round_robin(3, 1, 2, 1).unwrap(),
+            "3 servers",
+        ),
+        agree(
+            IndexedNaive,
+            &Scenario::round_robin(2, 2, 2, 2).unwrap(),
+            "2 requests",
+        ),
+    ];
+    assert_eq!(executions, [4, 21, 16]);
 }

@@ -3,6 +3,10 @@
 //! service a user might write, checked here through the public API only, next to correct
 //! services of the same shapes. The default generated workloads must tell them apart.
 
+#[path = "common/dpor_vs_loom.rs"]
+mod dpor_vs_loom;
+
+use dpor_vs_loom::agree;
 use joincheck::check::loom::{self, LoomOptions};
 use joincheck::check::proptest::{self, ProptestOptions};
 use joincheck::check::shuttle::{self, EncodedSchedule};
@@ -508,4 +512,44 @@ fn every_hidden_bug_survives_every_interleaving_of_the_articles_race() {
         assert_eq!(verdict.kind(), "holds", "{verdict:?}");
         assert_eq!(verdict.stats().iterations, Some(executions));
     }
+}
+
+/// The DPOR engine agrees with loom on each of these services, on the article's race and on the
+/// workloads that break them (the same verdict, never more executions, the same final
+/// memberships), in exactly these executions.
+#[test]
+fn dpor_agrees_with_loom_on_every_hidden_bug_and_both_locks() {
+    let article = Scenario::article();
+    let remembers = workload(vec![vec![join(SUE, A)], vec![leave(SUE, A), join(SUE, B)]]);
+    let switch = workload(vec![
+        vec![join(SUE, A)],
+        vec![leave(SUE, B), join(SUE, B)],
+        vec![join(SUE, B)],
+    ]);
+    let both_users = workload(vec![
+        vec![join(SUE, A), join(JOHN, B)],
+        vec![join(JOHN, A), join(SUE, B)],
+    ]);
+    let executions = [
+        agree(RetryThenWrite, &article, "retry-then-write, the article"),
+        agree(
+            RemembersFreeUsers,
+            &article,
+            "remembers-free-users, the article",
+        ),
+        agree(
+            RemembersFreeUsers,
+            &remembers,
+            "remembers-free-users, its race",
+        ),
+        agree(
+            SwitchWithoutLock,
+            &article,
+            "switch-without-lock, the article",
+        ),
+        agree(SwitchWithoutLock, &switch, "switch-without-lock, its race"),
+        agree(Locked(Locking::Global), &both_users, "global-lock"),
+        agree(Locked(Locking::PerUser), &both_users, "per-user-lock"),
+    ];
+    assert_eq!(executions, [4, 4, 4, 4, 52, 26, 12]);
 }

@@ -1,6 +1,10 @@
 //! Two things a user adds to the harness, used from outside the crate: a service's own lock,
 //! recorded in the trace, and invariants of their own beside "a user is on at most one team".
 
+#[path = "common/dpor_vs_loom.rs"]
+mod dpor_vs_loom;
+
+use dpor_vs_loom::agree;
 use joincheck::check::loom::{self, LoomOptions};
 use joincheck::check::proptest::{self, ProptestOptions};
 use joincheck::check::shuttle::{self, ShuttleOptions};
@@ -350,4 +354,23 @@ fn recording_a_lock_adds_no_scheduling_point_in_any_engine() {
         differs, None,
         "schedule {differs:?} took other store operations"
     );
+}
+
+/// The DPOR engine agrees with loom on a service's own lock, recorded or not, held over the check
+/// and the act or only the check (the same verdict, never more executions, the same final
+/// memberships), in exactly these executions.
+#[test]
+fn dpor_agrees_with_loom_on_a_services_own_lock() {
+    let scenario = Scenario::round_robin(3, 1, 2, 1).unwrap();
+    let executions = [
+        agree(Locked::<true, true>, &scenario, "held over both, recorded"),
+        agree(Locked::<true, false>, &scenario, "held over both"),
+        agree(
+            Locked::<false, true>,
+            &scenario,
+            "held over the check, recorded",
+        ),
+        agree(Locked::<false, false>, &scenario, "held over the check"),
+    ];
+    assert_eq!(executions, [6, 6, 66, 66]);
 }

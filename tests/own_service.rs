@@ -1,6 +1,10 @@
 //! The public harness used the way a user outside this crate uses it: their own services, their
 //! own scenarios, every engine.
 
+#[path = "common/dpor_vs_loom.rs"]
+mod dpor_vs_loom;
+
+use dpor_vs_loom::agree;
 use joincheck::check::conform;
 use joincheck::check::loom::{self, LoomOptions};
 use joincheck::check::proptest::{self, ProptestOptions};
@@ -214,4 +218,19 @@ fn a_users_own_model_checks_a_users_own_implementation() {
     );
     let divergence = report.divergence.expect("one check is not two");
     assert_eq!(divergence.history[divergence.index].operation.verb(), "act");
+}
+
+/// The DPOR engine agrees with loom on a user's broken service (the same verdict, never more
+/// executions, the same final memberships), in exactly these executions.
+#[test]
+fn dpor_agrees_with_loom_on_a_users_broken_service() {
+    let executions = [
+        agree(CheckTwice, &Scenario::article(), "the article"),
+        agree(
+            CheckTwice,
+            &Scenario::round_robin(3, 1, 2, 1).unwrap(),
+            "3 servers",
+        ),
+    ];
+    assert_eq!(executions, [6, 42]);
 }

@@ -36,6 +36,9 @@ pub enum Datum {
     Lock(u64),
     /// A piece of a third-party store's data, by its name.
     Named(String),
+    /// An SQL table, by its name: what a statement that runs on its own (outside a transaction)
+    /// reads or writes.
+    Table(String),
     /// The whole database: what an operation that declares nothing is taken to write.
     Database,
 }
@@ -99,6 +102,7 @@ impl fmt::Display for Datum {
             Datum::Token(user) => write!(f, "{user}'s newest token"),
             Datum::Lock(number) => write!(f, "lock {number}"),
             Datum::Named(name) => f.write_str(name),
+            Datum::Table(name) => write!(f, "the {name} table"),
             Datum::Database => write!(f, "the database"),
         }
     }

@@ -20,7 +20,10 @@
 //! every thread that may run is asleep: those are not counted as executions).
 
 use super::quiet::EngineRun;
-use super::{panic_message, run_once, Invariants, Limits, Scenario, ScenarioError, Unjudged};
+use super::{
+    panic_message, run_once, whole_statements, Invariants, Limits, Scenario, ScenarioError,
+    Unjudged,
+};
 use crate::figures::count;
 use crate::runtime::dpor::{Abandoned, Chooser, Cut, Keep, Run, ThreadNumber};
 use crate::runtime::Dpor;
@@ -468,8 +471,12 @@ where
     let mut shortest: Option<Counterexample> = None;
     let mut first_at: Option<u64> = None;
     let mut executions = 0;
+    let mut not_atomic: Option<String> = None;
     let explored = explore(&service, scenario, options, |execution, schedule| {
         executions += 1;
+        if let Some(reason) = execution.not_atomic() {
+            not_atomic.get_or_insert_with(|| reason.to_string());
+        }
         let replay = Replay::DporSchedule {
             schedule: encode_schedule(schedule),
         };
@@ -523,7 +530,7 @@ where
     Ok(match explored.stopped {
         None => Verdict::Holds {
             engine: Engine::Dpor,
-            scope,
+            scope: whole_statements(scope, not_atomic.as_deref()),
             stats,
         },
         Some(why) if why.starts_with("stopped") => Verdict::Inconclusive {

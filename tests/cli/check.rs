@@ -29,7 +29,7 @@ fn check_without_arguments_runs_everything_and_exits_0() {
             places.push((
                 "sqlite",
                 Some(Dialect::Sqlite),
-                vec!["loom", "shuttle", "proptest"],
+                vec!["loom", "dpor", "shuttle", "proptest"],
             ));
         }
         for (database, dialect, engines) in places {
@@ -56,7 +56,7 @@ fn check_without_arguments_runs_everything_and_exits_0() {
             }
         }
     }
-    assert_eq!(verdicts, 78);
+    assert_eq!(verdicts, 89);
     assert!(out.contains(NAIVE_MODEL_TRACE), "{out}");
     assert!(
         out.contains(&format!("all {verdicts} verdicts as expected")),

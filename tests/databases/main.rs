@@ -2,6 +2,7 @@
 //! one (each test says in one line that it skipped PostgreSQL otherwise). Every execution runs in
 //! a fresh SQLite file or PostgreSQL schema of its own, so these tests may run in parallel.
 
+mod dpor;
 mod engines;
 mod statements;
 mod verdicts;

@@ -169,17 +169,6 @@ impl Plan {
                     continue;
                 }
                 for &engine in &real_code {
-                    if engine == Engine::Dpor && database.dialect().is_some() {
-                        let why = "it runs the in-memory stores only: SQL statements have no \
-                                   footprints finer than the whole database yet";
-                        Skipped::note(
-                            &mut skipped,
-                            (Some(engine), Some(database.name())),
-                            protocol,
-                            why,
-                        );
-                        continue;
-                    }
                     if let Err(unfit) = fits(settings, protocol, engine) {
                         let reason = format!("{protocol}: {unfit}");
                         skipped.push(Skipped::engine(engine, reason));

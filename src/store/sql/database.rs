@@ -10,6 +10,7 @@
 //! its server is held back and tries again once a transaction has ended.
 
 use super::error::SqlError;
+use super::footprint::Tables;
 use super::meaning::{model_answer, stream_name};
 use super::postgres::{await_deadlock_break, PgRan, PgSession};
 use super::schema::Schema;
@@ -22,6 +23,7 @@ use crate::store::guarded::Order;
 use crate::store::recorder::Recorder;
 use crate::store::{Database, Recording, StepLog};
 use joincheck_models::domain::{DatabaseError, ServerId, TeamId, UserId};
+use joincheck_models::footprint::{Access, Datum};
 use joincheck_models::operation::{OpResult, Operation, Step};
 use joincheck_models::statement::SqlAnswer;
 use std::collections::BTreeMap;
@@ -118,6 +120,8 @@ struct Inner {
     servers: BTreeMap<ServerId, Connected>,
     fresh: Fresh,
     schema: Schema,
+    /// The schema's tables, which statements that run on their own are ordered by (DPOR).
+    tables: Tables,
     history: Arc<Recorder>,
     order: Option<Order>,
     /// How many transactions have ended (SQLite: a server held back tries again after one).
@@ -150,6 +154,7 @@ impl<R: Runtime> SqlDatabase<R> {
         let mut inner = Inner {
             servers: BTreeMap::new(),
             fresh,
+            tables: Tables::of(&schema),
             schema,
             history: Arc::new(Recorder::new(recording, Vec::new())),
             order: None,
@@ -163,7 +168,7 @@ impl<R: Runtime> SqlDatabase<R> {
         let connector = inner.fresh.connector();
         Ok(SqlDatabase {
             history: Arc::clone(&inner.history),
-            inner: Mutex::new(inner),
+            inner: Mutex::for_store(inner),
             turn: Condvar::new(),
             dialect: target.dialect(),
             connector,
@@ -242,9 +247,19 @@ impl<R: Runtime> SqlDatabase<R> {
         loop {
             guard = self.turn.wait_until(guard, |inner| inner.may_start(server));
             let inner = &mut *guard;
+            let alone = R::FOOTPRINTS && inner.alone(server, statement);
+            let before = alone.then(|| inner.membership.clone());
             match inner.start(server, &written) {
                 Started::Answered(answer) => {
                     inner.took_effect(server, statement, &written, &answer, None);
+                    if let Some(before) = before.filter(|_| inner.alone(server, statement)) {
+                        if let Some(mut footprint) = inner.tables.footprint(&written) {
+                            for user in changed_users(&before, &inner.membership) {
+                                footprint.add(Access::Write, Datum::TeamsOf(Some(user)));
+                            }
+                            R::touch(|| footprint);
+                        }
+                    }
                     inner.settle_blocked();
                     self.wake_if_needed(inner);
                     return answer;
@@ -350,6 +365,9 @@ impl<R: Runtime> SqlDatabase<R> {
             flags.ended.store(true, Ordering::Relaxed);
             return;
         }
+        // The rollback is a statement of its own: its own step for an engine that schedules at
+        // statements (the database's mutex is no point for DPOR).
+        R::round_trip();
         let mut guard = self.lock();
         let inner = &mut *guard;
         let rollback = Statement::new("close", "ROLLBACK");
@@ -364,7 +382,36 @@ impl<R: Runtime> SqlDatabase<R> {
     }
 }
 
+/// The users whose teams differ between two memberships.
+fn changed_users(before: &[(TeamId, UserId)], after: &[(TeamId, UserId)]) -> Vec<UserId> {
+    let mut users: Vec<UserId> = before
+        .iter()
+        .filter(|pair| !after.contains(pair))
+        .chain(after.iter().filter(|pair| !before.contains(pair)))
+        .map(|(_, user)| *user)
+        .collect();
+    users.sort_unstable();
+    users.dedup();
+    users
+}
+
 impl Inner {
+    /// Whether `statement` of `server` runs on its own: outside any transaction, opening or
+    /// ending none, with no server waiting on the database (whose statement it could let go
+    /// on). Only such a statement is ordered by the tables it names (see [`Tables`]).
+    fn alone(&mut self, server: ServerId, statement: &Statement) -> bool {
+        let in_transaction = self
+            .connected(server)
+            .flags
+            .in_transaction
+            .load(Ordering::Relaxed);
+        let waiting = self
+            .servers
+            .values()
+            .any(|c| matches!(c.wait, Wait::HeldBack { .. } | Wait::Blocked { .. }));
+        !in_transaction && statement.transaction_effect().is_none() && !waiting
+    }
+
     fn connected(&mut self, server: ServerId) -> &mut Connected {
         self.servers
             .get_mut(&server)

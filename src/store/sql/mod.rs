@@ -22,6 +22,7 @@
 
 mod database;
 mod error;
+mod footprint;
 mod meaning;
 mod postgres;
 mod schema;
