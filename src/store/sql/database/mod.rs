@@ -9,10 +9,18 @@
 //! recorded) when another server's statement ends the transaction holding the lock; on SQLite
 //! its server is held back and tries again once a transaction has ended.
 
+mod connection;
+mod steps;
+mod waits;
+
+pub use connection::SqlConnection;
+use steps::words;
+use waits::servers_of;
+
 use super::error::SqlError;
 use super::footprint::Tables;
-use super::meaning::{model_answer, stream_name};
-use super::postgres::{await_deadlock_break, PgRan, PgSession};
+use super::meaning::stream_name;
+use super::postgres::{PgRan, PgSession};
 use super::schema::Schema;
 use super::sqlite::{self, Executed, Ran};
 use super::statement::Statement;
@@ -455,232 +463,6 @@ impl Inner {
         }
     }
 
-    /// Each server's PostgreSQL backend.
-    fn pids(&self) -> Vec<(i32, ServerId)> {
-        self.servers
-            .iter()
-            .filter_map(|(server, connected)| match &connected.session {
-                Some(Session::Postgres(session)) => Some((session.pid, *server)),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// Records a statement that took effect, with what the database answered and the
-    /// committed membership after it; `waited` says what the statement waited for, if it did.
-    fn took_effect(
-        &mut self,
-        server: ServerId,
-        statement: &Statement,
-        written: &str,
-        answer: &Result<Executed, SqlError>,
-        waited: Option<String>,
-    ) {
-        let held_back = std::mem::take(&mut self.connected(server).held_back);
-        let in_transaction = self.in_transaction(server, statement, answer);
-        let connected = self.connected(server);
-        connected
-            .flags
-            .in_transaction
-            .store(in_transaction, Ordering::Relaxed);
-        // Writes inside a transaction show when it commits: until then nothing is committed.
-        let mut record = statement.record(written.to_string());
-        if in_transaction {
-            connected.uncommitted.append(&mut record.writes);
-        } else {
-            record.writes.append(&mut connected.uncommitted);
-            record.writes.sort();
-            record.writes.dedup();
-            self.ended += 1;
-            let held_back = |c: &Connected| matches!(c.wait, Wait::HeldBack { .. });
-            self.wake |= self.servers.values().any(held_back);
-        }
-        // Locks are given back when a transaction ends (or a savepoint is rolled back to).
-        self.released |= !in_transaction || statement.transaction_effect().is_some();
-        if let Some(order) = &mut self.order {
-            order.took_effect(server);
-        }
-        if !self.history.is_on() {
-            return;
-        }
-        // What is committed changes only when a transaction ends: every other statement runs
-        // alone, and one waiting in the database is recorded when it is answered.
-        if !in_transaction {
-            self.membership = self
-                .read_membership()
-                .unwrap_or_else(|error| panic!("cannot read the committed membership: {error}"));
-        }
-        let mut words = words(written, answer);
-        if in_transaction && answer.is_ok() && !statement.writes_none() {
-            words.push_str(", not committed yet");
-        }
-        if let Some(waited) = waited {
-            words = format!("{words} ({waited})");
-        } else if held_back {
-            words = format!("waited for the write lock, then {words}");
-        }
-        let membership = self.membership.clone();
-        let model = statement.model_operation().and_then(|operation| {
-            let mut version = |stream| self.stream_version(stream);
-            model_answer(operation, answer, &membership, &mut version)
-        });
-        let not_atomic = self.not_atomic(server, statement, answer);
-        let step = Step {
-            server,
-            operation: Operation::from(record),
-            result: OpResult::from(SqlAnswer {
-                words,
-                model,
-                error: answer.as_ref().err().map(|error| error.kind),
-                not_atomic,
-            }),
-            membership_after: self.membership.clone(),
-        };
-        self.history.operation(step);
-    }
-
-    /// Whether `server`'s connection is inside a transaction after `statement`.
-    fn in_transaction(
-        &mut self,
-        server: ServerId,
-        statement: &Statement,
-        answer: &Result<Executed, SqlError>,
-    ) -> bool {
-        let connected = self.connected(server);
-        let before = connected.flags.in_transaction.load(Ordering::Relaxed);
-        match connected.session.as_ref() {
-            Some(Session::Sqlite(connection)) => !connection.is_autocommit(),
-            _ => match statement.transaction_effect() {
-                Some(true) => answer.is_ok() || before,
-                Some(false) => false,
-                None => before,
-            },
-        }
-    }
-
-    /// Why the database does not make `statement` atomic, if it does not: PostgreSQL below
-    /// serializable isolation, for a write that depends on rows it read without locking them.
-    fn not_atomic(
-        &mut self,
-        server: ServerId,
-        statement: &Statement,
-        answer: &Result<Executed, SqlError>,
-    ) -> Option<String> {
-        if answer.is_err() || !statement.reads_unlocked_rows() {
-            return None;
-        }
-        let Fresh::Postgres(place) = &mut self.fresh else {
-            return None; // SQLite runs a statement's reads and write under one lock
-        };
-        let connected = self.servers.get_mut(&server)?;
-        let Some(Session::Postgres(session)) = connected.session.as_mut() else {
-            return None;
-        };
-        let isolation = match session.run(place, "SHOW transaction_isolation") {
-            PgRan::Answered(Ok(executed)) => executed.rows.first()?.text(0)?.to_string(),
-            _ => "an unknown".to_string(),
-        };
-        (isolation != "serializable").then(|| {
-            format!(
-                "PostgreSQL runs it at {isolation} isolation, where its write depends on rows \
-                 it read without locking them: two of them at once can both write"
-            )
-        })
-    }
-
-    /// Answers the statements PostgreSQL kept waiting whose locks are free now, recording
-    /// each; an answered statement may end a transaction and free further locks.
-    fn settle_blocked(&mut self) {
-        while std::mem::take(&mut self.released) {
-            let pids = self.pids();
-            let Fresh::Postgres(place) = &mut self.fresh else {
-                return;
-            };
-            let mut answered = Vec::new();
-            for (server, connected) in &mut self.servers {
-                let (Wait::Blocked { blockers, .. }, Some(Session::Postgres(session))) =
-                    (&mut connected.wait, connected.session.as_mut())
-                else {
-                    continue;
-                };
-                match session.settle(place) {
-                    PgRan::Answered(answer) => answered.push((*server, answer)),
-                    PgRan::Blocked(now) => *blockers = servers_of(&pids, &now),
-                }
-            }
-            for (server, answer) in answered {
-                self.answer_blocked(server, answer);
-            }
-        }
-    }
-
-    /// Records the answer to `server`'s statement that waited, and hands it to the server.
-    fn answer_blocked(&mut self, server: ServerId, answer: Result<Executed, SqlError>) {
-        let wait = std::mem::replace(&mut self.connected(server).wait, Wait::Ready);
-        let Wait::Blocked {
-            statement,
-            written,
-            blockers,
-        } = wait
-        else {
-            unreachable!("only a blocked statement is answered later")
-        };
-        let names: Vec<String> = blockers.iter().map(ToString::to_string).collect();
-        let waited = format!("waited for {}'s lock", names.join(" and "));
-        self.took_effect(server, &statement, &written, &answer, Some(waited));
-        self.connected(server).wait = Wait::Answered(answer);
-        self.wake = true;
-    }
-
-    /// When every server still running waits for a lock, only the database can go on: wait
-    /// for it to break the cycle (PostgreSQL's deadlock detector); SQLite never makes one.
-    fn break_a_deadlock_if_everyone_waits(&mut self) {
-        let everyone_waits = self
-            .servers
-            .values()
-            .filter(|connected| connected.live())
-            .all(|connected| matches!(connected.wait, Wait::Blocked { .. }));
-        if !everyone_waits {
-            return;
-        }
-        let mut waiting: Vec<(ServerId, &mut PgSession)> = self
-            .servers
-            .iter_mut()
-            .filter(|(_, connected)| connected.live())
-            .filter_map(|(server, connected)| match connected.session.as_mut() {
-                Some(Session::Postgres(session)) => Some((*server, session)),
-                _ => None,
-            })
-            .collect();
-        let servers: Vec<ServerId> = waiting.iter().map(|(server, _)| *server).collect();
-        let mut sessions: Vec<&mut PgSession> = waiting.iter_mut().map(|(_, s)| &mut **s).collect();
-        match await_deadlock_break(&mut sessions) {
-            Some((index, answer)) => {
-                self.answer_blocked(servers[index], answer);
-                self.settle_blocked();
-            }
-            None => panic!(
-                "every server waits for a lock another server holds, and PostgreSQL did not \
-                 break the wait"
-            ),
-        }
-    }
-
-    /// SQLite held a server back: if every server still running is held back and no
-    /// transaction has ended since, none can go on.
-    fn stuck_unless_someone_can_go(&self) {
-        let ended = self.ended;
-        let stuck = self
-            .servers
-            .values()
-            .filter(|connected| connected.live())
-            .all(|connected| matches!(connected.wait, Wait::HeldBack { ended: e } if e == ended));
-        assert!(
-            !stuck,
-            "every server waits for a lock another server holds: none can go on"
-        );
-    }
-
     /// The committed membership, read on the harness's own connection.
     fn read_membership(&mut self) -> Result<Vec<(TeamId, UserId)>, SqlError> {
         let rows = self.query(self.schema.membership)?;
@@ -729,49 +511,6 @@ impl Drop for Inner {
                 place.give_back(session);
             }
         }
-    }
-}
-
-/// The servers whose backends are `pids`.
-fn servers_of(known: &[(i32, ServerId)], pids: &[i32]) -> Vec<ServerId> {
-    let mut servers: Vec<ServerId> = known
-        .iter()
-        .filter(|(pid, _)| pids.contains(pid))
-        .map(|(_, server)| *server)
-        .collect();
-    servers.sort();
-    servers
-}
-
-/// The answer in a trace's words: `no rows`, `team-A`, `3 rows`, `1 row`, `ok`, or the error.
-fn words(written: &str, answer: &Result<Executed, SqlError>) -> String {
-    let executed = match answer {
-        Ok(executed) => executed,
-        Err(error) => return error.words(),
-    };
-    if executed.columns {
-        return match executed.rows.as_slice() {
-            [] => "no rows".to_string(),
-            [row] => row
-                .0
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-            rows => format!("{} rows", rows.len()),
-        };
-    }
-    let first = written
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .to_ascii_uppercase();
-    match first.as_str() {
-        "INSERT" | "UPDATE" | "DELETE" | "MERGE" => match executed.affected {
-            1 => "1 row".to_string(),
-            rows => format!("{rows} rows"),
-        },
-        _ => "ok".to_string(),
     }
 }
 
@@ -831,69 +570,6 @@ impl<R: Runtime> Database for SqlDatabase<R> {
 impl<R: Runtime> StepLog for SqlDatabase<R> {
     fn record(&self, server: ServerId, operation: Operation, result: OpResult) {
         self.history.record(server, operation, result);
-    }
-}
-
-/// One server's connection to an [`SqlDatabase`]: every statement it runs is one step.
-pub struct SqlConnection<R: Runtime> {
-    database: Arc<SqlDatabase<R>>,
-    server: ServerId,
-    flags: Arc<Flags>,
-    /// The connection itself, when statements run at once (a load test); else the database
-    /// keeps it, to take turns.
-    own: Option<std::sync::Mutex<Option<Session>>>,
-}
-
-impl<R: Runtime> fmt::Debug for SqlConnection<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SqlConnection")
-            .field("server", &self.server)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<R: Runtime> SqlConnection<R> {
-    /// The server this connection is, as its operations are recorded: what a service's own
-    /// recorded lock names too ([`Mutex::lock_recorded`](crate::runtime::Mutex::lock_recorded)),
-    /// so that a server needs to keep no id of its own.
-    pub fn server(&self) -> ServerId {
-        self.server
-    }
-
-    /// The database, as a history a service can write its own steps into.
-    pub fn log(&self) -> &dyn StepLog {
-        self.database.as_ref()
-    }
-
-    /// Runs a query and returns its rows.
-    pub fn query(&self, statement: &Statement, params: &[Value]) -> Result<Vec<Row>, SqlError> {
-        self.run(statement, params).map(|executed| executed.rows)
-    }
-
-    /// Runs a statement and returns how many rows it inserted, updated or deleted.
-    pub fn execute(&self, statement: &Statement, params: &[Value]) -> Result<u64, SqlError> {
-        self.run(statement, params)
-            .map(|executed| executed.affected)
-    }
-
-    fn run(&self, statement: &Statement, params: &[Value]) -> Result<Executed, SqlError> {
-        match &self.own {
-            Some(own) => {
-                let (server, flags) = (self.server, &self.flags);
-                self.database
-                    .run_at_once(server, own, flags, statement, params)
-            }
-            None => self.database.run(self.server, statement, params),
-        }
-    }
-}
-
-/// The server ended: its connection closes.
-impl<R: Runtime> Drop for SqlConnection<R> {
-    fn drop(&mut self) {
-        if self.own.is_none() {
-            self.database.disconnect(self.server, &self.flags);
-        }
     }
 }
 
