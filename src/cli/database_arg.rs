@@ -20,12 +20,17 @@ pub struct Databases {
     pub left_out: Option<String>,
 }
 
+/// The server `DATABASE_URL` names, when it is set and not empty.
+fn database_url() -> Option<String> {
+    std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
 /// The databases `given` names (each once), or the defaults without it: `memory,sqlite`, and
 /// PostgreSQL when `DATABASE_URL` is set.
 pub fn databases(given: &[String]) -> Result<Databases, String> {
-    let url = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty());
+    let url = database_url();
     if given.is_empty() {
         let mut names = vec!["memory".to_string(), "sqlite".to_string()];
         let left_out = match &url {
@@ -50,9 +55,7 @@ pub fn databases(given: &[String]) -> Result<Databases, String> {
 
 /// The one database `given` names (none: memory), for a command that runs on one.
 pub fn one(given: Option<&str>) -> Result<Storage, String> {
-    let url = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty());
+    let url = database_url();
     match given {
         None => Ok(Storage::Memory),
         Some(name) => open(name.trim(), url.as_deref()),
@@ -63,9 +66,7 @@ pub fn one(given: Option<&str>) -> Result<Storage, String> {
 /// `given` (`--database`) when it is a database of the same kind, else a fresh SQLite directory,
 /// or the server `DATABASE_URL` names.
 pub fn for_replay(recorded: Option<&str>, given: Option<&str>) -> Result<Storage, String> {
-    let url = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty());
+    let url = database_url();
     let storage = match (recorded, given) {
         (None, None) => return Ok(Storage::Memory),
         (Some("sqlite"), None) => open("sqlite", None)?,

@@ -513,7 +513,7 @@ fn every_bad_input_is_one_line_and_exit_2() {
 
 #[test]
 fn help_documents_every_flag_with_an_example() {
-    let output = run(&["check", "--database", "memory", "--help"]);
+    let output = check_in_memory(&["--help"]);
     assert_eq!(output.status.code(), Some(0));
     let help = stdout(&output);
     for flag in [
@@ -671,10 +671,7 @@ fn a_bounded_loom_search_that_misses_the_expected_violation_is_inconclusive() {
 
 #[test]
 fn loom_is_skipped_not_faked_beyond_four_servers() {
-    let output = run(&[
-        "check",
-        "--database",
-        "memory",
+    let output = check_in_memory(&[
         "--protocol",
         "event-sourced",
         "--servers",
@@ -694,15 +691,7 @@ fn loom_is_skipped_not_faked_beyond_four_servers() {
 
 #[test]
 fn on_one_server_check_then_act_is_correct() {
-    let output = run(&[
-        "check",
-        "--database",
-        "memory",
-        "--servers",
-        "1",
-        "--iterations",
-        "20",
-    ]);
+    let output = check_in_memory(&["--servers", "1", "--iterations", "20"]);
     let out = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{out}\n{}", stderr(&output));
     assert!(
@@ -728,10 +717,7 @@ fn on_one_server_check_then_act_is_correct() {
 fn why_names_the_step_that_changed_what_was_read() {
     // Three servers, two users: john's push (step 3) changes nothing server-1 read about sue;
     // sue's push (step 5) does.
-    let output = run(&[
-        "check",
-        "--database",
-        "memory",
+    let output = check_in_memory(&[
         "--protocol",
         "naive",
         "--engine",
@@ -766,10 +752,7 @@ why: server-1 acted at step 6 on what it read at step 1; step 5 made that read s
 #[test]
 fn a_check_that_cannot_run_is_skipped_for_its_protocol_alone_not_inconclusive() {
     // loom runs 4 threads besides its own; the lease locks' clock takes one of them.
-    let output = run(&[
-        "check",
-        "--database",
-        "memory",
+    let output = check_in_memory(&[
         "--protocol",
         "naive,lease-lock",
         "--engine",

@@ -135,10 +135,7 @@ fn a_flag_beats_the_engines_environment_which_is_ignored_with_a_warning() {
 
 #[test]
 fn flags_no_running_engine_uses_are_named_in_one_line() {
-    let output = run(&[
-        "check",
-        "--database",
-        "memory",
+    let output = check_in_memory(&[
         "--protocol",
         "event-sourced",
         "--engine",
@@ -320,10 +317,7 @@ fn help_is_true_of_every_command() {
         }
     }
     // The examples run as printed: two users in the workload, and the saved file replays.
-    let output = run(&[
-        "check",
-        "--database",
-        "memory",
+    let output = check_in_memory(&[
         "--engine",
         "shuttle",
         "--servers",
@@ -352,10 +346,7 @@ fn help_is_true_of_every_command() {
 
 #[test]
 fn protocols_and_engines_take_lists() {
-    let output = run(&[
-        "check",
-        "--database",
-        "memory",
+    let output = check_in_memory(&[
         "--protocol",
         "naive,event-sourced",
         "--engine",
@@ -615,10 +606,7 @@ fn leaves_let_every_request_of_the_model_be_a_join_or_a_leave() {
 /// log with one event per request would outgrow a state.
 #[test]
 fn leaves_are_the_models_and_refused_where_the_log_cannot_hold_them() {
-    let output = run(&[
-        "check",
-        "--database",
-        "memory",
+    let output = check_in_memory(&[
         "--protocol",
         "naive",
         "--engine",
@@ -660,10 +648,7 @@ fn leaves_are_the_models_and_refused_where_the_log_cannot_hold_them() {
          (one per request), more than the 8 a state has room for; use fewer servers or requests",
     );
     // With every engine, the model is skipped for that protocol alone, saying why.
-    let output = run(&[
-        "check",
-        "--database",
-        "memory",
+    let output = check_in_memory(&[
         "--protocol",
         "naive,event-sourced",
         "--leaves",

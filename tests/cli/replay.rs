@@ -8,15 +8,7 @@ fn out_dir_files_replay_to_the_identical_trace_for_every_engine() {
     let dir = scratch("replay");
     let out = dir.join("counterexamples");
     let out_arg = out.to_str().unwrap();
-    let output = run(&[
-        "check",
-        "--database",
-        "memory",
-        "--protocol",
-        "naive",
-        "--out",
-        out_arg,
-    ]);
+    let output = check_in_memory(&["--protocol", "naive", "--out", out_arg]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     for engine in ["model", "loom", "shuttle", "proptest"] {
         let json = out.join(format!("naive-{engine}.json"));

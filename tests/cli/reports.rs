@@ -10,17 +10,7 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn a_proptest_counterexample_names_proptest_and_its_seed() {
-    let output = run(&[
-        "check",
-        "--database",
-        "memory",
-        "--protocol",
-        "naive",
-        "--engine",
-        "proptest",
-        "--seed",
-        "5",
-    ]);
+    let output = check_in_memory(&["--protocol", "naive", "--engine", "proptest", "--seed", "5"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let out = stdout(&output);
     let header = out
@@ -87,24 +77,13 @@ fn the_job_summary_starts_on_its_own_line_with_scopes_reasons_and_the_summary() 
 
 #[test]
 fn counts_read_with_separators_and_plurals() {
-    let output = run(&[
-        "check",
-        "--database",
-        "memory",
-        "--protocol",
-        "event-sourced",
-        "--engine",
-        "shuttle",
-    ]);
+    let output = check_in_memory(&["--protocol", "event-sourced", "--engine", "shuttle"]);
     assert!(
         stdout(&output).contains("holds — no violation in 1,000 schedules (PCT depth 3, seed 42)"),
         "{}",
         stdout(&output)
     );
-    let output = run(&[
-        "check",
-        "--database",
-        "memory",
+    let output = check_in_memory(&[
         "--protocol",
         "event-sourced",
         "--engine",
@@ -278,15 +257,7 @@ fn a_workload_file_is_checked_by_loom_and_shuttle() {
         }),
     );
     let file = switching.to_str().unwrap();
-    let output = run(&[
-        "check",
-        "--database",
-        "memory",
-        "--workload",
-        file,
-        "--protocol",
-        "event-sourced",
-    ]);
+    let output = check_in_memory(&["--workload", file, "--protocol", "event-sourced"]);
     let out = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{out}\n{}", stderr(&output));
     assert!(
@@ -326,15 +297,7 @@ fn a_workload_file_is_checked_by_loom_and_shuttle() {
             "users": 1, "teams": 2, "servers": [[join("sue", "team-A")], [join("sue", "team-B")]],
         }),
     );
-    let output = run(&[
-        "check",
-        "--database",
-        "memory",
-        "--workload",
-        race.to_str().unwrap(),
-        "--protocol",
-        "naive",
-    ]);
+    let output = check_in_memory(&["--workload", race.to_str().unwrap(), "--protocol", "naive"]);
     assert_eq!(output.status.code(), Some(1));
     let out = stdout(&output);
     assert!(

@@ -41,6 +41,11 @@ pub fn run(args: &[&str]) -> Output {
     joincheck().args(args).output().expect("joincheck runs")
 }
 
+/// `joincheck check --database memory` with `args`: the in-memory stores only, the quickest.
+pub fn check_in_memory(args: &[&str]) -> Output {
+    run(&[&["check", "--database", "memory"], args].concat())
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
