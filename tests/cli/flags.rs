@@ -31,22 +31,22 @@ fn a_memory_budget_ends_a_model_check_inconclusive_and_names_the_budget() {
     let document: Value = serde_json::from_slice(&output.stdout).unwrap();
     let result = &document["results"][0];
     assert_eq!(result["verdict"], "inconclusive");
-    // 8 MiB beyond the process's 32, at 128 + 30 × 16 = 608 bytes a state while the states fit
-    // in the threads' rounds: 13,797.
+    // 8 MiB beyond the process's 32, at 128 + 30 × 32 = 1,088 bytes a state while the states fit
+    // in the threads' rounds: 7,710.
     assert_eq!(
         result["reason"],
-        "stopped by the memory budget of 40.0 MiB (--max-memory), which has room for 13,797 \
-         states at these sizes (128 bytes each, and 16 for each of the 30 successors of a state \
+        "stopped by the memory budget of 40.0 MiB (--max-memory), which has room for 7,710 \
+         states at these sizes (128 bytes each, and 32 for each of the 30 successors of a state \
          being expanded, 131,072 at a time on 2 threads, once the process's own 32.0 MiB is set \
-         aside), after 13,797 distinct states (25,813 generated); every state up to 3 steps deep \
+         aside), after 7,710 distinct states (25,813 generated); every state up to 3 steps deep \
          was found, deeper ones were not"
     );
-    assert_eq!(result["statistics"]["unique_states"], 13_797);
+    assert_eq!(result["statistics"]["unique_states"], 7_710);
     // A budget with no room for a state is refused before anything runs.
     assert_bad_input(
         &["check", "--engine", "model", "--max-memory", "1K"],
         "--max-memory 1.0 KiB leaves the model checker no room for a state: it needs 32.0 MiB \
-         for itself, then 224 bytes a state at these sizes on ",
+         for itself, then 320 bytes a state at these sizes on ",
     );
     assert_bad_input(
         &["check", "--database", "memory", "--max-memory", "2X"],

@@ -17,7 +17,8 @@
 //!
 //! **Round buffers.** Each thread expands up to 65,536 states per round and holds their
 //! successors (at most S·U·T + S each: a new request of every idle server, or one step of a
-//! busy one, 16 bytes each) until they are inserted. A round expands no more states than are
+//! busy one, 16 bytes each, kept twice: as found, then sorted by the part of the state set that
+//! stores them) until they are inserted. A round expands no more states than are
 //! stored, so many threads cost round buffers only once there are states to fill them:
 //! [`Budget::model_states`] counts both.
 
@@ -32,8 +33,9 @@ use std::str::FromStr;
 /// The memory the checker needs per distinct state it stores, at its peak (see the module).
 pub const BYTES_PER_STATE: u64 = 128;
 
-/// The memory a successor takes in a round buffer: a packed state of the wider kind.
-const BYTES_PER_SUCCESSOR: u64 = 16;
+/// The memory a successor takes in the round buffers: a packed state of the wider kind, twice
+/// (as found, and sorted by part).
+const BYTES_PER_SUCCESSOR: u64 = 32;
 
 /// States a checker thread expands per round (the models crate's chunk).
 const STATES_PER_ROUND: u64 = 1 << 16;
@@ -247,15 +249,15 @@ mod tests {
     #[test]
     fn the_budget_pays_for_the_process_the_round_buffers_and_the_states() {
         let sizes = Sizes::new(5, 4, 4, 3).unwrap();
-        // 85 successors: 1,360 bytes each in a round, 65,536 states a round per thread.
+        // 85 successors: 2,720 bytes each in a round, 65,536 states a round per thread.
         let room = (2 << 30) - PROCESS;
         assert_eq!(
             given(2 << 30).model_states(sizes, 1),
-            (room - 65_536 * 1_360) / 128
+            (room - 65_536 * 2_720) / 128
         );
         // Until a round's worth of states is stored, a state pays for its successors too: so
         // many threads cost round buffers only as states fill them.
-        let small = given(PROCESS + 1_488 * 1_000);
+        let small = given(PROCESS + 2_848 * 1_000);
         assert_eq!(small.model_states(sizes, 1), 1_000);
         assert_eq!(small.model_states(sizes, 400), 1_000);
         assert_eq!(given(PROCESS).model_states(sizes, 1), 0);
@@ -269,8 +271,8 @@ mod tests {
         let budget = given(2 << 30);
         assert!(budget.model_states(sizes, 400) > 1_799_380);
         assert_eq!(
-            given(PROCESS + 1_000 * 608).model_room(sizes, 400),
-            "room for 1,000 states at these sizes (128 bytes each, and 16 for each of the 30 \
+            given(PROCESS + 1_000 * 1_088).model_room(sizes, 400),
+            "room for 1,000 states at these sizes (128 bytes each, and 32 for each of the 30 \
              successors of a state being expanded, 26,214,400 at a time on 400 threads, once the \
              process's own 32.0 MiB is set aside)"
         );
