@@ -36,6 +36,7 @@
 //! it ends in a state with no action enabled.
 
 mod bfs;
+mod insert;
 mod path;
 mod progress;
 mod state_set;
