@@ -71,14 +71,25 @@ impl Order {
 }
 
 /// What an operation touched: what its own footprint says, and the teams of every user whose
-/// membership it changed (written, so that the invariants, judged on membership, see every such
-/// change in the same order in every execution an engine takes as equivalent).
+/// membership it changed ([`write_changed_teams`]).
 fn footprint(
     step: Option<(&Operation, &OpResult)>,
     before: &[(TeamId, UserId)],
     after: &[(TeamId, UserId)],
 ) -> Footprint {
     let mut footprint = step.map_or_else(Footprint::default, |(op, result)| op.footprint(result));
+    write_changed_teams(&mut footprint, before, after);
+    footprint
+}
+
+/// Adds to `footprint` a write of the teams of every user whose membership differs between
+/// `before` and `after`, so that the invariants, judged on membership, see every such change in
+/// the same order in every execution an engine takes as equivalent.
+pub(crate) fn write_changed_teams(
+    footprint: &mut Footprint,
+    before: &[(TeamId, UserId)],
+    after: &[(TeamId, UserId)],
+) {
     let changed = before
         .iter()
         .filter(|pair| !after.contains(pair))
@@ -86,7 +97,6 @@ fn footprint(
     for (_, user) in changed {
         footprint.add(Access::Write, Datum::TeamsOf(Some(*user)));
     }
-    footprint
 }
 
 /// The mutable part of a collection: its state and any enforced order.
@@ -179,7 +189,7 @@ pub(crate) struct Performed<T> {
 impl<R: Runtime, S: Membership + Send + 'static> Guarded<R, S> {
     /// A collection holding `state`, recording its operations when `recording` is on.
     pub fn new(state: S, recording: Recording) -> Self {
-        let history = Recorder::new(recording, Vec::new());
+        let history = Recorder::new(recording);
         history.set_membership(|| state.membership());
         Guarded {
             inner: Mutex::for_store(Inner { state, order: None }),

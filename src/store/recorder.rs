@@ -23,12 +23,13 @@ struct Recorded {
 pub(crate) struct Recorder(Option<Mutex<Recorded>>);
 
 impl Recorder {
-    /// Recording when `recording` is on, from `membership`; nothing otherwise.
-    pub(crate) fn new(recording: Recording, membership: Vec<(TeamId, UserId)>) -> Recorder {
+    /// Recording when `recording` is on, from no membership ([`Recorder::set_membership`] sets
+    /// the database's initial one); nothing otherwise.
+    pub(crate) fn new(recording: Recording) -> Recorder {
         Recorder((recording == Recording::On).then(|| {
             Mutex::new(Recorded {
                 steps: Vec::new(),
-                membership,
+                membership: Vec::new(),
             })
         }))
     }

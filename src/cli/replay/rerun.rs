@@ -5,7 +5,7 @@ use crate::cli::services;
 use joincheck::check::dpor;
 use joincheck::check::loom::LoomOptions;
 use joincheck::check::shuttle::EncodedSchedule;
-use joincheck::check::{first_broken_step, Invariants, Scenario};
+use joincheck::check::{first_broken_step, Execution, Invariants, Scenario};
 use joincheck::protocols::{CatalogueProtocol, Storage};
 use joincheck::trace::file::{CounterexampleFile, ReplayRecord};
 use joincheck_models::operation::Step;
@@ -42,6 +42,28 @@ impl Refusal {
     }
 }
 
+/// What a rerun `execution` of a schedule shows, judged step by step as the run that found it
+/// was: `engine` names the engine in words when it cannot be judged.
+fn judged(
+    execution: &Execution,
+    (protocol, scenario, recorded, replay): (CatalogueProtocol, &Scenario, Engine, Replay),
+    engine: &str,
+) -> Rerun {
+    let found = execution.counterexample(
+        protocol.name().to_string(),
+        scenario,
+        &Invariants::default(),
+        recorded,
+        replay,
+    );
+    match found {
+        Ok(found) => found.map_or(Rerun::Held, Rerun::Broke),
+        Err(unjudged) => {
+            Rerun::Inconclusive(format!("the {engine} rerun was inconclusive: {unjudged}"))
+        }
+    }
+}
+
 fn unreadable(why: impl ToString) -> Refusal {
     Refusal::Unreadable(why.to_string())
 }
@@ -69,19 +91,8 @@ pub fn rerun(
                 schedule: schedule.clone(),
                 found_by: found_by.clone(),
             };
-            let found = execution.counterexample(
-                protocol.name().to_string(),
-                &scenario,
-                &Invariants::default(),
-                file.engine,
-                replay,
-            );
-            match found {
-                Ok(found) => Ok(found.map_or(Rerun::Held, Rerun::Broke)),
-                Err(unjudged) => Ok(Rerun::Inconclusive(format!(
-                    "the shuttle rerun was inconclusive: {unjudged}"
-                ))),
-            }
+            let rerun = (protocol, &scenario, file.engine, replay);
+            Ok(judged(&execution, rerun, "shuttle"))
         }
         ReplayRecord::LoomExecution { .. } => {
             let scenario = workload(file)?;
@@ -105,19 +116,8 @@ pub fn rerun(
             let replay = Replay::DporSchedule {
                 schedule: schedule.clone(),
             };
-            let found = execution.counterexample(
-                protocol.name().to_string(),
-                &scenario,
-                &Invariants::default(),
-                file.engine,
-                replay,
-            );
-            match found {
-                Ok(found) => Ok(found.map_or(Rerun::Held, Rerun::Broke)),
-                Err(unjudged) => Ok(Rerun::Inconclusive(format!(
-                    "the DPOR rerun was inconclusive: {unjudged}"
-                ))),
-            }
+            let rerun = (protocol, &scenario, file.engine, replay);
+            Ok(judged(&execution, rerun, "DPOR"))
         }
         ReplayRecord::StressRun { .. } => Err(Refusal::Impossible(
             "a run on real threads cannot be replayed: the operating system chose its \

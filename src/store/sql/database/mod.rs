@@ -27,11 +27,10 @@ use super::statement::Statement;
 use super::target::{Connector, Dialect, Fresh, SqlTarget};
 use super::value::{write_in, Row, Value};
 use crate::runtime::{Condvar, Mutex, Runtime};
-use crate::store::guarded::Order;
+use crate::store::guarded::{write_changed_teams, Order};
 use crate::store::recorder::Recorder;
 use crate::store::{Database, Recording, StepLog};
 use joincheck_models::domain::{DatabaseError, ServerId, TeamId, UserId};
-use joincheck_models::footprint::{Access, Datum};
 use joincheck_models::operation::{OpResult, Operation, Step};
 use joincheck_models::statement::SqlAnswer;
 use std::collections::BTreeMap;
@@ -164,7 +163,7 @@ impl<R: Runtime> SqlDatabase<R> {
             fresh,
             tables: Tables::of(&schema),
             schema,
-            history: Arc::new(Recorder::new(recording, Vec::new())),
+            history: Arc::new(Recorder::new(recording)),
             order: None,
             ended: 0,
             membership: Vec::new(),
@@ -262,9 +261,7 @@ impl<R: Runtime> SqlDatabase<R> {
                     inner.took_effect(server, statement, &written, &answer, None);
                     if let Some(before) = before.filter(|_| inner.alone(server, statement)) {
                         if let Some(mut footprint) = inner.tables.footprint(&written) {
-                            for user in changed_users(&before, &inner.membership) {
-                                footprint.add(Access::Write, Datum::TeamsOf(Some(user)));
-                            }
+                            write_changed_teams(&mut footprint, &before, &inner.membership);
                             R::touch(|| footprint);
                         }
                     }
@@ -388,19 +385,6 @@ impl<R: Runtime> SqlDatabase<R> {
         inner.wake = true;
         self.wake_if_needed(inner);
     }
-}
-
-/// The users whose teams differ between two memberships.
-fn changed_users(before: &[(TeamId, UserId)], after: &[(TeamId, UserId)]) -> Vec<UserId> {
-    let mut users: Vec<UserId> = before
-        .iter()
-        .filter(|pair| !after.contains(pair))
-        .chain(after.iter().filter(|pair| !before.contains(pair)))
-        .map(|(_, user)| *user)
-        .collect();
-    users.sort_unstable();
-    users.dedup();
-    users
 }
 
 impl Inner {
