@@ -37,6 +37,7 @@
 //! ```
 
 pub mod join;
+mod lists;
 mod minimal;
 pub mod register;
 mod search;
